@@ -1,0 +1,36 @@
+# Fleetgate. `make run` starts the console with the demo account,
+# `make test` runs every test, `make check` is what to run before a commit.
+GO ?= go
+ADDR ?= 127.0.0.1:8080
+DB ?= fleetgate.db
+
+.PHONY: run test check fmt-check vet generate generate-check bench build
+
+run:
+	$(GO) run ./cmd/fleetgate serve --demo --addr $(ADDR) --db $(DB)
+
+build:
+	$(GO) build -o bin/fleetgate ./cmd/fleetgate
+
+test:
+	$(GO) test -race -count=1 ./...
+
+generate:
+	$(GO) tool templ generate
+
+# Fails when the committed *_templ.go files are not what the generator makes.
+generate-check:
+	@$(GO) tool templ generate >/dev/null
+	@if [ -n "$$(git status --porcelain -- '*_templ.go')" ]; then \
+		echo "templ output is stale; run 'make generate' and commit:"; git status --porcelain -- '*_templ.go'; exit 1; fi
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+check: fmt-check vet generate-check test
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

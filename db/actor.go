@@ -1,0 +1,137 @@
+package db
+
+import (
+	"context"
+	"strings"
+
+	"fleetgate/db/perm"
+)
+
+// Actor is the member making a request, loaded fresh from the database on
+// every request: their account, role, effective permissions and status.
+type Actor struct {
+	UserID        int64
+	MemberID      int64
+	AccountID     int64
+	AccountName   string
+	OwnerMemberID int64
+	Email         string
+	FirstName     string
+	LastName      string
+	RoleID        int64
+	RoleName      string
+	Builtin       perm.Builtin
+	Status        string
+	Channel       string
+	VehicleAccess string // "all" or "selected"
+	Perms         perm.Set
+
+	// PreviewBy is set while someone previews the console as this member:
+	// it is the member who is really at the keyboard. Nothing may change.
+	PreviewBy *Actor
+}
+
+// IsOwner reports whether the actor owns the account.
+func (a *Actor) IsOwner() bool { return a.MemberID == a.OwnerMemberID }
+
+// Can reports whether the actor's role holds k.
+func (a *Actor) Can(k perm.Key) bool { return a.Perms.Has(k) }
+
+// Name is the actor's display name.
+func (a *Actor) Name() string { return displayName(a.FirstName, a.LastName, a.Email) }
+
+func displayName(first, last, email string) string {
+	if n := strings.TrimSpace(first + " " + last); n != "" {
+		return n
+	}
+	return email
+}
+
+// loadActor reads the member's row and role: the single place where a
+// member's effective permissions are computed.
+func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
+	a := &Actor{}
+	var builtin string
+	err := d.r.QueryRowContext(ctx, `
+		SELECT m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
+		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access
+		  FROM members m
+		  JOIN accounts a ON a.id = m.account_id
+		  JOIN users u ON u.id = m.user_id
+		  JOIN roles r ON r.id = m.role_id
+		 WHERE m.id = ?`, memberID).Scan(
+		&a.UserID, &a.MemberID, &a.AccountID, &a.AccountName, &a.OwnerMemberID, &a.Email, &a.FirstName, &a.LastName,
+		&a.RoleID, &a.RoleName, &builtin, &a.Status, &a.Channel, &a.VehicleAccess)
+	if err != nil {
+		return nil, err
+	}
+	a.Builtin = perm.Builtin(builtin)
+	if a.IsOwner() {
+		a.Perms = perm.Everything()
+		a.VehicleAccess = "all"
+	} else {
+		if a.Perms, err = rolePermissions(ctx, d.r, a.RoleID); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// WebRefusal tells why a member may not use the web console, or "" if
+// they may. Each reason has its own message at login.
+func WebRefusal(status, channel string, builtin perm.Builtin) string {
+	switch {
+	case status == "deactivated":
+		return "deactivated"
+	case status != "active":
+		return "inactive"
+	case builtin == perm.Notifications:
+		return "notifications"
+	case channel == "mobile":
+		return "mobile"
+	}
+	return ""
+}
+
+// Membership is one account a login belongs to, for the account switcher.
+type Membership struct {
+	MemberID    int64
+	AccountID   int64
+	AccountName string
+	RoleName    string
+	Builtin     perm.Builtin
+	Status      string
+	Channel     string
+}
+
+// WebUsable reports whether this membership may be used in the console.
+func (m Membership) WebUsable() bool { return WebRefusal(m.Status, m.Channel, m.Builtin) == "" }
+
+// Memberships lists the accounts of a login, by account name.
+func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
+	rows, err := d.r.QueryContext(ctx, `
+		SELECT m.id, a.id, a.name, r.name, COALESCE(r.builtin, ''), m.status, m.channel
+		  FROM members m JOIN accounts a ON a.id = m.account_id JOIN roles r ON r.id = m.role_id
+		 WHERE m.user_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		var m Membership
+		var b string
+		if err := rows.Scan(&m.MemberID, &m.AccountID, &m.AccountName, &m.RoleName, &b, &m.Status, &m.Channel); err != nil {
+			return nil, err
+		}
+		m.Builtin = perm.Builtin(b)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ActorByMember loads a member as an actor (for tests, tools and the
+// demo; requests load actors from their session).
+func (d *DB) ActorByMember(ctx context.Context, memberID int64) (*Actor, error) {
+	return d.loadActor(ctx, memberID)
+}

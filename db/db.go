@@ -1,0 +1,118 @@
+// Package db is Fleetgate's storage: one SQLite file, one writer connection
+// and a pool of readers, hand-written SQL, and every read of account data
+// bound to the acting member's account (and vehicle scope) in its WHERE.
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB holds the two connection pools of one SQLite file.
+type DB struct {
+	w   *sql.DB // exactly one connection: SQLite has one writer at a time
+	r   *sql.DB // readers; WAL lets them run beside the writer
+	Now func() time.Time
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	d := &DB{w: w, Now: func() time.Time { return time.Now().UTC() }}
+	if err := d.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.NumCPU()*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	d.r = r
+	return d, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err1 := d.r.Close()
+	err2 := d.w.Close()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+// Ping checks that a reader answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// update runs fn in a write transaction and commits when it returns nil.
+func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (d *DB) stamp() string { return d.Now().Format(time.RFC3339Nano) }
+
+// queryer is what both *sql.DB and *sql.Tx offer, so finders can run
+// inside a write transaction or on the reader pool.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Secret returns the named server secret, creating n random bytes once.
+func (d *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	var v []byte
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT value FROM app_secrets WHERE name = ?`, name).Scan(&v)
+		if err == nil {
+			return nil
+		}
+		v = make([]byte, n)
+		_, _ = rand.Read(v)
+		_, err = tx.ExecContext(ctx, `INSERT INTO app_secrets (name, value) VALUES (?, ?)`, name, v)
+		return err
+	})
+	return v, err
+}

@@ -1,0 +1,74 @@
+package db
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Code classifies an error for the handlers: each maps to one HTTP status.
+type Code string
+
+const (
+	ENotFound  Code = "not_found"  // absent, or outside the actor's reach
+	EConflict  Code = "conflict"   // a uniqueness or version clash
+	EInvalid   Code = "invalid"    // bad input; Field names the form field
+	EForbidden Code = "forbidden"  // a rule of access refuses it
+	EThrottled Code = "throttled"  // too many attempts; RetryAfter seconds
+)
+
+// Error carries a message that is safe to show to the user.
+type Error struct {
+	Code       Code
+	Field      string
+	Message    string
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf builds a safe error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError builds an EInvalid error about one form field.
+func FieldError(field, format string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, or "" for an internal error.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// notFound is the one answer for "absent" and "not yours to see".
+func notFound(what string) *Error { return Errorf(ENotFound, "%s not found.", what) }
+
+// isUnique reports whether err is a SQLite uniqueness violation.
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// ruleViolation turns a RAISE from a schema trigger ("owner: ...") into a
+// safe forbidden error; other errors pass through.
+func ruleViolation(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"owner: ", "builtin: "} {
+		if i := strings.Index(msg, prefix); i >= 0 {
+			text := msg[i+len(prefix):]
+			if j := strings.Index(text, " ("); j >= 0 {
+				text = text[:j]
+			}
+			return Errorf(EForbidden, "%s.", strings.ToUpper(text[:1])+text[1:])
+		}
+	}
+	return err
+}

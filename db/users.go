@@ -1,0 +1,232 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"fleetgate/db/perm"
+)
+
+// NewUser is a login to create.
+type NewUser struct {
+	Email, PasswordHash, FirstName, LastName, Phone string
+}
+
+// CreateUser creates a login. A taken e-mail is an EConflict on "email".
+func (d *DB) CreateUser(ctx context.Context, u NewUser) (int64, error) {
+	var id int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = createUser(ctx, tx, d.stamp(), u)
+		return err
+	})
+	return id, err
+}
+
+func createUser(ctx context.Context, tx *sql.Tx, now string, u NewUser) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, phone, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		strings.TrimSpace(u.Email), u.PasswordHash, strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName), strings.TrimSpace(u.Phone), now)
+	if isUnique(err) {
+		return 0, &Error{Code: EConflict, Field: "email", Message: "This e-mail already has a login."}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// LoginUser is what login needs to know of an e-mail.
+type LoginUser struct {
+	ID           int64
+	PasswordHash string
+}
+
+// UserForLogin finds a login by e-mail (case-insensitive). found is false
+// for an unknown e-mail; the caller must then do the same work anyway.
+func (d *DB) UserForLogin(ctx context.Context, email string) (u LoginUser, found bool, err error) {
+	err = d.r.QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = ?`, strings.TrimSpace(email)).Scan(&u.ID, &u.PasswordHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, false, nil
+	}
+	return u, err == nil, err
+}
+
+// MemberFilter narrows the users list.
+type MemberFilter struct {
+	Query   string // words matched against name and e-mail
+	RoleID  int64
+	Status  string
+	Channel string
+	Page    int // from 1
+	PerPage int
+}
+
+// MemberRow is one line of the users list.
+type MemberRow struct {
+	ID          int64
+	FirstName   string
+	LastName    string
+	Email       string
+	Phone       string
+	RoleID      int64
+	RoleName    string
+	Builtin     perm.Builtin
+	IsOwner     bool
+	Status      string
+	Channel     string
+	LastLoginAt *time.Time
+}
+
+// Name is the member's display name.
+func (m MemberRow) Name() string { return displayName(m.FirstName, m.LastName, m.Email) }
+
+// ListMembers returns one page of the actor's account's members, ordered by
+// name, and the number of members matching the filter.
+func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, int, error) {
+	where := []string{"m.account_id = ?"}
+	args := []any{a.AccountID}
+	for _, w := range strings.Fields(f.Query) {
+		like := "%" + escapeLike(w) + "%"
+		where = append(where, `(u.first_name LIKE ? ESCAPE '\' OR u.last_name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	if f.RoleID != 0 {
+		where = append(where, "m.role_id = ?")
+		args = append(args, f.RoleID)
+	}
+	if f.Status != "" {
+		where = append(where, "m.status = ?")
+		args = append(args, f.Status)
+	}
+	if f.Channel != "" {
+		where = append(where, "m.channel = ?")
+		args = append(args, f.Channel)
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM members m JOIN users u ON u.id = m.user_id WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	page := max(f.Page, 1)
+	rows, err := d.r.QueryContext(ctx, `
+		SELECT m.id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
+		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at
+		  FROM members m
+		  JOIN users u ON u.id = m.user_id
+		  JOIN roles r ON r.id = m.role_id
+		  JOIN accounts a ON a.id = m.account_id
+		 WHERE `+cond+`
+		 ORDER BY m.sort_name, m.id LIMIT ? OFFSET ?`, append(args, per, (page-1)*per)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []MemberRow
+	for rows.Next() {
+		var m MemberRow
+		var b string
+		var last sql.NullString
+		if err := rows.Scan(&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
+			&m.IsOwner, &m.Status, &m.Channel, &last); err != nil {
+			return nil, 0, err
+		}
+		m.Builtin = perm.Builtin(b)
+		if last.Valid {
+			if t, err := time.Parse(time.RFC3339, last.String); err == nil {
+				m.LastLoginAt = &t
+			}
+		}
+		out = append(out, m)
+	}
+	return out, total, rows.Err()
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// RoleOption is a role as a filter or a select offers it.
+type RoleOption struct {
+	ID      int64
+	Name    string
+	Builtin perm.Builtin
+	Members int
+}
+
+// RoleOptions lists the account's roles, built-in ones first, with the
+// number of members holding each.
+func (d *DB) RoleOptions(ctx context.Context, a *Actor) ([]RoleOption, error) {
+	rows, err := d.r.QueryContext(ctx, `
+		SELECT r.id, r.name, COALESCE(r.builtin, ''), (SELECT COUNT(*) FROM members m WHERE m.role_id = r.id)
+		  FROM roles r WHERE r.account_id = ?
+		 ORDER BY r.builtin IS NULL, CASE r.builtin WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 WHEN 'manager' THEN 3
+		          WHEN 'accountant' THEN 4 WHEN 'driver' THEN 5 WHEN 'notifications' THEN 6 END, r.name`, a.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RoleOption
+	for rows.Next() {
+		var o RoleOption
+		var b string
+		if err := rows.Scan(&o.ID, &o.Name, &b, &o.Members); err != nil {
+			return nil, err
+		}
+		o.Builtin = perm.Builtin(b)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// NewMember adds an existing login to an account.
+type NewMember struct {
+	UserID        int64
+	RoleID        int64
+	Status        string
+	Channel       string
+	VehicleAccess string
+}
+
+// AddMember adds a login to the actor's account with a role of that account.
+func (d *DB) AddMember(ctx context.Context, a *Actor, nm NewMember) (int64, error) {
+	var id int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = addMember(ctx, tx, d.stamp(), a.AccountID, nm)
+		return err
+	})
+	return id, err
+}
+
+func addMember(ctx context.Context, tx *sql.Tx, now string, accountID int64, nm NewMember) (int64, error) {
+	if nm.Status == "" {
+		nm.Status = "active"
+	}
+	if nm.Channel == "" {
+		nm.Channel = "web"
+	}
+	if nm.VehicleAccess == "" {
+		nm.VehicleAccess = "selected"
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO members (account_id, user_id, role_id, status, channel, vehicle_access, created_at)
+		SELECT ?, ?, r.id, ?, ?, ?, ? FROM roles r WHERE r.id = ? AND r.account_id = ?`,
+		accountID, nm.UserID, nm.Status, nm.Channel, nm.VehicleAccess, now, nm.RoleID, accountID)
+	if isUnique(err) {
+		return 0, &Error{Code: EConflict, Field: "email", Message: "This person is already a member of the account."}
+	}
+	if err != nil {
+		return 0, ruleViolation(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, FieldError("role_id", "Choose a role of this account.")
+	}
+	return res.LastInsertId()
+}

@@ -1,0 +1,185 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/db/password"
+	"fleetgate/views"
+)
+
+// The one message for a wrong e-mail or a wrong password: which of the two
+// was wrong is never said, so the login form cannot tell who has a login.
+const badLogin = "The e-mail or password is not correct."
+
+func (s *Server) loginPage(c echo.Context) error {
+	if actor(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	f := views.LoginForm{CSRF: csrfToken(c), Next: safeNext(c.QueryParam("next"))}
+	if c.QueryParam("bye") == "1" {
+		f.Notice = "You are logged out."
+	}
+	return render(c, http.StatusOK, views.Login(f))
+}
+
+func (s *Server) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	email := strings.TrimSpace(c.FormValue("email"))
+	pw := c.FormValue("password")
+	f := views.LoginForm{CSRF: csrfToken(c), Email: email, Next: safeNext(c.FormValue("next"))}
+	if len(email) > 254 || len(pw) > 200 || email == "" || pw == "" {
+		f.Error = badLogin
+		if email == "" || pw == "" {
+			f.Error = "Enter your e-mail and password."
+		}
+		if len(email) > 254 {
+			f.Email = ""
+		}
+		return render(c, http.StatusUnprocessableEntity, views.Login(f))
+	}
+	emailKey, ipKey := "email:"+strings.ToLower(email), "ip:"+c.RealIP()
+	for _, k := range []string{emailKey, ipKey} {
+		left, err := s.db.Locked(ctx, k)
+		if err != nil {
+			return err
+		}
+		if left > 0 {
+			secs := int(math.Ceil(left.Seconds()))
+			c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
+			f.Error = fmt.Sprintf("Too many failed attempts. Try again in %d s.", secs)
+			return render(c, http.StatusTooManyRequests, views.Login(f))
+		}
+	}
+	u, found, err := s.db.UserForLogin(ctx, email)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if found {
+		ok = password.Check(pw, u.PasswordHash)
+	} else {
+		password.CheckNobody(pw)
+	}
+	if !ok {
+		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
+			return err
+		}
+		if err := s.db.Fail(ctx, ipKey, db.IPThrottle); err != nil {
+			return err
+		}
+		f.Error = badLogin
+		return render(c, http.StatusUnauthorized, views.Login(f))
+	}
+	// The password is right: from here on, messages may be specific.
+	ms, err := s.db.Memberships(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var chosen *db.Membership
+	for i := range ms {
+		if ms[i].WebUsable() {
+			chosen = &ms[i]
+			break
+		}
+	}
+	if chosen == nil {
+		f.Error = refusalMessage(ms)
+		return render(c, http.StatusForbidden, views.Login(f))
+	}
+	_ = s.db.ClearFailures(ctx, emailKey)
+	token, err := s.db.CreateSession(ctx, u.ID, chosen.MemberID, c.Request().UserAgent(), c.RealIP())
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, token)
+	s.setCSRFCookie(c) // a new token for the new session
+	dest := f.Next
+	if dest == "" {
+		dest = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, dest)
+}
+
+// refusalMessage explains why a correct password still does not open the
+// web console.
+func refusalMessage(ms []db.Membership) string {
+	if len(ms) == 0 {
+		return "Your login no longer belongs to any account. Ask the account's Owner to add you again."
+	}
+	m := ms[0]
+	switch db.WebRefusal(m.Status, m.Channel, m.Builtin) {
+	case "deactivated":
+		return fmt.Sprintf("Your access to %s has been deactivated. Ask its Owner or an Admin to reactivate you.", m.AccountName)
+	case "notifications":
+		return fmt.Sprintf("Your role in %s (Notifications only) receives e-mails but cannot log in.", m.AccountName)
+	case "mobile":
+		return fmt.Sprintf("Your access to %s is for the mobile app only. Ask an Admin for web access.", m.AccountName)
+	default:
+		return fmt.Sprintf("Your invitation to %s has not been accepted yet. Use the link in the invitation e-mail.", m.AccountName)
+	}
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if err := s.db.EndSession(c.Request().Context(), sessionToken(c)); err != nil {
+		return err
+	}
+	s.clearSessionCookie(c)
+	s.setCSRFCookie(c)
+	return c.Redirect(http.StatusSeeOther, "/login?bye=1")
+}
+
+func (s *Server) setSessionCookie(c echo.Context, token string) {
+	sess, _ := s.cookies.New(c.Request(), sessionCookie)
+	sess.Values["t"] = token
+	sess.Options.Secure = s.secure(c)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		s.log.Error("save session cookie", "err", err)
+	}
+}
+
+func (s *Server) clearSessionCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(c)})
+}
+
+// safeNext keeps only same-site paths as a place to go after login.
+func safeNext(next string) string {
+	if len(next) > 500 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.HasPrefix(next, "/login") {
+		return ""
+	}
+	return next
+}
+
+func (s *Server) switchAccount(c echo.Context) error {
+	a := actor(c)
+	real := a
+	if a.PreviewBy != nil {
+		real = a.PreviewBy
+	}
+	id, err := formID(c, "member_id")
+	if err != nil {
+		return err
+	}
+	ms, err := s.db.Memberships(c.Request().Context(), real.UserID)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.MemberID == id && m.WebUsable() {
+			if err := s.db.SwitchAccount(c.Request().Context(), sessionToken(c), real.UserID, id); err != nil {
+				return err
+			}
+			s.flash(c, "ok", "You are now working in "+m.AccountName+".")
+			return c.Redirect(http.StatusSeeOther, "/")
+		}
+	}
+	return &db.Error{Code: db.ENotFound, Message: "Account not found."}
+}

@@ -1,0 +1,215 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"fleetgate/db"
+)
+
+func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
+	a := newApp(t)
+	c := a.login("owner@demo.test")
+	res := c.get("/")
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/users" {
+		t.Fatalf("home: %d %s", res.status, res.header.Get("Location"))
+	}
+	res = c.get("/users")
+	if res.status != 200 {
+		t.Fatalf("users: %d", res.status)
+	}
+	if got := len(res.find("[data-testid=user-row]")); got != len(db.DemoLogins) {
+		t.Fatalf("users rows: %d", got)
+	}
+}
+
+func TestLoginFailuresSayTheSameThing(t *testing.T) {
+	a := newApp(t)
+	wrongPw := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {"nope-nope-nope"}})
+	unknown := a.client().postForm("/login", url.Values{"email": {"nobody@demo.test"}, "password": {"nope-nope-nope"}})
+	if wrongPw.status != http.StatusUnauthorized || unknown.status != http.StatusUnauthorized {
+		t.Fatalf("statuses %d %d", wrongPw.status, unknown.status)
+	}
+	m1, m2 := wrongPw.find("[data-testid=login-error]"), unknown.find("[data-testid=login-error]")
+	if len(m1) != 1 || len(m2) != 1 || m1[0] != m2[0] {
+		t.Fatalf("messages differ: %q vs %q", m1, m2)
+	}
+	// The e-mail typed is kept.
+	if v, _ := unknown.doc().Find("#email").Attr("value"); v != "nobody@demo.test" {
+		t.Fatalf("email not kept: %q", v)
+	}
+}
+
+func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
+	mustExec(t, a, `UPDATE members SET channel = 'mobile' WHERE user_id = (SELECT id FROM users WHERE email = 'manager@demo.test')`)
+	_ = ctx
+	cases := map[string]string{
+		"admin@demo.test":         "deactivated",
+		"manager@demo.test":       "mobile app only",
+		"notifications@demo.test": "cannot log in",
+	}
+	for email, want := range cases {
+		res := a.client().postForm("/login", url.Values{"email": {email}, "password": {db.DemoPassword}})
+		msg := strings.Join(res.find("[data-testid=login-error]"), "")
+		if res.status != http.StatusForbidden || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %q, want %q", email, res.status, msg, want)
+		}
+		if strings.Contains(res.header.Get("Set-Cookie"), "fleetgate_session=") {
+			t.Errorf("%s got a session cookie", email)
+		}
+	}
+}
+
+func TestLoginThrottlesRepeatedFailures(t *testing.T) {
+	a := newApp(t)
+	c := a.client()
+	for i := 0; i < db.EmailThrottle.Limit; i++ {
+		c.postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {"wrong-password"}})
+	}
+	// Even the right password waits now, with a clear message.
+	res := c.postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}})
+	msg := strings.Join(res.find("[data-testid=login-error]"), "")
+	if res.status != http.StatusTooManyRequests || !strings.Contains(msg, "Try again in") || res.header.Get("Retry-After") == "" {
+		t.Fatalf("throttle: %d %q", res.status, msg)
+	}
+	// Another e-mail from the same address is not locked yet.
+	if res := a.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusSeeOther {
+		t.Fatalf("other e-mail: %d", res.status)
+	}
+}
+
+func TestLoginThrottlesPerAddress(t *testing.T) {
+	a := newApp(t)
+	for i := 0; i < db.IPThrottle.Limit; i++ {
+		a.client().postForm("/login", url.Values{"email": {"someone" + string(rune('a'+i)) + "@x.test"}, "password": {"wrong-password"}})
+	}
+	res := a.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}})
+	if res.status != http.StatusTooManyRequests {
+		t.Fatalf("per-address throttle: %d", res.status)
+	}
+}
+
+func TestLoginGivesANewSessionID(t *testing.T) {
+	a := newApp(t)
+	c := a.login("owner@demo.test")
+	first := sessionCookie(c)
+	c.postForm("/logout", nil)
+	c2 := a.login("owner@demo.test")
+	if first == "" || first == sessionCookie(c2) {
+		t.Fatal("session id reused")
+	}
+}
+
+func TestCSRFRefusal(t *testing.T) {
+	a := newApp(t)
+	c := a.login("owner@demo.test")
+	// No token, a wrong token: refused, still logged in.
+	if res := c.postRaw("/logout", url.Values{}); res.status != http.StatusForbidden {
+		t.Fatalf("no token: %d", res.status)
+	}
+	if res := c.postRaw("/logout", url.Values{"_csrf": {"x" + c.csrf()[1:]}}); res.status != http.StatusForbidden {
+		t.Fatalf("wrong token: %d", res.status)
+	}
+	// htmx sends the token in a header.
+	if res := c.postRaw("/logout", url.Values{}, "HX-Request", "true", "X-CSRF-Token", c.csrf()); res.status != http.StatusSeeOther {
+		t.Fatalf("header token: %d", res.status)
+	}
+	// Login itself needs the token too.
+	if res := a.client().postRaw("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusForbidden {
+		t.Fatalf("login without token: %d", res.status)
+	}
+}
+
+func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
+	a := newApp(t)
+	c := a.login("owner@demo.test")
+	stolen := sessionCookie(c)
+	c.postForm("/logout", nil)
+	// Replaying the old cookie gets nothing.
+	other := a.client()
+	u, _ := url.Parse(a.srv.URL)
+	other.http.Jar.SetCookies(u, []*http.Cookie{{Name: "fleetgate_session", Value: stolen, Path: "/"}})
+	if res := other.get("/users"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+		t.Fatalf("old cookie still works: %d", res.status)
+	}
+}
+
+func TestRevocationTakesEffectOnNextRequest(t *testing.T) {
+	a := newApp(t)
+	c := a.login("manager@demo.test")
+	if res := c.get("/users"); res.status != 200 {
+		t.Fatalf("before: %d", res.status)
+	}
+	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'manager@demo.test')`)
+	res := c.get("/users")
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+		t.Fatalf("after deactivation: %d", res.status)
+	}
+	// An htmx request is told to load the login page.
+	c = a.login("accountant@demo.test")
+	mustExec(t, a, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'accountant@demo.test')`)
+	res = c.htmx("/users?q=a", "users-results")
+	if res.status != http.StatusUnauthorized || !strings.HasPrefix(res.header.Get("HX-Redirect"), "/login") {
+		t.Fatalf("htmx after revocation: %d %q", res.status, res.header.Get("HX-Redirect"))
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	a := newApp(t)
+	res := a.client().get("/login")
+	csp := res.header.Get("Content-Security-Policy")
+	for _, want := range []string{"frame-ancestors 'none'", "script-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Error("CSP allows inline code")
+	}
+	if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("Referrer-Policy") == "" {
+		t.Error("nosniff or referrer policy missing")
+	}
+	if strings.Contains(res.body, "<script>") {
+		t.Error("inline script in page")
+	}
+	res = a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}})
+	var session string
+	for _, h := range res.header.Values("Set-Cookie") {
+		if strings.HasPrefix(h, "fleetgate_session=") {
+			session = h
+		}
+	}
+	if !strings.Contains(session, "HttpOnly") || !strings.Contains(session, "SameSite=Lax") || strings.Contains(session, "Secure") {
+		t.Errorf("session cookie flags: %q", session)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	a := newApp(t)
+	if res := a.client().get("/healthz"); res.status != 200 {
+		t.Fatalf("healthz: %d", res.status)
+	}
+}
+
+func sessionCookie(c *client) string {
+	u, _ := url.Parse(c.a.srv.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "fleetgate_session" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func mustExec(t testing.TB, a *app, q string, args ...any) {
+	t.Helper()
+	if err := a.db.ExecForTest(context.Background(), q, args...); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,156 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"fleetgate/db"
+	"fleetgate/handlers"
+)
+
+// app is a real server on a migrated temp database with the demo account.
+type app struct {
+	t   testing.TB
+	db  *db.DB
+	srv *httptest.Server
+	s   *handlers.Server
+}
+
+func newApp(t testing.TB) *app {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.EnsureDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, s, err := handlers.New(ctx, d, handlers.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &app{t: t, db: d, srv: srv, s: s}
+}
+
+// client is one browser: its own cookies, no automatic redirects.
+type client struct {
+	a    *app
+	http *http.Client
+}
+
+func (a *app) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{a: a, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// login logs in with the demo password and fails the test if it does not work.
+func (a *app) login(email string) *client {
+	a.t.Helper()
+	c := a.client()
+	res := c.postForm("/login", url.Values{"email": {email}, "password": {db.DemoPassword}})
+	if res.status != http.StatusSeeOther {
+		a.t.Fatalf("login %s: status %d: %s", email, res.status, res.text())
+	}
+	return c
+}
+
+type response struct {
+	t      testing.TB
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) text() string { return r.body }
+
+func (r response) doc() *goquery.Document {
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return d
+}
+
+// find returns the trimmed text of the elements matching sel.
+func (r response) find(sel string) []string {
+	var out []string
+	r.doc().Find(sel).Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
+	return out
+}
+
+func (c *client) csrf() string {
+	u, _ := url.Parse(c.a.srv.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "fleetgate_csrf" {
+			return ck.Value
+		}
+	}
+	// No token yet: a first GET hands one out.
+	c.get("/login")
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == "fleetgate_csrf" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func (c *client) do(req *http.Request) response {
+	c.a.t.Helper()
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{t: c.a.t, status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+func (c *client) get(path string, headers ...string) response {
+	req, _ := http.NewRequest(http.MethodGet, c.a.srv.URL+path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}
+
+// htmx sends a GET as htmx would, aimed at the element with id target.
+func (c *client) htmx(path, target string) response {
+	return c.get(path, "HX-Request", "true", "HX-Target", target)
+}
+
+// postForm posts a form with the client's CSRF token.
+func (c *client) postForm(path string, v url.Values) response {
+	if v == nil {
+		v = url.Values{}
+	}
+	if v.Get("_csrf") == "" {
+		v.Set("_csrf", c.csrf())
+	}
+	return c.postRaw(path, v)
+}
+
+// postRaw posts a form exactly as given (no token added).
+func (c *client) postRaw(path string, v url.Values, headers ...string) response {
+	req, _ := http.NewRequest(http.MethodPost, c.a.srv.URL+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}

@@ -1,0 +1,187 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+)
+
+const (
+	sessionCookie = "fleetgate_session"
+	csrfCookie    = "fleetgate_csrf"
+	csrfHeader    = "X-CSRF-Token"
+	csrfField     = "_csrf"
+)
+
+// securityHeaders sets the headers every answer carries. The policy allows
+// no inline script and no framing; pages are never cached.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+			h.Add("Vary", "HX-Request")
+		}
+		return next(c)
+	}
+}
+
+// loadSession reads the session cookie and loads the actor from the
+// session row: the database, not the cookie, says who is logged in.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess, _ := s.cookies.Get(c.Request(), sessionCookie)
+		token, _ := sess.Values["t"].(string)
+		if token != "" {
+			a, err := s.db.SessionActor(c.Request().Context(), token)
+			switch {
+			case err == nil:
+				c.Set(ctxActor, a)
+				c.Set(ctxToken, token)
+			case db.ErrorCode(err) == db.ENotFound:
+				s.clearSessionCookie(c)
+			default:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// csrf gives every browser a random token in a cookie, puts it in each
+// page (a hidden field and the header htmx sends), and refuses any
+// state-changing request whose token does not match the cookie.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token := ""
+		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
+			token = ck.Value
+		} else {
+			token = s.setCSRFCookie(c)
+		}
+		c.Set(ctxCSRF, token)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		sent := c.Request().Header.Get(csrfHeader)
+		if sent == "" {
+			sent = c.FormValue(csrfField)
+		}
+		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			return &db.Error{Code: db.EForbidden, Message: "This form has expired or came from another site. Reload the page and try again."}
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) setCSRFCookie(c echo.Context) string {
+	token := db.NewToken()
+	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.secure(c)})
+	c.Set(ctxCSRF, token)
+	return token
+}
+
+func (s *Server) secure(c echo.Context) bool { return s.cfg.SecureCookies || c.IsTLS() }
+
+// authorize is the policy check of one route: the only place where a
+// request is allowed or refused for want of a session or a permission.
+func (s *Server) authorize(need Need) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if need.kind == needPublic {
+				return next(c)
+			}
+			a := actor(c)
+			if a == nil {
+				return s.toLogin(c)
+			}
+			if a.PreviewBy != nil && !safeMethod(c) && !previewExempt[c.Path()] {
+				return &db.Error{Code: db.EForbidden, Message: "You are previewing the console as " + a.Name() + ": nothing can be changed. Exit the preview first."}
+			}
+			if need.kind == needPerm && !a.Can(need.perm) {
+				return deniedError(need.perm)
+			}
+			return next(c)
+		}
+	}
+}
+
+// previewExempt are the only changes allowed while previewing: they act on
+// the real person's own session, not on the previewed member.
+var previewExempt = map[string]bool{"/logout": true, "/preview/exit": true, "/account/switch": true}
+
+func safeMethod(c echo.Context) bool {
+	m := c.Request().Method
+	return m == http.MethodGet || m == http.MethodHead
+}
+
+// toLogin sends a visitor without a session to the login page, keeping
+// where they wanted to go. htmx requests are redirected as a whole page.
+func (s *Server) toLogin(c echo.Context) error {
+	next := c.Request().URL.RequestURI()
+	if isHTMX(c) {
+		if cur := c.Request().Header.Get("HX-Current-URL"); cur != "" {
+			if u, err := url.Parse(cur); err == nil {
+				next = u.RequestURI()
+			}
+		}
+		c.Response().Header().Set("HX-Redirect", "/login?next="+url.QueryEscape(next))
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	if !safeMethod(c) {
+		next = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(next))
+}
+
+// Context keys.
+const (
+	ctxActor = "actor"
+	ctxToken = "session-token"
+	ctxCSRF  = "csrf"
+)
+
+func actor(c echo.Context) *db.Actor {
+	a, _ := c.Get(ctxActor).(*db.Actor)
+	return a
+}
+
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(ctxCSRF).(string)
+	return t
+}
+
+func sessionToken(c echo.Context) string {
+	t, _ := c.Get(ctxToken).(string)
+	return t
+}
+
+func isHTMX(c echo.Context) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-History-Restore-Request") != "true"
+}
+
+// hxTarget is the id htmx will swap into ("" for a whole page).
+func hxTarget(c echo.Context) string {
+	if !isHTMX(c) {
+		return ""
+	}
+	return c.Request().Header.Get("HX-Target")
+}
+
+var errNoActor = errors.New("no actor on a signed-in route")

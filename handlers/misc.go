@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/static"
+	"fleetgate/views"
+)
+
+func (s *Server) health(c echo.Context) error {
+	if err := s.db.Ping(c.Request().Context()); err != nil {
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+var staticFiles = http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
+
+func (s *Server) static(c echo.Context) error {
+	if strings.HasSuffix(c.Request().URL.Path, "/") || strings.HasSuffix(c.Request().URL.Path, ".go") {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	staticFiles.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// home sends a member to the first section they may open.
+func (s *Server) home(c echo.Context) error {
+	sh := s.shell(c, "", "")
+	return c.Redirect(http.StatusSeeOther, sh.Nav[0].Href)
+}
+
+// flash keeps a one-time message for the next page in a signed cookie.
+func (s *Server) flash(c echo.Context, kind, text string) {
+	sess, _ := s.cookies.Get(c.Request(), "fleetgate_flash")
+	sess.Options.MaxAge = 300
+	sess.Options.Secure = s.secure(c)
+	sess.AddFlash(kind + "|" + text)
+	_ = sess.Save(c.Request(), c.Response())
+}
+
+func (s *Server) takeFlash(c echo.Context) []views.Flash {
+	sess, err := s.cookies.Get(c.Request(), "fleetgate_flash")
+	if err != nil || sess.IsNew {
+		return nil
+	}
+	var out []views.Flash
+	for _, f := range sess.Flashes() {
+		if str, ok := f.(string); ok {
+			kind, text, _ := strings.Cut(str, "|")
+			out = append(out, views.Flash{Kind: kind, Text: text})
+		}
+	}
+	sess.Options.MaxAge = -1
+	_ = sess.Save(c.Request(), c.Response())
+	return out
+}
+
+// formID reads a positive integer id from a form field.
+func formID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.FormValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, db.FieldError(name, "Choose one of the offered values.")
+	}
+	return id, nil
+}
+
+// pathID reads a positive integer id from the path; anything else is "not found".
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+// queryInt reads a non-negative integer query parameter (0 when absent or bad).
+func queryInt(c echo.Context, name string) int {
+	n, err := strconv.Atoi(c.QueryParam(name))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// clip trims s and cuts it to at most n runes.
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+func pages(total, per int) int {
+	if total == 0 {
+		return 1
+	}
+	return (total + per - 1) / per
+}
+
+func oneOf(v string, allowed ...string) string {
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,164 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/db/perm"
+	"fleetgate/views"
+)
+
+// render writes a templ component with a status.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// page renders either the fragment an htmx request targets or the whole
+// page around it.
+func page(c echo.Context, status int, target string, fragment, whole templ.Component) error {
+	if hxTarget(c) == target {
+		return render(c, status, fragment)
+	}
+	return render(c, status, whole)
+}
+
+// nav lists the sidebar's sections; each shows only to those who may open it.
+var nav = []struct {
+	href, label string
+	need        perm.Key
+}{
+	{"/users", "Users", perm.UsersView},
+}
+
+// shell builds the frame of a console page for the actor.
+func (s *Server) shell(c echo.Context, title, section string) views.Shell {
+	a := actor(c)
+	sh := views.Shell{Title: title, Section: section, CSRF: csrfToken(c), Flash: s.takeFlash(c)}
+	if a == nil {
+		return sh
+	}
+	real := a
+	if a.PreviewBy != nil {
+		real = a.PreviewBy
+		sh.PreviewOf = a.Name()
+	}
+	sh.UserName, sh.UserEmail = real.Name(), real.Email
+	sh.AccountName, sh.RoleName = a.AccountName, a.RoleName
+	for _, n := range nav {
+		if a.Can(n.need) {
+			sh.Nav = append(sh.Nav, views.NavItem{Href: n.href, Label: n.label})
+		}
+	}
+	sh.Nav = append(sh.Nav, views.NavItem{Href: "/profile", Label: "My profile"})
+	if ms, err := s.db.Memberships(c.Request().Context(), real.UserID); err == nil {
+		for _, m := range ms {
+			if m.WebUsable() {
+				sh.Accounts = append(sh.Accounts, views.AccountChoice{MemberID: m.MemberID, Name: m.AccountName, Role: m.RoleName, Current: m.MemberID == real.MemberID})
+			}
+		}
+	}
+	return sh
+}
+
+// deniedErr is a missing permission; it renders as the inline notice.
+type deniedErr struct{ perm perm.Key }
+
+func (e deniedErr) Error() string { return "missing permission " + string(e.perm) }
+
+func deniedError(k perm.Key) error { return deniedErr{k} }
+
+func deniedMessage(k perm.Key) string {
+	return fmt.Sprintf("You need '%s' — ask your account Owner or an Admin.", perm.Label(k))
+}
+
+// errorHandler is the one place errors become answers: a page, an htmx
+// fragment or problem+json. Internal errors are logged, never shown.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, title, msg := http.StatusInternalServerError, "Something went wrong", "The server could not answer. Try again in a moment."
+	var de deniedErr
+	var he *echo.HTTPError
+	var fe *db.Error
+	switch {
+	case errors.As(err, &de):
+		status, title, msg = http.StatusForbidden, "Not allowed", deniedMessage(de.perm)
+	case errors.As(err, &fe):
+		title, msg = "Not possible", fe.Message
+		switch fe.Code {
+		case db.ENotFound:
+			status, title = http.StatusNotFound, "Not found"
+		case db.EConflict:
+			status = http.StatusConflict
+		case db.EInvalid:
+			status = http.StatusUnprocessableEntity
+		case db.EForbidden:
+			status, title = http.StatusForbidden, "Not allowed"
+		case db.EThrottled:
+			status = http.StatusTooManyRequests
+			c.Response().Header().Set("Retry-After", fmt.Sprint(fe.RetryAfter))
+		}
+	case errors.As(err, &he):
+		status = he.Code
+		switch he.Code {
+		case http.StatusNotFound:
+			title, msg = "Not found", "There is nothing at this address."
+		case http.StatusMethodNotAllowed:
+			title, msg = "Not possible", "This address does not accept that kind of request."
+		case http.StatusRequestEntityTooLarge:
+			title, msg = "Too large", "The request is larger than the console accepts (1 MB)."
+		default:
+			title, msg = http.StatusText(he.Code), http.StatusText(he.Code)
+		}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		_ = problem(c, status, title, msg)
+		return
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	var box templ.Component
+	if errors.As(err, &de) {
+		box = views.Denied(perm.Label(de.perm))
+	} else {
+		box = views.ErrorBox(title, msg)
+	}
+	if isHTMX(c) {
+		_ = render(c, status, box)
+		return
+	}
+	if actor(c) == nil {
+		_ = render(c, status, wrap(views.Bare(title, csrfToken(c)), box))
+		return
+	}
+	_ = render(c, status, wrap(views.Page(s.shell(c, title, "")), box))
+}
+
+// wrap renders outer with inner as its children.
+func wrap(outer, inner templ.Component) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return outer.Render(templ.WithChildren(ctx, inner), w)
+	})
+}
+
+// problem answers an API error as RFC 9457 problem+json.
+func problem(c echo.Context, status int, title, detail string) error {
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	return c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
+}

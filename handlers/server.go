@@ -1,0 +1,77 @@
+// Package handlers is Fleetgate's HTTP layer: the route table, the one
+// middleware chain (headers, CSRF, session, policy) and a file of handlers
+// per screen. Handlers read the actor the policy loaded; they never check
+// permissions themselves.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"fleetgate/db"
+)
+
+// Config is what the server needs from the command line.
+type Config struct {
+	// SecureCookies marks cookies Secure even on plain HTTP (behind a
+	// TLS-terminating proxy). Requests over TLS get Secure cookies anyway.
+	SecureCookies bool
+	// TrustProxy takes the client address from X-Forwarded-For.
+	TrustProxy bool
+	Logger     *slog.Logger
+}
+
+// Server holds what handlers share.
+type Server struct {
+	db      *db.DB
+	cfg     Config
+	cookies *sessions.CookieStore
+	log     *slog.Logger
+	table   []Route
+}
+
+// New builds the Echo instance with every route of the route table.
+func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error) {
+	key, err := d.Secret(ctx, "cookie-hash-key", 64)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	store := sessions.NewCookieStore(key)
+	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
+	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.errorHandler
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	} else {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	// The middleware order, written once: recover, limits, headers, then
+	// the session and CSRF. Authorization is attached per route from the
+	// route table, after these.
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(securityHeaders)
+	e.Use(s.loadSession)
+	e.Use(s.csrf)
+	s.table = s.routes()
+	for _, r := range s.table {
+		r.register(e, s)
+	}
+	return e, s, nil
+}
+
+// Table returns the route table (for tests that walk it).
+func (s *Server) Table() []Route { return s.table }

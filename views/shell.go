@@ -1,0 +1,100 @@
+// Package views renders Fleetgate's pages and htmx fragments with templ.
+// Views take plain typed structs built by the handlers; they never reach
+// the database or the request.
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Shell is what every console page's frame needs.
+type Shell struct {
+	Title       string
+	Section     string // href of the active sidebar entry
+	CSRF        string
+	UserName    string
+	UserEmail   string
+	AccountName string
+	RoleName    string
+	Accounts    []AccountChoice
+	Nav         []NavItem
+	Flash       []Flash
+	PreviewOf   string // set while previewing the console as another member
+}
+
+// AccountChoice is one entry of the account switcher.
+type AccountChoice struct {
+	MemberID int64
+	Name     string
+	Role     string
+	Current  bool
+}
+
+// NavItem is one sidebar entry.
+type NavItem struct {
+	Href  string
+	Label string
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // "ok" or "error"
+	Text string
+}
+
+// Pager describes a paginated list.
+type Pager struct {
+	Page, Pages, Total, PerPage int
+	Base   string     // path of the list
+	Params url.Values // the current filter, without "page"
+}
+
+// URL returns the list's address at page p.
+func (p Pager) URL(page int) string {
+	v := url.Values{}
+	for k, vs := range p.Params {
+		for _, x := range vs {
+			if x != "" {
+				v.Add(k, x)
+			}
+		}
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return p.Base
+	}
+	return p.Base + "?" + v.Encode()
+}
+
+// Range tells which rows the page shows, e.g. "26–50 of 10,000".
+func (p Pager) Range() string {
+	if p.Total == 0 {
+		return "No results"
+	}
+	from := (p.Page-1)*p.PerPage + 1
+	to := min(p.Page*p.PerPage, p.Total)
+	return fmt.Sprintf("%s–%s of %s", thousands(from), thousands(to), thousands(p.Total))
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// when formats a time for tables; the zero time reads "never".
+func when(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
