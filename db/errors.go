@@ -10,11 +10,11 @@ import (
 type Code string
 
 const (
-	ENotFound  Code = "not_found"  // absent, or outside the actor's reach
-	EConflict  Code = "conflict"   // a uniqueness or version clash
-	EInvalid   Code = "invalid"    // bad input; Field names the form field
-	EForbidden Code = "forbidden"  // a rule of access refuses it
-	EThrottled Code = "throttled"  // too many attempts; RetryAfter seconds
+	ENotFound  Code = "not_found" // absent, or outside the actor's reach
+	EConflict  Code = "conflict"  // a uniqueness or version clash
+	EInvalid   Code = "invalid"   // bad input; Field names the form field
+	EForbidden Code = "forbidden" // a rule of access refuses it
+	EThrottled Code = "throttled" // too many attempts; RetryAfter seconds
 )
 
 // Error carries a message that is safe to show to the user.

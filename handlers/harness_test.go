@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
 	"fleetgate/handlers"
@@ -23,6 +24,7 @@ type app struct {
 	db  *db.DB
 	srv *httptest.Server
 	s   *handlers.Server
+	e   *echo.Echo
 }
 
 func newApp(t testing.TB) *app {
@@ -42,7 +44,7 @@ func newApp(t testing.TB) *app {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &app{t: t, db: d, srv: srv, s: s}
+	return &app{t: t, db: d, srv: srv, s: s, e: e}
 }
 
 // client is one browser: its own cookies, no automatic redirects.

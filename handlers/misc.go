@@ -33,6 +33,9 @@ func (s *Server) static(c echo.Context) error {
 // home sends a member to the first section they may open.
 func (s *Server) home(c echo.Context) error {
 	sh := s.shell(c, "", "")
+	if len(sh.Nav) == 0 {
+		return render(c, http.StatusOK, wrap(views.Page(sh), views.ErrorBox("Nothing to show yet", "Your role gives you no section of the console. Ask your account Owner or an Admin.")))
+	}
 	return c.Redirect(http.StatusSeeOther, sh.Nav[0].Href)
 }
 

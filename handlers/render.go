@@ -3,8 +3,8 @@ package handlers
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -59,7 +59,6 @@ func (s *Server) shell(c echo.Context, title, section string) views.Shell {
 			sh.Nav = append(sh.Nav, views.NavItem{Href: n.href, Label: n.label})
 		}
 	}
-	sh.Nav = append(sh.Nav, views.NavItem{Href: "/profile", Label: "My profile"})
 	if ms, err := s.db.Memberships(c.Request().Context(), real.UserID); err == nil {
 		for _, m := range ms {
 			if m.WebUsable() {

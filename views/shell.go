@@ -48,8 +48,8 @@ type Flash struct {
 // Pager describes a paginated list.
 type Pager struct {
 	Page, Pages, Total, PerPage int
-	Base   string     // path of the list
-	Params url.Values // the current filter, without "page"
+	Base                        string     // path of the list
+	Params                      url.Values // the current filter, without "page"
 }
 
 // URL returns the list's address at page p.
