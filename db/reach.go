@@ -1,0 +1,106 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"fleetgate/db/perm"
+)
+
+// Rule 5 of the policy, "no escalation", in one place: whoever manages
+// users or roles can only hand out what they hold themselves, cannot act
+// on their own role, access or status, and cannot touch the Owner or a
+// member whose role is wider than their own.
+
+// RoleSet reads the permissions of a role of the actor's account. The
+// Owner role always holds everything.
+func (d *DB) RoleSet(ctx context.Context, a *Actor, roleID int64) (perm.Set, perm.Builtin, error) {
+	return roleSet(ctx, d.r, a.AccountID, roleID)
+}
+
+func roleSet(ctx context.Context, q queryer, accountID, roleID int64) (perm.Set, perm.Builtin, error) {
+	var b sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT builtin FROM roles WHERE id = ? AND account_id = ?`, roleID, accountID).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", notFound("Role")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if perm.Builtin(b.String) == perm.Owner {
+		return perm.Everything(), perm.Owner, nil
+	}
+	set, err := rolePermissions(ctx, q, roleID)
+	return set, perm.Builtin(b.String), err
+}
+
+// GrantableRoles lists the roles the actor may give to someone: every role
+// of the account but Owner whose permissions the actor holds too.
+func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error) {
+	all, err := d.RoleOptions(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	var out []RoleOption
+	for _, r := range all {
+		if r.Builtin == perm.Owner {
+			continue
+		}
+		set, _, err := d.RoleSet(ctx, a, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if a.Perms.Covers(set) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// CheckGrantRole refuses a role the actor may not give (EForbidden on the
+// "role_id" field), or one of another account (ENotFound).
+func (d *DB) CheckGrantRole(ctx context.Context, a *Actor, roleID int64) error {
+	set, b, err := d.RoleSet(ctx, a, roleID)
+	if err != nil {
+		if ErrorCode(err) == ENotFound {
+			return FieldError("role_id", "Choose one of the offered roles.")
+		}
+		return err
+	}
+	if b == perm.Owner {
+		return &Error{Code: EForbidden, Field: "role_id", Message: "Nobody can be given the Owner role; the Owner hands over ownership from their own page."}
+	}
+	if missing := a.Perms.Missing(set); len(missing) > 0 {
+		return &Error{Code: EForbidden, Field: "role_id", Message: "You cannot give a role with permissions you do not hold yourself (" + perm.Label(missing[0]) + ")."}
+	}
+	return nil
+}
+
+// CheckReach refuses when the actor may not act on the member: the
+// member's own row, the Owner, or a member whose role is wider than the
+// actor's. A member of another account is ENotFound.
+func (d *DB) CheckReach(ctx context.Context, a *Actor, memberID int64) error {
+	var roleID int64
+	err := d.r.QueryRowContext(ctx, `SELECT role_id FROM members WHERE id = ? AND account_id = ?`, memberID, a.AccountID).Scan(&roleID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("Member")
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case memberID == a.OwnerMemberID:
+		return Errorf(EForbidden, "Nobody can change the account Owner; only the Owner can hand over ownership.")
+	case memberID == a.MemberID:
+		return Errorf(EForbidden, "You cannot change your own role, access or status. Ask another Admin or the Owner.")
+	}
+	set, _, err := d.RoleSet(ctx, a, roleID)
+	if err != nil {
+		return err
+	}
+	if !a.Perms.Covers(set) {
+		return Errorf(EForbidden, "This member's role has permissions you do not hold, so you cannot change them.")
+	}
+	return nil
+}
