@@ -1,6 +1,9 @@
 package db
 
-import "context"
+import (
+	"context"
+	"database/sql"
+)
 
 // ExecForTest runs raw SQL on the writer. Tests use it to set up states
 // quickly and to prove that the schema itself refuses what the code would
@@ -8,4 +11,9 @@ import "context"
 func (d *DB) ExecForTest(ctx context.Context, q string, args ...any) error {
 	_, err := d.w.ExecContext(ctx, q, args...)
 	return err
+}
+
+// QueryRowForTest reads one row on the reader pool, for test assertions.
+func (d *DB) QueryRowForTest(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.r.QueryRowContext(ctx, q, args...)
 }

@@ -30,6 +30,19 @@ var access = map[string][]string{
 	"GET /":                allRoles,
 	"POST /account/switch": allRoles,
 	"GET /users":           {"owner", "admin", "manager", "accountant"},
+
+	"GET /users/export.csv":      {"owner", "admin", "manager", "accountant"},
+	"POST /users/bulk":           {"owner", "admin", "manager"},
+	"GET /users/:id":             {"owner", "admin", "manager", "accountant"},
+	"POST /users/:id":            {"owner", "admin", "manager"},
+	"GET /users/:id/deactivate":  {"owner", "admin", "manager"},
+	"POST /users/:id/deactivate": {"owner", "admin", "manager"},
+	"POST /users/:id/reactivate": {"owner", "admin", "manager"},
+	"GET /users/:id/delete":      {"owner", "admin"},
+	"POST /users/:id/delete":     {"owner", "admin"},
+	"POST /users/:id/ownership":  {"owner"},
+	"POST /users/:id/preview":    {"owner", "admin", "manager"},
+	"POST /preview/exit":         allRoles,
 }
 
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {

@@ -116,6 +116,9 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if need.kind == needPerm && !a.Can(need.perm) {
 				return deniedError(need.perm)
 			}
+			if need.kind == needOwner && (!a.IsOwner() || a.PreviewBy != nil) {
+				return deniedErr{text: "Only the account Owner can do this."}
+			}
 			return next(c)
 		}
 	}

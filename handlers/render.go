@@ -69,16 +69,23 @@ func (s *Server) shell(c echo.Context, title, section string) views.Shell {
 	return sh
 }
 
-// deniedErr is a missing permission; it renders as the inline notice.
-type deniedErr struct{ perm perm.Key }
-
-func (e deniedErr) Error() string { return "missing permission " + string(e.perm) }
-
-func deniedError(k perm.Key) error { return deniedErr{k} }
-
-func deniedMessage(k perm.Key) string {
-	return fmt.Sprintf("You need '%s' — ask your account Owner or an Admin.", perm.Label(k))
+// deniedErr is a refusal by the route policy (a missing permission, or an
+// Owner-only action); it renders as the inline "not allowed" notice.
+type deniedErr struct {
+	perm perm.Key
+	text string
 }
+
+func (e deniedErr) Error() string { return "denied: " + e.message() }
+
+func (e deniedErr) message() string {
+	if e.text != "" {
+		return e.text
+	}
+	return fmt.Sprintf("You need '%s' — ask your account Owner or an Admin.", perm.Label(e.perm))
+}
+
+func deniedError(k perm.Key) error { return deniedErr{perm: k} }
 
 // errorHandler is the one place errors become answers: a page, an htmx
 // fragment or problem+json. Internal errors are logged, never shown.
@@ -92,7 +99,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var fe *db.Error
 	switch {
 	case errors.As(err, &de):
-		status, title, msg = http.StatusForbidden, "Not allowed", deniedMessage(de.perm)
+		status, title, msg = http.StatusForbidden, "Not allowed", de.message()
 	case errors.As(err, &fe):
 		title, msg = "Not possible", fe.Message
 		switch fe.Code {
@@ -134,7 +141,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	var box templ.Component
 	if errors.As(err, &de) {
-		box = views.Denied(perm.Label(de.perm))
+		box = views.DeniedText(de.message())
 	} else {
 		box = views.ErrorBox(title, msg)
 	}

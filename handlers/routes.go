@@ -22,6 +22,7 @@ const (
 	needPublic            // anyone, logged in or not
 	needSignedIn          // any member with a console session
 	needPerm              // a member whose role holds perm
+	needOwner             // the account Owner only (no permission can grant it)
 )
 
 // Public routes need nothing.
@@ -29,6 +30,9 @@ var Public = Need{kind: needPublic}
 
 // SignedIn routes need a session but no particular permission.
 var SignedIn = Need{kind: needSignedIn}
+
+// OwnerOnly routes are for the account Owner alone, e.g. handing over ownership.
+var OwnerOnly = Need{kind: needOwner}
 
 // Perm routes need one permission of the catalog.
 func Perm(k perm.Key) Need {
@@ -47,6 +51,8 @@ func (n Need) String() string {
 		return "signed-in"
 	case needPerm:
 		return string(n.perm)
+	case needOwner:
+		return "owner"
 	}
 	return "UNSET"
 }
@@ -89,5 +95,17 @@ func (s *Server) routes() []Route {
 		{POST, "/account/switch", SignedIn, s.switchAccount},
 
 		{GET, "/users", Perm(perm.UsersView), s.usersList},
+		{GET, "/users/export.csv", Perm(perm.UsersView), s.usersCSV},
+		{POST, "/users/bulk", Perm(perm.UsersManage), s.usersBulk},
+		{GET, "/users/:id", Perm(perm.UsersView), s.memberShow},
+		{POST, "/users/:id", Perm(perm.UsersManage), s.memberSave},
+		{GET, "/users/:id/deactivate", Perm(perm.UsersManage), s.deactivatePage},
+		{POST, "/users/:id/deactivate", Perm(perm.UsersManage), s.deactivate},
+		{POST, "/users/:id/reactivate", Perm(perm.UsersManage), s.reactivate},
+		{GET, "/users/:id/delete", Perm(perm.UsersDelete), s.deletePage},
+		{POST, "/users/:id/delete", Perm(perm.UsersDelete), s.deleteMember},
+		{POST, "/users/:id/ownership", OwnerOnly, s.transferOwnership},
+		{POST, "/users/:id/preview", Perm(perm.UsersManage), s.previewStart},
+		{POST, "/preview/exit", SignedIn, s.previewExit},
 	}
 }

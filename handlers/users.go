@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -43,10 +46,62 @@ func (s *Server) usersList(c echo.Context) error {
 		Rows:      rows,
 		Pager:     views.Pager{Page: pg, Pages: pages(total, usersPerPage), Total: total, PerPage: usersPerPage, Base: "/users", Params: params},
 		CanManage: a.Can(perm.UsersManage),
+		Back:      c.Request().URL.RequestURI(),
 	}
+	if p.CanManage {
+		if p.Grantable, err = s.db.GrantableRoles(ctx, a); err != nil {
+			return err
+		}
+	}
+	p.CSRF = csrfToken(c)
 	if hxTarget(c) == "users-results" {
 		return render(c, http.StatusOK, views.UsersResults(p))
 	}
 	p.Shell = s.shell(c, "Users", "/users")
 	return render(c, http.StatusOK, views.Users(p))
+}
+
+// usersCSV exports the members matching the list's filter as CSV.
+func (s *Server) usersCSV(c echo.Context) error {
+	a := actor(c)
+	f := db.MemberFilter{
+		Query:   clip(c.QueryParam("q"), 100),
+		Status:  oneOf(c.QueryParam("status"), "active", "invited", "deactivated"),
+		Channel: oneOf(c.QueryParam("channel"), "web", "mobile", "both"),
+		PerPage: 1000,
+	}
+	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="members.csv"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"first_name", "last_name", "email", "phone", "role", "status", "channel", "last_login"})
+	for f.Page = 1; ; f.Page++ {
+		rows, _, err := s.db.ListMembers(c.Request().Context(), a, f)
+		if err != nil {
+			return err
+		}
+		for _, m := range rows {
+			last := ""
+			if m.LastLoginAt != nil {
+				last = m.LastLoginAt.UTC().Format(time.RFC3339)
+			}
+			_ = w.Write(csvSafe(m.FirstName, m.LastName, m.Email, m.Phone, m.RoleName, m.Status, m.Channel, last))
+		}
+		w.Flush()
+		if len(rows) < f.PerPage {
+			return w.Error()
+		}
+	}
+}
+
+// csvSafe keeps spreadsheet programs from running a cell as a formula.
+func csvSafe(cells ...string) []string {
+	for i, v := range cells {
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			cells[i] = "'" + v
+		}
+	}
+	return cells
 }

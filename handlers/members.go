@@ -1,0 +1,359 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/db/perm"
+	"fleetgate/views"
+)
+
+// memberPanels are panels other features add to a member's page (vehicle
+// access, …), each given the viewer and the member.
+var memberPanels []func(s *Server, c echo.Context, m db.MemberDetail) (templ.Component, error)
+
+// memberPage builds a member's page for the viewer: what they may change
+// follows from their permissions and reach (rule 5), and the server checks
+// the same again on every change.
+func (s *Server) memberPage(c echo.Context, id int64) (views.MemberPage, error) {
+	ctx := c.Request().Context()
+	a := actor(c)
+	m, err := s.db.Member(ctx, a, id)
+	if err != nil {
+		return views.MemberPage{}, err
+	}
+	p := views.MemberPage{Shell: s.shell(c, m.Name(), "/users"), M: m,
+		Form: views.MemberForm{FirstName: m.FirstName, LastName: m.LastName, Phone: m.Phone, RoleID: m.RoleID, Channel: m.Channel}}
+	if a.Can(perm.UsersManage) {
+		reach := s.db.CheckReach(ctx, a, id)
+		var fe *db.Error
+		switch {
+		case reach == nil:
+			p.CanEdit = true
+			p.CanPreview = true
+			p.CanDelete = a.Can(perm.UsersDelete)
+		case errors.As(reach, &fe):
+			p.Reason = fe.Message
+		default:
+			return p, reach
+		}
+		if p.CanEdit {
+			if p.Roles, err = s.db.GrantableRoles(ctx, a); err != nil {
+				return p, err
+			}
+		}
+	}
+	p.CanTransfer = a.IsOwner() && a.PreviewBy == nil && !m.IsOwner && m.Status == "active"
+	if a.IsOwner() && m.IsOwner {
+		p.Reason = ""
+	}
+	for _, panel := range memberPanels {
+		comp, err := panel(s, c, m)
+		if err != nil {
+			return p, err
+		}
+		if comp != nil {
+			p.Extra = append(p.Extra, comp)
+		}
+	}
+	return p, nil
+}
+
+func (s *Server) memberShow(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.memberPage(c, id)
+	if err != nil {
+		return err
+	}
+	p.Saved = c.QueryParam("saved") == "1"
+	return render(c, http.StatusOK, views.Member(p))
+}
+
+// memberSave applies the edit form; bad input re-renders it with the
+// values typed and a message beside each field.
+func (s *Server) memberSave(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.memberPage(c, id)
+	if err != nil {
+		return err
+	}
+	f := views.MemberForm{
+		FirstName: strings.TrimSpace(c.FormValue("first_name")),
+		LastName:  strings.TrimSpace(c.FormValue("last_name")),
+		Phone:     strings.TrimSpace(c.FormValue("phone")),
+		Channel:   c.FormValue("channel"),
+		Errors:    map[string]string{},
+	}
+	f.RoleID, _ = strconv.ParseInt(c.FormValue("role_id"), 10, 64)
+	checkLen(f.Errors, "first_name", "First name", f.FirstName, 100)
+	checkLen(f.Errors, "last_name", "Last name", f.LastName, 100)
+	checkLen(f.Errors, "phone", "Phone", f.Phone, 40)
+	if f.FirstName == "" && f.LastName == "" {
+		f.Errors["first_name"] = "Enter a first or last name."
+	}
+	if f.Phone != "" && !validPhone(f.Phone) {
+		f.Errors["phone"] = "Use digits, spaces and + - ( ) only."
+	}
+	if oneOf(f.Channel, "web", "mobile", "both") == "" {
+		f.Errors["channel"] = "Choose web, mobile or both."
+	}
+	p.Form = f
+	if len(f.Errors) == 0 {
+		err := s.db.UpdateMember(c.Request().Context(), actor(c), id, db.MemberEdit{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, RoleID: f.RoleID, Channel: f.Channel})
+		if err == nil {
+			s.flash(c, "ok", "Saved. The change applies on their next request.")
+			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
+		}
+		var fe *db.Error
+		if !errors.As(err, &fe) || fe.Field == "" {
+			return err
+		}
+		f.Errors[fe.Field] = fe.Message
+	}
+	p.Form = f
+	if !p.CanEdit {
+		return &db.Error{Code: db.EForbidden, Message: p.Reason}
+	}
+	return render(c, http.StatusUnprocessableEntity, views.Member(p))
+}
+
+func (s *Server) deactivatePage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.deactivateData(c, id)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Deactivate(p))
+}
+
+func (s *Server) deactivateData(c echo.Context, id int64) (views.DeactivatePage, error) {
+	ctx := c.Request().Context()
+	a := actor(c)
+	m, err := s.db.Member(ctx, a, id)
+	if err != nil {
+		return views.DeactivatePage{}, err
+	}
+	if err := s.db.CheckReach(ctx, a, id); err != nil {
+		return views.DeactivatePage{}, err
+	}
+	left, err := s.db.Leftovers(ctx, a, id)
+	if err != nil {
+		return views.DeactivatePage{}, err
+	}
+	active, _, err := s.db.ListMembers(ctx, a, db.MemberFilter{Status: "active", PerPage: 500})
+	if err != nil {
+		return views.DeactivatePage{}, err
+	}
+	var others []db.MemberRow
+	for _, r := range active {
+		if r.ID != id {
+			others = append(others, r)
+		}
+	}
+	return views.DeactivatePage{Shell: s.shell(c, "Deactivate "+m.Name(), "/users"), M: m, Leftovers: left, Members: others}, nil
+}
+
+func (s *Server) deactivate(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var h db.Handover
+	if c.FormValue("handover") == "member" {
+		to, err := strconv.ParseInt(c.FormValue("handover_to"), 10, 64)
+		if err != nil || to <= 0 {
+			p, err := s.deactivateData(c, id)
+			if err != nil {
+				return err
+			}
+			p.Error = "Choose the member to hand over to, or choose to revoke."
+			return render(c, http.StatusUnprocessableEntity, views.Deactivate(p))
+		}
+		h.ToMemberID = to
+	}
+	if err := s.db.SetStatus(c.Request().Context(), actor(c), id, "deactivated", h); err != nil {
+		var fe *db.Error
+		if errors.As(err, &fe) && fe.Code == db.EInvalid {
+			p, perr := s.deactivateData(c, id)
+			if perr != nil {
+				return perr
+			}
+			p.Error = fe.Message
+			return render(c, http.StatusUnprocessableEntity, views.Deactivate(p))
+		}
+		return err
+	}
+	s.flash(c, "ok", "Deactivated. They were logged out everywhere.")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
+}
+
+func (s *Server) reactivate(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.db.SetStatus(c.Request().Context(), actor(c), id, "active", db.Handover{}); err != nil {
+		return err
+	}
+	s.flash(c, "ok", "Reactivated. They can log in again.")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
+}
+
+func (s *Server) deletePage(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a := actor(c)
+	m, err := s.db.Member(c.Request().Context(), a, id)
+	if err != nil {
+		return err
+	}
+	if err := s.db.CheckReach(c.Request().Context(), a, id); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Delete(views.DeletePage{Shell: s.shell(c, "Delete "+m.Name(), "/users"), M: m}))
+}
+
+func (s *Server) deleteMember(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a := actor(c)
+	m, err := s.db.Member(c.Request().Context(), a, id)
+	if err != nil {
+		return err
+	}
+	if err := s.db.DeleteMember(c.Request().Context(), a, id); err != nil {
+		return err
+	}
+	s.flash(c, "ok", m.Name()+" was deleted. Their trips stay, attributed to “former member "+m.Name()+"”.")
+	return c.Redirect(http.StatusSeeOther, "/users")
+}
+
+func (s *Server) transferOwnership(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	pw := c.FormValue("password")
+	if len(pw) > 200 {
+		pw = ""
+	}
+	err = s.db.TransferOwnership(c.Request().Context(), actor(c), id, pw)
+	var fe *db.Error
+	if errors.As(err, &fe) && fe.Field != "" {
+		p, perr := s.memberPage(c, id)
+		if perr != nil {
+			return perr
+		}
+		p.Form.Errors = map[string]string{fe.Field: fe.Message}
+		if fe.Field != "password" {
+			p.Form.Errors["password"] = fe.Message
+		}
+		return render(c, http.StatusUnprocessableEntity, views.Member(p))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "ok", "Ownership handed over. You are now an Admin of this account.")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
+}
+
+func (s *Server) previewStart(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.db.StartPreview(c.Request().Context(), actor(c), sessionToken(c), id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+func (s *Server) previewExit(c echo.Context) error {
+	a := actor(c)
+	if err := s.db.EndPreview(c.Request().Context(), sessionToken(c)); err != nil {
+		return err
+	}
+	if a.PreviewBy != nil {
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", a.MemberID))
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// usersBulk applies one action to the selected rows of the users list.
+func (s *Server) usersBulk(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, v := range form["ids"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 && len(ids) < 1000 {
+			ids = append(ids, id)
+		}
+	}
+	action := oneOf(c.FormValue("action"), "deactivate", "reactivate", "role")
+	back := safeNext(c.FormValue("back"))
+	if back == "" || !strings.HasPrefix(back, "/users") {
+		back = "/users"
+	}
+	if len(ids) == 0 || action == "" {
+		s.flash(c, "error", "Select members and an action first.")
+		return c.Redirect(http.StatusSeeOther, back)
+	}
+	roleID, _ := strconv.ParseInt(c.FormValue("bulk_role"), 10, 64)
+	res, err := s.db.Bulk(c.Request().Context(), actor(c), action, roleID, ids)
+	var fe *db.Error
+	if errors.As(err, &fe) {
+		s.flash(c, "error", fe.Message)
+		return c.Redirect(http.StatusSeeOther, back)
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Changed %d member(s).", res.Changed)
+	if len(res.Skipped) > 0 {
+		msg += fmt.Sprintf(" Skipped %d: %s", len(res.Skipped), strings.Join(res.Skipped, "; "))
+	}
+	kind := "ok"
+	if res.Changed == 0 {
+		kind = "error"
+	}
+	s.flash(c, kind, msg)
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+func checkLen(errs map[string]string, field, label, v string, n int) {
+	if utf8.RuneCountInString(v) > n {
+		errs[field] = fmt.Sprintf("%s can be at most %d characters.", label, n)
+	}
+}
+
+func validPhone(p string) bool {
+	for _, r := range p {
+		if !strings.ContainsRune("0123456789 +-().", r) {
+			return false
+		}
+	}
+	return true
+}

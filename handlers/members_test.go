@@ -1,0 +1,449 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"fleetgate/db"
+)
+
+// memberID returns the demo account's member id of a login.
+func memberID(t testing.TB, a *app, email string) int64 {
+	t.Helper()
+	var id int64
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN users u ON u.id = m.user_id
+		WHERE u.email = ? ORDER BY m.id LIMIT 1`, email).Scan(&id); err != nil {
+		t.Fatalf("member %s: %v", email, err)
+	}
+	return id
+}
+
+func roleIDByName(t testing.TB, a *app, name string) int64 {
+	t.Helper()
+	var id int64
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM roles WHERE account_id = 1 AND name = ?`, name).Scan(&id); err != nil {
+		t.Fatalf("role %s: %v", name, err)
+	}
+	return id
+}
+
+func editForm(first, last string, roleID int64, channel string) url.Values {
+	return url.Values{"first_name": {first}, "last_name": {last}, "phone": {"+1 555 0100"}, "role_id": {fmt.Sprint(roleID)}, "channel": {channel}}
+}
+
+func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	admin := memberID(t, a, "admin@demo.test")
+	// The owner may edit the driver; the accountant only reads.
+	res := a.login("owner@demo.test").get(fmt.Sprintf("/users/%d", driver))
+	if res.status != 200 || len(res.find("#member-form")) != 1 || len(res.find("[data-testid=preview]")) != 1 {
+		t.Fatalf("owner view: %d", res.status)
+	}
+	res = a.login("accountant@demo.test").get(fmt.Sprintf("/users/%d", driver))
+	if res.status != 200 || len(res.find("#member-form")) != 0 || len(res.find("[data-testid=deactivate]")) != 0 {
+		t.Fatal("accountant is offered changes")
+	}
+	// A manager sees why they cannot change an admin, and no form.
+	res = a.login("manager@demo.test").get(fmt.Sprintf("/users/%d", admin))
+	if len(res.find("#member-form")) != 0 || !strings.Contains(strings.Join(res.find("[data-testid=reach-reason]"), ""), "permissions you do not hold") {
+		t.Fatal("manager may edit an admin")
+	}
+	// The manager's role select offers only roles within their own.
+	res = a.login("manager@demo.test").get(fmt.Sprintf("/users/%d", driver))
+	opts := res.find("#role_id option")
+	for _, o := range opts {
+		if o == "Admin" || o == "Owner" || o == "Accountant (read-only)" {
+			t.Fatalf("manager is offered %s: %v", o, opts)
+		}
+	}
+	if !contains(opts, "Driver") || !contains(opts, "Manager") {
+		t.Fatalf("manager options: %v", opts)
+	}
+}
+
+func TestMemberEdit(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	c := a.login("admin@demo.test")
+	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", res.status, res.find(".error"))
+	}
+	page := c.get(fmt.Sprintf("/users/%d", driver))
+	if got := page.find("[data-testid=member-role]"); got[0] != "Manager" {
+		t.Fatalf("role after save: %v", got)
+	}
+	// The change applies on the member's next request: a driver could not
+	// open the users page, a manager can.
+	if res := a.login("driver@demo.test").get("/users"); res.status != 200 {
+		t.Fatalf("promoted driver: %d", res.status)
+	}
+	// It is audited with before and after.
+	var before, after string
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT before, after FROM audit_events WHERE kind = 'member.update' ORDER BY id DESC LIMIT 1`).Scan(&before, &after); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(before, `"role":"Driver"`) || !strings.Contains(after, `"role":"Manager"`) {
+		t.Fatalf("audit: %s -> %s", before, after)
+	}
+}
+
+func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	c := a.login("owner@demo.test")
+	v := editForm(strings.Repeat("x", 101), "Kept", roleIDByName(t, a, "Driver"), "carrier-pigeon")
+	v.Set("phone", "call me")
+	res := c.postForm(fmt.Sprintf("/users/%d", driver), v)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.status)
+	}
+	for _, id := range []string{"#first_name-error", "#phone-error", "#channel-error"} {
+		if len(res.find(id)) != 1 {
+			t.Errorf("no message %s", id)
+		}
+	}
+	if v, _ := res.doc().Find("#last_name").Attr("value"); v != "Kept" {
+		t.Errorf("last name lost: %q", v)
+	}
+	if v, _ := res.doc().Find("#phone").Attr("value"); v != "call me" {
+		t.Errorf("phone lost: %q", v)
+	}
+}
+
+func TestNoEscalation(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	manager := memberID(t, a, "manager@demo.test")
+	owner := memberID(t, a, "owner@demo.test")
+	admin := memberID(t, a, "admin@demo.test")
+	m := a.login("manager@demo.test")
+	// A manager cannot give the Admin role (wider than their own) …
+	res := m.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#role_id-error"), ""), "do not hold") {
+		t.Fatalf("manager gave Admin: %d", res.status)
+	}
+	// … nor the Owner role, even as the Owner.
+	res = a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("owner role given: %d", res.status)
+	}
+	// … cannot change themselves, the Owner, or an Admin.
+	for _, target := range []int64{manager, owner, admin} {
+		res := m.postForm(fmt.Sprintf("/users/%d", target), editForm("X", "Y", roleIDByName(t, a, "Driver"), "web"))
+		if res.status != http.StatusForbidden {
+			t.Errorf("manager changed member %d: %d", target, res.status)
+		}
+		if res := m.postForm(fmt.Sprintf("/users/%d/deactivate", target), nil); res.status != http.StatusForbidden {
+			t.Errorf("manager deactivated member %d: %d", target, res.status)
+		}
+	}
+	// Nobody deactivates or deletes the Owner, not even an Admin.
+	ad := a.login("admin@demo.test")
+	if res := ad.postForm(fmt.Sprintf("/users/%d/deactivate", owner), nil); res.status != http.StatusForbidden {
+		t.Fatalf("admin deactivated owner: %d", res.status)
+	}
+	if res := ad.postForm(fmt.Sprintf("/users/%d/delete", owner), nil); res.status != http.StatusForbidden {
+		t.Fatalf("admin deleted owner: %d", res.status)
+	}
+	// The accountant and the driver are refused by the policy itself.
+	for _, who := range []string{"accountant@demo.test", "driver@demo.test"} {
+		res := a.login(who).postForm(fmt.Sprintf("/users/%d/deactivate", driver), nil)
+		if res.status != http.StatusForbidden || len(res.find("[data-testid=denied]")) != 1 {
+			t.Errorf("%s deactivated: %d", who, res.status)
+		}
+	}
+}
+
+func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
+	a := newApp(t)
+	acc := a.login("accountant@demo.test")
+	id := memberID(t, a, "accountant@demo.test")
+	mustExec(t, a, `INSERT INTO api_tokens (member_id, name, token_hash, created_at) VALUES (?, 'phone', x'01', '2026-01-01T00:00:00Z')`, id)
+	owner := a.login("owner@demo.test")
+	page := owner.get(fmt.Sprintf("/users/%d/deactivate", id))
+	if items := page.find("[data-testid=leftover-api_tokens] li"); len(items) != 1 || !strings.HasPrefix(items[0], "phone") {
+		t.Fatalf("leftovers: %v", items)
+	}
+	if res := owner.postForm(fmt.Sprintf("/users/%d/deactivate", id), url.Values{"handover": {"revoke"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", res.status)
+	}
+	if res := acc.get("/users"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+		t.Fatalf("deactivated member still in: %d", res.status)
+	}
+	var tokens int
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM api_tokens WHERE member_id = ?`, id).Scan(&tokens)
+	if tokens != 0 {
+		t.Fatal("API token survived deactivation")
+	}
+	// Login is refused with its own message; reactivation lets them in again.
+	res := a.client().postForm("/login", url.Values{"email": {"accountant@demo.test"}, "password": {db.DemoPassword}})
+	if !strings.Contains(strings.Join(res.find("[data-testid=login-error]"), ""), "deactivated") {
+		t.Fatal("no deactivated message")
+	}
+	if res := owner.postForm(fmt.Sprintf("/users/%d/reactivate", id), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("reactivate: %d", res.status)
+	}
+	a.login("accountant@demo.test")
+}
+
+func TestDeactivateHandoverNeedsAMember(t *testing.T) {
+	a := newApp(t)
+	id := memberID(t, a, "driver@demo.test")
+	owner := a.login("owner@demo.test")
+	res := owner.postForm(fmt.Sprintf("/users/%d/deactivate", id), url.Values{"handover": {"member"}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("handover without member: %d", res.status)
+	}
+	res = owner.postForm(fmt.Sprintf("/users/%d/deactivate", id), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(id)}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("handover to self: %d", res.status)
+	}
+}
+
+func TestDeleteMember(t *testing.T) {
+	a := newApp(t)
+	id := memberID(t, a, "driver@demo.test")
+	// Managers lack users.delete.
+	if res := a.login("manager@demo.test").postForm(fmt.Sprintf("/users/%d/delete", id), nil); res.status != http.StatusForbidden {
+		t.Fatalf("manager deleted: %d", res.status)
+	}
+	owner := a.login("owner@demo.test")
+	page := owner.get(fmt.Sprintf("/users/%d/delete", id))
+	if !strings.Contains(page.body, "former member Diego Driver") {
+		t.Fatal("confirmation does not say what happens to their trips")
+	}
+	if res := owner.postForm(fmt.Sprintf("/users/%d/delete", id), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.status)
+	}
+	if res := owner.get(fmt.Sprintf("/users/%d", id)); res.status != http.StatusNotFound {
+		t.Fatalf("deleted member page: %d", res.status)
+	}
+	res := a.client().postForm("/login", url.Values{"email": {"driver@demo.test"}, "password": {db.DemoPassword}})
+	if res.status != http.StatusUnauthorized {
+		t.Fatalf("deleted login still logs in: %d", res.status)
+	}
+}
+
+func TestOwnershipHandover(t *testing.T) {
+	a := newApp(t)
+	admin := memberID(t, a, "admin@demo.test")
+	owner := memberID(t, a, "owner@demo.test")
+	// Only the Owner may; an Admin is refused by the policy.
+	if res := a.login("admin@demo.test").postForm(fmt.Sprintf("/users/%d/ownership", admin), url.Values{"password": {db.DemoPassword}}); res.status != http.StatusForbidden {
+		t.Fatalf("admin took ownership: %d", res.status)
+	}
+	o := a.login("owner@demo.test")
+	res := o.postForm(fmt.Sprintf("/users/%d/ownership", admin), url.Values{"password": {"not-my-password"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#password-error"), ""), "not your password") {
+		t.Fatalf("wrong password: %d", res.status)
+	}
+	if res := o.postForm(fmt.Sprintf("/users/%d/ownership", admin), url.Values{"password": {db.DemoPassword}}); res.status != http.StatusSeeOther {
+		t.Fatalf("handover: %d", res.status)
+	}
+	page := o.get(fmt.Sprintf("/users/%d", owner))
+	if got := page.find("[data-testid=member-role]"); got[0] != "Admin" {
+		t.Fatalf("former owner is %v", got)
+	}
+	page = o.get(fmt.Sprintf("/users/%d", admin))
+	if got := page.find("[data-testid=member-role]"); got[0] != "Owner" {
+		t.Fatalf("new owner is %v", got)
+	}
+	// The former owner can no longer hand it over.
+	if res := o.postForm(fmt.Sprintf("/users/%d/ownership", owner), url.Values{"password": {db.DemoPassword}}); res.status != http.StatusForbidden {
+		t.Fatalf("former owner still owns: %d", res.status)
+	}
+}
+
+func TestPreviewAs(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	admin := memberID(t, a, "admin@demo.test")
+	m := a.login("manager@demo.test")
+	// Within reach only: a manager cannot preview an admin.
+	if res := m.postForm(fmt.Sprintf("/users/%d/preview", admin), nil); res.status != http.StatusForbidden {
+		t.Fatalf("manager previewed admin: %d", res.status)
+	}
+	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("preview: %d", res.status)
+	}
+	// The console is the driver's: no users page, a banner naming them.
+	res := m.get("/users")
+	if res.status != http.StatusForbidden || !strings.Contains(strings.Join(res.find("[data-testid=preview-banner]"), ""), "Diego Driver") {
+		t.Fatalf("preview page: %d", res.status)
+	}
+	// Nothing can be changed while previewing.
+	res = m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver)}})
+	if res.status != http.StatusForbidden || !strings.Contains(res.body, "previewing") {
+		t.Fatalf("change during preview: %d", res.status)
+	}
+	// Exit returns to the manager's own console.
+	if res := m.postForm("/preview/exit", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("exit: %d", res.status)
+	}
+	if res := m.get("/users"); res.status != 200 || len(res.find("[data-testid=preview-banner]")) != 0 {
+		t.Fatalf("after exit: %d", res.status)
+	}
+	var summary string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT summary FROM audit_events WHERE kind = 'member.preview'`).Scan(&summary)
+	if summary != "Maria Manager previewed the console as Diego Driver" {
+		t.Fatalf("audit: %q", summary)
+	}
+}
+
+func TestBulkActions(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	acc := memberID(t, a, "accountant@demo.test")
+	admin := memberID(t, a, "admin@demo.test")
+	m := a.login("manager@demo.test")
+	// The manager may deactivate the driver but not the admin: one is skipped with a reason.
+	res := m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver), fmt.Sprint(admin)}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("bulk: %d", res.status)
+	}
+	flash := m.get("/users").find(".flash")
+	if len(flash) != 1 || !strings.Contains(flash[0], "Changed 1") || !strings.Contains(flash[0], "Skipped 1") {
+		t.Fatalf("flash: %v", flash)
+	}
+	o := a.login("owner@demo.test")
+	rows := o.htmx("/users?status=deactivated", "users-results").find("td[data-label=E-mail]")
+	if len(rows) != 1 || rows[0] != "driver@demo.test" {
+		t.Fatalf("deactivated: %v", rows)
+	}
+	// Change role in bulk; a role wider than the manager's is refused whole.
+	res = m.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Admin"))}, "ids": {fmt.Sprint(acc)}})
+	if flash := m.get("/users").find(".flash"); len(flash) != 1 || !strings.Contains(flash[0], "do not hold") {
+		t.Fatalf("escalating bulk role: %v", flash)
+	}
+	res = o.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Driver"))}, "ids": {fmt.Sprint(acc)}})
+	rows = o.htmx("/users?role="+fmt.Sprint(roleIDByName(t, a, "Driver")), "users-results").find("td[data-label=E-mail]")
+	if len(rows) != 2 {
+		t.Fatalf("bulk role: %v", rows)
+	}
+}
+
+func TestUsersCSV(t *testing.T) {
+	a := newApp(t)
+	mustExec(t, a, `UPDATE users SET first_name = '=HYPERLINK("x")' WHERE email = 'driver@demo.test'`)
+	res := a.login("accountant@demo.test").get("/users/export.csv?q=demo.test")
+	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	lines := strings.Split(strings.TrimSpace(res.body), "\n")
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "first_name,last_name,email") {
+		t.Fatalf("csv lines: %d %q", len(lines), lines[0])
+	}
+	if !strings.Contains(res.body, `"'=HYPERLINK(""x"")"`) {
+		t.Fatalf("formula not neutralised:\n%s", res.body)
+	}
+	if res := a.login("driver@demo.test").get("/users/export.csv"); res.status != http.StatusForbidden {
+		t.Fatalf("driver export: %d", res.status)
+	}
+}
+
+func TestOtherAccountsMembersAreNotFound(t *testing.T) {
+	a := newApp(t)
+	other := secondAccount(t, a)
+	o := a.login("owner@demo.test")
+	for _, path := range []string{"/users/%d", "/users/%d/deactivate", "/users/%d/delete"} {
+		if res := o.get(fmt.Sprintf(path, other)); res.status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", path, res.status)
+		}
+	}
+	for _, path := range []string{"/users/%d", "/users/%d/deactivate", "/users/%d/reactivate", "/users/%d/delete", "/users/%d/preview"} {
+		if res := o.postForm(fmt.Sprintf(path, other), editForm("A", "B", 1, "web")); res.status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, res.status)
+		}
+	}
+	if res := o.postForm(fmt.Sprintf("/users/%d/ownership", other), url.Values{"password": {db.DemoPassword}}); res.status != http.StatusNotFound {
+		t.Errorf("ownership across accounts: %d", res.status)
+	}
+	// Bulk silently ignores ids of other accounts.
+	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}})
+	var status string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT status FROM members WHERE id = ?`, other).Scan(&status)
+	if status != "active" {
+		t.Fatal("bulk reached another account")
+	}
+}
+
+// secondAccount creates "Other Co" owned by other@other.test, with a
+// driver member, and returns the driver's member id.
+func secondAccount(t testing.TB, a *app) int64 {
+	t.Helper()
+	ctx := context.Background()
+	hash := demoHash(t, a)
+	uid, err := a.db.CreateUser(ctx, db.NewUser{Email: "other@other.test", PasswordHash: hash, FirstName: "Otto", LastName: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ownerMember, err := a.db.CreateAccount(ctx, db.NewAccount{Name: "Other Co", PaidVehicles: 5, OwnerUserID: uid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := a.db.ActorByMember(ctx, ownerMember)
+	did, err := a.db.CreateUser(ctx, db.NewUser{Email: "driver@other.test", PasswordHash: hash, FirstName: "Dora"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var driverRole int64
+	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM roles WHERE account_id = ? AND builtin = 'driver'`, owner.AccountID).Scan(&driverRole)
+	id, err := a.db.AddMember(ctx, owner, db.NewMember{UserID: did, RoleID: driverRole})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func demoHash(t testing.TB, a *app) string {
+	var h string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT password_hash FROM users WHERE email = 'owner@demo.test'`).Scan(&h)
+	return h
+}
+
+func TestAccountSwitcher(t *testing.T) {
+	a := newApp(t)
+	secondAccount(t, a)
+	ctx := context.Background()
+	// The demo accountant also keeps the books of Other Co, as Admin there.
+	var other int64
+	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM accounts WHERE name = 'Other Co'`).Scan(&other)
+	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
+		SELECT ?, u.id, (SELECT id FROM roles WHERE account_id = ? AND builtin = 'admin'), '2026-01-01T00:00:00Z'
+		  FROM users u WHERE email = 'accountant@demo.test'`, other, other)
+	c := a.login("accountant@demo.test")
+	page := c.get("/users")
+	opts := page.find("#account-switch option")
+	if len(opts) != 2 {
+		t.Fatalf("switcher: %v", opts)
+	}
+	var target string
+	page.doc().Find("#account-switch option").Each(func(_ int, s *goquery.Selection) {
+		if strings.HasPrefix(s.Text(), "Other Co") {
+			target, _ = s.Attr("value")
+		}
+	})
+	if res := c.postForm("/account/switch", url.Values{"member_id": {target}}); res.status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", res.status)
+	}
+	rows := c.get("/users").find("td[data-label=E-mail]")
+	if !contains(rows, "driver@other.test") || contains(rows, "driver@demo.test") {
+		t.Fatalf("after switch: %v", rows)
+	}
+	// Its own role applies there: as Admin it may edit, as Accountant it could not.
+	if res := c.get("/users/export.csv"); res.status != 200 {
+		t.Fatal(res.status)
+	}
+	// A membership of someone else cannot be switched to.
+	if res := c.postForm("/account/switch", url.Values{"member_id": {fmt.Sprint(memberID(t, a, "owner@demo.test"))}}); res.status != http.StatusNotFound {
+		t.Fatalf("switch to another's membership: %d", res.status)
+	}
+}
