@@ -43,6 +43,12 @@ var access = map[string][]string{
 	"POST /users/:id/ownership":  {"owner"},
 	"POST /users/:id/preview":    {"owner", "admin", "manager"},
 	"POST /preview/exit":         allRoles,
+
+	"GET /api/v1/openapi.json":      {"public"},
+	"POST /api/v1/tokens":           {"public"},
+	"DELETE /api/v1/tokens/current": allRoles,
+	"GET /api/v1/me":                allRoles,
+	"GET /api/v1/users":             {"owner", "admin", "manager", "accountant"},
 }
 
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {
@@ -81,9 +87,14 @@ func TestAccessMatrixCoversEveryRoute(t *testing.T) {
 // its row.
 func TestAccessMatrix(t *testing.T) {
 	a := newApp(t)
+	// Everyone may use both channels here, so that the API rows test the
+	// permissions and not the channel.
+	mustExec(t, a, `UPDATE members SET channel = 'both'`)
 	clients := map[string]*client{"stranger": a.client()}
+	tokens := map[string]string{"stranger": "fgt_not-a-token"}
 	for role, email := range roleLogins {
 		clients[role] = a.login(email)
+		tokens[role] = apiToken(t, a, email)
 	}
 	for _, r := range a.s.Table() {
 		key := r.Method + " " + r.Path
@@ -98,13 +109,30 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			c := clients[who]
 			var res response
-			if r.Method == http.MethodGet {
+			switch {
+			case strings.HasPrefix(path, "/api/"):
+				if r.Path == "/api/v1/tokens/current" && who != "stranger" {
+					continue // would end the token the other rows use
+				}
+				res = c.api(r.Method, path, tokens[who], "")
+			case r.Method == http.MethodGet:
 				res = c.get(path)
-			} else {
+			default:
 				res = c.postForm(path, nil)
 			}
 			allowed := contains(roles, who)
+			api := strings.HasPrefix(path, "/api/")
 			switch {
+			case api && who == "stranger":
+				if res.status != http.StatusUnauthorized || !strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json") {
+					t.Errorf("%s as stranger: %d %s, want 401 problem+json", key, res.status, res.header.Get("Content-Type"))
+				}
+			case api && allowed && res.status == http.StatusForbidden:
+				t.Errorf("%s as %s: denied, want allowed: %s", key, who, res.body)
+			case api && !allowed:
+				if res.status != http.StatusForbidden || !strings.Contains(res.body, "You need") {
+					t.Errorf("%s as %s: %d, want 403 naming the permission", key, who, res.status)
+				}
 			case who == "stranger":
 				if res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") {
 					t.Errorf("%s as stranger: %d, want a redirect to login", key, res.status)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -155,4 +156,30 @@ func (c *client) postRaw(path string, v url.Values, headers ...string) response 
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	return c.do(req)
+}
+
+// api sends a JSON API request with a bearer token.
+func (c *client) api(method, path, token, body string) response {
+	req, _ := http.NewRequest(method, c.a.srv.URL+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return c.do(req)
+}
+
+// apiToken logs in on the API with the demo password and returns the token.
+func apiToken(t testing.TB, a *app, email string) string {
+	t.Helper()
+	res := a.client().api(http.MethodPost, "/api/v1/tokens", "", `{"email":"`+email+`","password":"`+db.DemoPassword+`"}`)
+	if res.status != http.StatusCreated {
+		t.Fatalf("token for %s: %d %s", email, res.status, res.body)
+	}
+	var out struct{ Token string }
+	if err := json.Unmarshal([]byte(res.body), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Token
 }

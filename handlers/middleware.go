@@ -43,6 +43,19 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // session row: the database, not the cookie, says who is logged in.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if isAPI(c) {
+			// The API knows bearer tokens only; cookies mean nothing there.
+			if token := bearer(c); token != "" {
+				a, err := s.db.TokenActor(c.Request().Context(), token)
+				switch {
+				case err == nil:
+					c.Set(ctxActor, a)
+				case db.ErrorCode(err) != db.ENotFound:
+					return err
+				}
+			}
+			return next(c)
+		}
 		sess, _ := s.cookies.Get(c.Request(), sessionCookie)
 		token, _ := sess.Values["t"].(string)
 		if token != "" {
@@ -66,6 +79,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 // state-changing request whose token does not match the cookie.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if isAPI(c) {
+			return next(c) // bearer tokens are not sent by browsers on their own
+		}
 		token := ""
 		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
 			token = ck.Value
@@ -136,6 +152,10 @@ func safeMethod(c echo.Context) bool {
 // toLogin sends a visitor without a session to the login page, keeping
 // where they wanted to go. htmx requests are redirected as a whole page.
 func (s *Server) toLogin(c echo.Context) error {
+	if isAPI(c) {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="fleetgate"`)
+		return problem(c, http.StatusUnauthorized, "Not logged in", "Send a valid bearer token (POST /api/v1/tokens gives one).")
+	}
 	next := c.Request().URL.RequestURI()
 	if isHTMX(c) {
 		if cur := c.Request().Header.Get("HX-Current-URL"); cur != "" {

@@ -107,5 +107,12 @@ func (s *Server) routes() []Route {
 		{POST, "/users/:id/ownership", OwnerOnly, s.transferOwnership},
 		{POST, "/users/:id/preview", Perm(perm.UsersManage), s.previewStart},
 		{POST, "/preview/exit", SignedIn, s.previewExit},
+
+		// The JSON API (mobile channel): same policy, bearer tokens.
+		{GET, "/api/v1/openapi.json", Public, s.apiSpec},
+		{POST, "/api/v1/tokens", Public, s.apiCreateToken},
+		{DELETE, "/api/v1/tokens/current", SignedIn, s.apiRevokeToken},
+		{GET, "/api/v1/me", SignedIn, s.apiMe},
+		{GET, "/api/v1/users", Perm(perm.UsersView), s.apiUsers},
 	}
 }

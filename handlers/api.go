@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/db/password"
+)
+
+// The JSON API is the mobile channel. It sits in the same route table and
+// goes through the same policy as the pages; it authenticates with bearer
+// tokens instead of cookies, so CSRF does not apply to it, and it answers
+// errors as problem+json.
+
+//go:embed openapi.json
+var openAPISpec []byte
+
+func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
+
+func bearer(c echo.Context) string {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func (s *Server) apiSpec(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/json", openAPISpec)
+}
+
+type tokenRequest struct {
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	AccountID int64  `json:"account_id"`
+	Name      string `json:"name"`
+}
+
+// apiCreateToken logs in for the mobile channel and returns a bearer token.
+// The checks and messages are those of the web login.
+func (s *Server) apiCreateToken(c echo.Context) error {
+	ctx := c.Request().Context()
+	var req tokenRequest
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return problem(c, http.StatusBadRequest, "Bad request", "The body must be a JSON object with email and password.")
+	}
+	req.Email = strings.TrimSpace(req.Email)
+	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 200 || len(req.Name) > 60 {
+		return problem(c, http.StatusUnprocessableEntity, "Invalid input", "email (at most 254 characters) and password (at most 200) are required; name at most 60.")
+	}
+	emailKey, ipKey := "email:"+strings.ToLower(req.Email), "ip:"+c.RealIP()
+	for _, k := range []string{emailKey, ipKey} {
+		left, err := s.db.Locked(ctx, k)
+		if err != nil {
+			return err
+		}
+		if left > 0 {
+			secs := int(math.Ceil(left.Seconds()))
+			c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
+			return problem(c, http.StatusTooManyRequests, "Too many attempts", fmt.Sprintf("Too many failed attempts. Try again in %d s.", secs))
+		}
+	}
+	u, found, err := s.db.UserForLogin(ctx, req.Email)
+	if err != nil {
+		return err
+	}
+	ok := false
+	if found {
+		ok = password.Check(req.Password, u.PasswordHash)
+	} else {
+		password.CheckNobody(req.Password)
+	}
+	if !ok {
+		_ = s.db.Fail(ctx, emailKey, db.EmailThrottle)
+		_ = s.db.Fail(ctx, ipKey, db.IPThrottle)
+		return problem(c, http.StatusUnauthorized, "Not logged in", badLogin)
+	}
+	ms, err := s.db.Memberships(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	var chosen *db.Membership
+	reason := "none"
+	for i := range ms {
+		m := ms[i]
+		if req.AccountID != 0 && m.AccountID != req.AccountID {
+			continue
+		}
+		if r := db.MobileRefusal(m.Status, m.Channel, m.Builtin); r != "" {
+			if reason == "none" {
+				reason = r
+			}
+			continue
+		}
+		chosen = &ms[i]
+		break
+	}
+	if chosen == nil {
+		msg := map[string]string{
+			"none":          "This login has no account to use.",
+			"deactivated":   "Your access has been deactivated. Ask the account's Owner or an Admin to reactivate you.",
+			"inactive":      "Your invitation has not been accepted yet.",
+			"notifications": "Your role (Notifications only) receives e-mails but cannot log in.",
+			"web":           "Your access is for the web console only. Ask an Admin to enable the mobile app for you.",
+		}[reason]
+		return problem(c, http.StatusForbidden, "Not allowed", msg)
+	}
+	_ = s.db.ClearFailures(ctx, emailKey)
+	name := req.Name
+	if name == "" {
+		name = "mobile app"
+	}
+	token, err := s.db.CreateToken(ctx, chosen.MemberID, name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "account_id": chosen.AccountID, "account": chosen.AccountName})
+}
+
+func (s *Server) apiRevokeToken(c echo.Context) error {
+	if err := s.db.RevokeToken(c.Request().Context(), bearer(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// apiMe is the member behind the token: who, where, and what they may do.
+func (s *Server) apiMe(c echo.Context) error {
+	a := actor(c)
+	perms := []string{}
+	for _, k := range a.Perms.Keys() {
+		perms = append(perms, string(k))
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"member_id": a.MemberID, "name": a.Name(), "email": a.Email,
+		"account_id": a.AccountID, "account": a.AccountName,
+		"role": a.RoleName, "permissions": perms, "scopes": a.Perms, "vehicle_access": a.VehicleAccess,
+	})
+}
+
+type apiMember struct {
+	ID        int64  `json:"id"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	Role      string `json:"role"`
+	Status    string `json:"status"`
+	Channel   string `json:"channel"`
+}
+
+// apiUsers is the users list as JSON, with the page's filters.
+func (s *Server) apiUsers(c echo.Context) error {
+	f := db.MemberFilter{
+		Query:   clip(c.QueryParam("q"), 100),
+		Status:  oneOf(c.QueryParam("status"), "active", "invited", "deactivated"),
+		Channel: oneOf(c.QueryParam("channel"), "web", "mobile", "both"),
+		Page:    max(1, queryInt(c, "page")),
+		PerPage: min(max(queryInt(c, "per_page"), 1), 200),
+	}
+	if c.QueryParam("per_page") == "" {
+		f.PerPage = 50
+	}
+	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
+	rows, total, err := s.db.ListMembers(c.Request().Context(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	out := make([]apiMember, 0, len(rows))
+	for _, m := range rows {
+		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage})
+}
