@@ -309,7 +309,7 @@ func UsersResults(p UsersPage) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if p.CanManage {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<div class=\"bulk actions\" role=\"group\" aria-label=\"Bulk actions on selected members\"><label for=\"bulk-action\">With selected</label> <select id=\"bulk-action\" name=\"action\"><option value=\"\">Choose an action…</option> <option value=\"deactivate\">Deactivate</option> <option value=\"reactivate\">Reactivate</option> <option value=\"role\">Change role to…</option></select> <label for=\"bulk-role\" class=\"visually-hidden\">New role</label> <select id=\"bulk-role\" name=\"bulk_role\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<div class=\"bulk actions\" role=\"group\" aria-label=\"Bulk actions on selected members\"><label for=\"bulk-action\">With selected</label> <select id=\"bulk-action\" name=\"action\"><option value=\"\">Choose an action…</option> <option value=\"deactivate\">Deactivate</option> <option value=\"reactivate\">Reactivate</option> <option value=\"role\">Change role to…</option></select> <label for=\"bulk-role\">New role</label> <select id=\"bulk-role\" name=\"bulk_role\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
