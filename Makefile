@@ -4,7 +4,7 @@ GO ?= go
 ADDR ?= 127.0.0.1:8080
 DB ?= fleetgate.db
 
-.PHONY: run test check fmt-check vet generate generate-check bench build
+.PHONY: run test check fmt-check vet generate generate-check bench build load
 
 run:
 	$(GO) run ./cmd/fleetgate serve --demo --addr $(ADDR) --db $(DB)
@@ -36,3 +36,7 @@ check: fmt-check vet generate-check test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A load run against a large generated account on 127.0.0.1 (bounded in time).
+load:
+	$(GO) run ./cmd/loadtest -duration 10s

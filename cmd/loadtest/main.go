@@ -1,0 +1,194 @@
+// Command loadtest measures the console under load: it builds a large
+// account in a fresh database, serves it on 127.0.0.1 and sends requests
+// from several workers for a bounded time, then prints throughput and
+// latency percentiles per address.
+//
+//	go run ./cmd/loadtest [-members 10000] [-workers 8] [-duration 10s]
+//
+// It only ever targets the loopback address it listens on itself.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"fleetgate/db"
+	"fleetgate/handlers"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	members := flag.Int("members", 10_000, "generated members in the demo account")
+	workers := flag.Int("workers", 8, "concurrent clients")
+	duration := flag.Duration("duration", 10*time.Second, "how long to send requests (at most 2m)")
+	maxRequests := flag.Int("max-requests", 200_000, "stop after this many requests")
+	flag.Parse()
+	if *duration > 2*time.Minute {
+		*duration = 2 * time.Minute
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "fleetgate-load")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d, err := db.Open(ctx, filepath.Join(dir, "load.db"))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if _, err := d.EnsureDemo(ctx); err != nil {
+		return err
+	}
+	owner, err := d.ActorByMember(ctx, 1)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := d.GenerateMembers(ctx, owner.AccountID, *members, "x"); err != nil {
+		return err
+	}
+	for _, g := range Generators {
+		if err := g(ctx, d, owner); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("generated the account in %s\n", time.Since(start).Round(time.Millisecond))
+
+	e, _, err := handlers.New(ctx, d, handlers.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: e}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	paths := append([]string{"/users", "/users?page=200", "/users?q=person+00042", "/users?status=deactivated&page=5"}, Paths...)
+	type sample struct {
+		path string
+		dur  time.Duration
+		ok   bool
+	}
+	var mu sync.Mutex
+	var samples []sample
+	deadline := time.Now().Add(*duration)
+	var sent int
+	var wg sync.WaitGroup
+	for w := 0; w < *workers; w++ {
+		c, err := login(base, "owner@demo.test", db.DemoPassword)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; time.Now().Before(deadline); i++ {
+				mu.Lock()
+				if sent >= *maxRequests {
+					mu.Unlock()
+					return
+				}
+				sent++
+				mu.Unlock()
+				p := paths[i%len(paths)]
+				t0 := time.Now()
+				req, _ := http.NewRequest(http.MethodGet, base+p, nil)
+				req.Header.Set("HX-Request", "true")
+				res, err := c.Do(req)
+				ok := err == nil && res.StatusCode == 200
+				if err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+				mu.Lock()
+				samples = append(samples, sample{p, time.Since(t0), ok})
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	byPath := map[string][]time.Duration{}
+	failed := 0
+	for _, s := range samples {
+		if !s.ok {
+			failed++
+		}
+		byPath[s.path] = append(byPath[s.path], s.dur)
+	}
+	fmt.Printf("%d requests in %s with %d workers: %.0f req/s, %d failed\n", len(samples), duration.String(), *workers,
+		float64(len(samples))/duration.Seconds(), failed)
+	fmt.Printf("%-45s %7s %9s %9s %9s\n", "address", "count", "p50", "p95", "p99")
+	keys := make([]string, 0, len(byPath))
+	for k := range byPath {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ds := byPath[k]
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		pct := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond) }
+		fmt.Printf("%-45s %7d %9s %9s %9s\n", k, len(ds), pct(.50), pct(.95), pct(.99))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d requests failed", failed)
+	}
+	return nil
+}
+
+// Generators add each feature's share of the large account; Paths are the
+// addresses they add to the mix.
+var (
+	Generators []func(ctx context.Context, d *db.DB, owner *db.Actor) error
+	Paths      []string
+)
+
+// login returns an HTTP client holding a session of the given login.
+func login(base, email, pw string) (*http.Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	u, _ := url.Parse(base)
+	var csrf string
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "fleetgate_csrf" {
+			csrf = ck.Value
+		}
+	}
+	res, err = c.PostForm(base+"/login", url.Values{"email": {email}, "password": {pw}, "_csrf": {csrf}})
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || strings.Contains(res.Header.Get("Location"), "login") {
+		return nil, fmt.Errorf("login %s: %d", email, res.StatusCode)
+	}
+	return c, nil
+}
