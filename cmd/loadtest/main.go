@@ -150,7 +150,9 @@ func run() error {
 	for _, k := range keys {
 		ds := byPath[k]
 		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		pct := func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond) }
+		pct := func(p float64) time.Duration {
+			return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
+		}
 		fmt.Printf("%-45s %7d %9s %9s %9s\n", k, len(ds), pct(.50), pct(.95), pct(.99))
 	}
 	if failed > 0 {
