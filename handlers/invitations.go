@@ -444,5 +444,16 @@ func (s *Server) accept(c echo.Context) error {
 	s.setSessionCookie(c, session)
 	s.setCSRFCookie(c)
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You joined as "+member.RoleName+".")
-	return c.Redirect(http.StatusSeeOther, "/")
+	return c.Redirect(http.StatusSeeOther, firstSection(member))
+}
+
+// firstSection is where a member starts: the first sidebar entry they may
+// open. (Going through "/" would spend the welcome message on a redirect.)
+func firstSection(a *db.Actor) string {
+	for _, n := range nav {
+		if n.need == "" || a.Can(n.need) {
+			return n.href
+		}
+	}
+	return "/"
 }
