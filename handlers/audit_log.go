@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,7 +94,7 @@ func auditChanges(before, after string) []views.AuditChange {
 	out := make([]views.AuditChange, 0, len(names))
 	for _, k := range names {
 		bv, av := auditValue(b, k), auditValue(a, k)
-		out = append(out, views.AuditChange{Field: k, Before: bv, After: av, Changed: bv != av})
+		out = append(out, views.AuditChange{Field: strings.ReplaceAll(k, "_", " "), Before: bv, After: av, Changed: bv != av})
 	}
 	return out
 }

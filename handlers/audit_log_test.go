@@ -55,7 +55,7 @@ func TestAuditLogShowsWhoDidWhatToWhom(t *testing.T) {
 	if changed.Length() != 2 { // last_name and phone changed, first_name did not
 		t.Fatalf("changed fields: %d\n%s", changed.Length(), res.body)
 	}
-	if f := strings.TrimSpace(changed.First().Find("th").Text()); f != "last_name" {
+	if f := strings.TrimSpace(changed.First().Find("th").Text()); f != "last name" {
 		t.Fatalf("first changed field %q", f)
 	}
 	if b, af := changed.First().Find("td").First().Text(), changed.First().Find("td").Last().Text(); b != "Driver" || af != "Dias" {
