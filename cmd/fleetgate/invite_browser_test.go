@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -111,4 +112,33 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	shot(t, ctx, "audit")
 	must(t, guest, chromedp.Navigate(c.url+"/profile"), chromedp.WaitVisible(chromedp.CSS("[data-testid=current-session]")))
 	shot(t, guest, "profile")
+}
+
+// TestBrowserRevokeAsksFirst: revoking asks for confirmation; saying no
+// keeps the invitation, saying yes removes it in place.
+func TestBrowserRevokeAsksFirst(t *testing.T) {
+	c := startConsole(t)
+	ctx := browser(t)
+	logIn(t, ctx, c, "owner@demo.test")
+	must(t, ctx,
+		chromedp.Navigate(c.url+"/users/invite"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "maybe@example.com"),
+	)
+	eval[string](t, ctx, `(() => { const s = document.getElementById("role_id"); s.value = s.options[s.options.length - 1].value; return s.value })()`)
+	must(t, ctx,
+		chromedp.Click(chromedp.CSS("[data-testid=invite-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=invite-link]")),
+		chromedp.Navigate(c.url+"/users"),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=invitation-row]")),
+	)
+	eval[bool](t, ctx, `(window.confirm = () => false, true)`)
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-row] button.danger")))
+	time.Sleep(300 * time.Millisecond)
+	if n := rowCount(t, ctx, "[data-testid=invitation-row]"); n != 1 {
+		t.Fatalf("revoked although the confirmation was declined (%d rows)", n)
+	}
+	eval[bool](t, ctx, `(window.confirm = () => true, true)`)
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-row] button.danger")))
+	waitFor(t, ctx, `document.querySelectorAll("[data-testid=invitation-row]").length === 0 && document.body.textContent.includes("was revoked")`)
 }
