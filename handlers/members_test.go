@@ -242,7 +242,7 @@ func TestOwnershipHandover(t *testing.T) {
 	}
 	o := a.login("owner@demo.test")
 	res := o.postForm(fmt.Sprintf("/users/%d/ownership", admin), url.Values{"password": {"not-my-password"}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#password-error"), ""), "not your password") {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#owner-password-error"), ""), "not your password") {
 		t.Fatalf("wrong password: %d", res.status)
 	}
 	if res := o.postForm(fmt.Sprintf("/users/%d/ownership", admin), url.Values{"password": {db.DemoPassword}}); res.status != http.StatusSeeOther {
@@ -351,7 +351,7 @@ func TestUsersCSV(t *testing.T) {
 
 func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 	a := newApp(t)
-	other := secondAccount(t, a)
+	other := otherAccountDriver(t, a)
 	o := a.login("owner@demo.test")
 	for _, path := range []string{"/users/%d", "/users/%d/deactivate", "/users/%d/delete"} {
 		if res := o.get(fmt.Sprintf(path, other)); res.status != http.StatusNotFound {
@@ -375,9 +375,9 @@ func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 	}
 }
 
-// secondAccount creates "Other Co" owned by other@other.test, with a
+// otherAccountDriver creates "Other Co" owned by other@other.test, with a
 // driver member, and returns the driver's member id.
-func secondAccount(t testing.TB, a *app) int64 {
+func otherAccountDriver(t testing.TB, a *app) int64 {
 	t.Helper()
 	ctx := context.Background()
 	hash := demoHash(t, a)
@@ -411,7 +411,7 @@ func demoHash(t testing.TB, a *app) string {
 
 func TestAccountSwitcher(t *testing.T) {
 	a := newApp(t)
-	secondAccount(t, a)
+	otherAccountDriver(t, a)
 	ctx := context.Background()
 	// The demo accountant also keeps the books of Other Co, as Admin there.
 	var other int64
@@ -445,5 +445,23 @@ func TestAccountSwitcher(t *testing.T) {
 	// A membership of someone else cannot be switched to.
 	if res := c.postForm("/account/switch", url.Values{"member_id": {fmt.Sprint(memberID(t, a, "owner@demo.test"))}}); res.status != http.StatusNotFound {
 		t.Fatalf("switch to another's membership: %d", res.status)
+	}
+}
+
+func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
+	a := newApp(t)
+	otherAccountDriver(t, a)
+	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
+		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'admin'), '2026-01-01T00:00:00Z'
+		  FROM users u, accounts a WHERE u.email = 'manager@demo.test' AND a.name = 'Other Co'`)
+	c := a.login("manager@demo.test")
+	var target int64
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id
+		JOIN users u ON u.id = m.user_id WHERE a.name = 'Other Co' AND u.email = 'manager@demo.test'`).Scan(&target)
+	res := c.postForm("/account/switch", url.Values{"member_id": {fmt.Sprint(target)}})
+	res = c.get(res.header.Get("Location"))
+	res = c.get(res.header.Get("Location"))
+	if flash := res.find(".flash"); len(flash) != 1 || !strings.Contains(flash[0], "Other Co") {
+		t.Fatalf("flash after switching: %v", flash)
 	}
 }

@@ -32,11 +32,13 @@ func (s *Server) static(c echo.Context) error {
 
 // home sends a member to the first section they may open.
 func (s *Server) home(c echo.Context) error {
-	sh := s.shell(c, "", "")
-	if len(sh.Nav) == 0 {
+	// The flash, if any, is left for the page we redirect to.
+	items := navFor(actor(c))
+	if len(items) == 0 {
+		sh := s.shell(c, "Fleetgate", "")
 		return render(c, http.StatusOK, wrap(views.Page(sh), views.ErrorBox("Nothing to show yet", "Your role gives you no section of the console. Ask your account Owner or an Admin.")))
 	}
-	return c.Redirect(http.StatusSeeOther, sh.Nav[0].Href)
+	return c.Redirect(http.StatusSeeOther, items[0].Href)
 }
 
 // flash keeps a one-time message for the next page in a signed cookie.

@@ -32,12 +32,26 @@ func page(c echo.Context, status int, target string, fragment, whole templ.Compo
 	return render(c, status, whole)
 }
 
-// nav lists the sidebar's sections; each shows only to those who may open it.
+// nav lists the sidebar's sections; each shows only to those who may open
+// it (an empty need: to everyone signed in).
 var nav = []struct {
 	href, label string
 	need        perm.Key
 }{
 	{"/users", "Users", perm.UsersView},
+	{"/audit", "Audit log", perm.AuditView},
+	{"/profile", "My profile", ""},
+}
+
+// navFor lists the sections the actor may open.
+func navFor(a *db.Actor) []views.NavItem {
+	var out []views.NavItem
+	for _, n := range nav {
+		if n.need == "" || a.Can(n.need) {
+			out = append(out, views.NavItem{Href: n.href, Label: n.label})
+		}
+	}
+	return out
 }
 
 // shell builds the frame of a console page for the actor.
@@ -54,11 +68,7 @@ func (s *Server) shell(c echo.Context, title, section string) views.Shell {
 	}
 	sh.UserName, sh.UserEmail = real.Name(), real.Email
 	sh.AccountName, sh.RoleName = a.AccountName, a.RoleName
-	for _, n := range nav {
-		if a.Can(n.need) {
-			sh.Nav = append(sh.Nav, views.NavItem{Href: n.href, Label: n.label})
-		}
-	}
+	sh.Nav = navFor(a)
 	if ms, err := s.db.Memberships(c.Request().Context(), real.UserID); err == nil {
 		for _, m := range ms {
 			if m.WebUsable() {

@@ -114,5 +114,25 @@ func (s *Server) routes() []Route {
 		{DELETE, "/api/v1/tokens/current", SignedIn, s.apiRevokeToken},
 		{GET, "/api/v1/me", SignedIn, s.apiMe},
 		{GET, "/api/v1/users", Perm(perm.UsersView), s.apiUsers},
+
+		// Invitations and adding people (handlers/invitations.go, add_member.go).
+		{GET, "/users/invite", Perm(perm.UsersManage), s.invitePage},
+		{POST, "/users/invite", Perm(perm.UsersManage), s.inviteCreate},
+		{POST, "/users/invitations/:id/link", Perm(perm.UsersManage), s.invitationLink},
+		{POST, "/users/invitations/:id/resend", Perm(perm.UsersManage), s.invitationResend},
+		{POST, "/users/invitations/:id/revoke", Perm(perm.UsersManage), s.invitationRevoke},
+		{GET, "/users/add", Perm(perm.UsersManage), s.addMemberPage},
+		{POST, "/users/add", Perm(perm.UsersManage), s.addMember},
+		// The invitation link: anyone holding it, logged in or not.
+		{GET, "/invite/:token", Public, s.acceptPage},
+		{POST, "/invite/:token", Public, s.accept},
+		// My profile (handlers/profile.go): one's own login only.
+		{GET, "/profile", SignedIn, s.profilePage},
+		{POST, "/profile", SignedIn, s.profileSave},
+		{POST, "/profile/password", SignedIn, s.profilePassword},
+		{POST, "/profile/sessions/end", SignedIn, s.profileEndSession},
+		{POST, "/profile/sessions/end-all", SignedIn, s.profileEndAll},
+		// Audit log (handlers/audit_log.go).
+		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
 	}
 }

@@ -25,6 +25,15 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For.
 	TrustProxy bool
 	Logger     *slog.Logger
+
+	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
+	// its Host is set, else links go to the log and the pending list.
+	SMTP SMTPConfig
+	// BaseURL is the console's public address for links in e-mails, e.g.
+	// https://fleet.example.com; empty takes it from each request.
+	BaseURL string
+	// InviteTTL is how long an invitation link is valid (0: 7 days).
+	InviteTTL time.Duration
 }
 
 // Server holds what handlers share.

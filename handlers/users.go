@@ -57,6 +57,11 @@ func (s *Server) usersList(c echo.Context) error {
 	if hxTarget(c) == "users-results" {
 		return render(c, http.StatusOK, views.UsersResults(p))
 	}
+	if p.CanManage {
+		if p.Invitations, err = s.invitationsPanel(c); err != nil {
+			return err
+		}
+	}
 	p.Shell = s.shell(c, "Users", "/users")
 	return render(c, http.StatusOK, views.Users(p))
 }

@@ -47,7 +47,10 @@
   document.addEventListener("submit", function (e) {
     var b = e.submitter;
     var text = (b && b.dataset.confirm) || e.target.dataset.confirm;
-    if (text && !window.confirm(text)) e.preventDefault();
+    if (text && !window.confirm(text)) {
+      e.preventDefault();
+      e.stopPropagation(); // htmx listens on the form itself: it must not send it either
+    }
   }, true);
 
   // Dialogs: a button with data-open="ID" opens <dialog id=ID>; a button

@@ -5,6 +5,9 @@
 //
 // Every flag can also be set by an environment variable: FLEETGATE_ADDR,
 // FLEETGATE_DB, FLEETGATE_DEMO, FLEETGATE_SECURE_COOKIES, FLEETGATE_TRUST_PROXY.
+// Invitation e-mails: --smtp-host, --smtp-port, --smtp-user, --smtp-password,
+// --smtp-from (FLEETGATE_SMTP_HOST, …_PORT, …_USER, …_PASSWORD, …_FROM),
+// --base-url (FLEETGATE_BASE_URL) and --invite-ttl (FLEETGATE_INVITE_TTL).
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +42,9 @@ func main() {
 type options struct {
 	addr, dbPath               string
 	demo, secureCookies, proxy bool
+	smtp                       handlers.SMTPConfig
+	baseURL                    string
+	inviteTTL                  time.Duration
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -54,7 +61,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.demo, "demo", envBool("FLEETGATE_DEMO"), "create the demo account (once) and print its logins")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", envBool("FLEETGATE_SECURE_COOKIES"), "mark cookies Secure (behind a TLS proxy)")
 	fs.BoolVar(&o.proxy, "trust-proxy", envBool("FLEETGATE_TRUST_PROXY"), "take the client address from X-Forwarded-For")
+	fs.StringVar(&o.smtp.Host, "smtp-host", env("FLEETGATE_SMTP_HOST", ""), "SMTP server for invitation e-mails (none: links go to the log)")
+	fs.IntVar(&o.smtp.Port, "smtp-port", envInt("FLEETGATE_SMTP_PORT", 587), "SMTP port (465: TLS from the start; else STARTTLS when offered)")
+	fs.StringVar(&o.smtp.User, "smtp-user", env("FLEETGATE_SMTP_USER", ""), "SMTP user for PLAIN authentication (none: no authentication)")
+	fs.StringVar(&o.smtp.Password, "smtp-password", env("FLEETGATE_SMTP_PASSWORD", ""), "SMTP password (prefer the environment variable)")
+	fs.StringVar(&o.smtp.From, "smtp-from", env("FLEETGATE_SMTP_FROM", ""), "sender of invitation e-mails, e.g. \"Fleetgate <fleet@example.com>\"")
+	fs.StringVar(&o.baseURL, "base-url", env("FLEETGATE_BASE_URL", ""), "public address of the console for links in e-mails (default: from each request)")
+	fs.DurationVar(&o.inviteTTL, "invite-ttl", envDuration("FLEETGATE_INVITE_TTL", db.InviteTTL), "how long an invitation link is valid")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := o.smtp.Check(); err != nil {
 		return err
 	}
 	switch cmd {
@@ -87,7 +104,8 @@ func serve(ctx context.Context, o options, out io.Writer) error {
 		}
 		printDemo(out, created)
 	}
-	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustProxy: o.proxy, Logger: log})
+	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustProxy: o.proxy, Logger: log,
+		SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL})
 	if err != nil {
 		return err
 	}
@@ -127,6 +145,20 @@ func printDemo(out io.Writer, created bool) {
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
 	}
 	return def
 }

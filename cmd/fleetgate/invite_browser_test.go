@@ -1,0 +1,144 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserInviteAndAccept: the owner invites an accountant, takes a
+// fresh link from the pending list, and the invited person opens it in a
+// browser of their own, chooses a password and lands in the console with
+// the invited role.
+func TestBrowserInviteAndAccept(t *testing.T) {
+	c := startConsole(t)
+	ctx := browser(t)
+	logIn(t, ctx, c, "owner@demo.test")
+
+	must(t, ctx,
+		chromedp.Click(chromedp.CSS("[data-testid=invite-button]")),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "nina@example.com"),
+	)
+	role := eval[string](t, ctx, `(() => {
+		const s = document.getElementById("role_id");
+		for (const o of s.options) if (o.text === "Accountant (read-only)") s.value = o.value;
+		return s.value;
+	})()`)
+	if role == "" {
+		t.Fatal("Accountant is not offered")
+	}
+	must(t, ctx,
+		chromedp.SetValue(chromedp.ID("vehicle_access"), "all"),
+		chromedp.Click(chromedp.CSS("[data-testid=invite-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=invite-link]")),
+	)
+	shot(t, ctx, "invite-created")
+	first := eval[string](t, ctx, `document.querySelector("[data-testid=invite-link]").value`)
+	if !strings.Contains(first, "/invite/") || !strings.Contains(c.out.String(), first) {
+		t.Fatalf("link %q not shown or not in the server log", first)
+	}
+
+	// The pending list offers a fresh link in place (htmx), with a copy button.
+	must(t, ctx,
+		chromedp.Navigate(c.url+"/users"),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=invitation-row]")),
+	)
+	eval[bool](t, ctx, "window.__noReload = true")
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-link]")))
+	waitFor(t, ctx, `!!document.querySelector("#invitations-panel [data-testid=invite-link]")`)
+	if !eval[bool](t, ctx, "window.__noReload === true") {
+		t.Fatal("the page reloaded")
+	}
+	link := eval[string](t, ctx, `document.querySelector("#invitations-panel [data-testid=invite-link]").value`)
+	if link == first || link != eval[string](t, ctx, `document.querySelector("#invitations-panel button[data-copy]").dataset.copy`) {
+		t.Fatalf("fresh link %q (first %q)", link, first)
+	}
+	shot(t, ctx, "invite-new-link")
+
+	// The invited person, at another computer.
+	guest := newWindow(t, ctx)
+	must(t, guest, chromedp.Navigate(first), chromedp.WaitVisible(chromedp.ID("gone-title")))
+	must(t, guest,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.ID("first_name")),
+		chromedp.SendKeys(chromedp.ID("first_name"), "Nina"),
+		chromedp.SendKeys(chromedp.ID("last_name"), "Numbers"),
+		chromedp.SendKeys(chromedp.ID("password"), "password1234"),
+		chromedp.SendKeys(chromedp.ID("password_again"), "password1234"),
+		chromedp.Click(chromedp.CSS("[data-testid=accept-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=error-password]")),
+	)
+	shot(t, guest, "accept-refused")
+	if v := eval[string](t, guest, `document.getElementById("first_name").value`); v != "Nina" {
+		t.Fatalf("first name not kept: %q", v)
+	}
+	must(t, guest,
+		chromedp.SendKeys(chromedp.ID("password"), "velvet tram orbit"),
+		chromedp.SendKeys(chromedp.ID("password_again"), "velvet tram orbit"),
+		chromedp.Click(chromedp.CSS("[data-testid=accept-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("nav.side")),
+	)
+	shot(t, guest, "accepted")
+	loc, _ := chromedp.Run(guest, chromedp.Location())
+	if !strings.HasSuffix(loc, "/users") {
+		t.Fatalf("landed on %s", loc)
+	}
+	menu := eval[string](t, guest, `document.querySelector(".user-menu").textContent`)
+	if !strings.Contains(menu, "Nina Numbers") || !strings.Contains(menu, "Accountant (read-only) in Demo Fleet") {
+		t.Fatalf("user menu: %q", menu)
+	}
+	// Read-only: no invite controls for the accountant.
+	if n := rowCount(t, guest, "[data-testid=invite-button]"); n != 0 {
+		t.Fatal("the accountant is offered Invite")
+	}
+	// The owner's list no longer has the invitation; the member is listed.
+	must(t, ctx, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.CSS("[data-testid=invitations-panel]")))
+	if n := rowCount(t, ctx, "[data-testid=invitation-row]"); n != 0 {
+		t.Fatalf("%d invitations still pending", n)
+	}
+	if n := rowCount(t, ctx, "[data-testid=user-row]"); n != 7 {
+		t.Fatalf("%d members", n)
+	}
+	// The audit log tells the story, with before and after on demand.
+	must(t, ctx, chromedp.Navigate(c.url+"/audit"), chromedp.WaitVisible(chromedp.CSS("[data-testid=audit-table]")))
+	kinds := eval[string](t, ctx, `[...document.querySelectorAll("[data-testid=audit-row] code.kind")].map(e => e.textContent).join(",")`)
+	if !strings.HasPrefix(kinds, "invitation.accept,invitation.link,invitation.create") {
+		t.Fatalf("audit kinds: %s", kinds)
+	}
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=audit-row] details summary")))
+	shot(t, ctx, "audit")
+	must(t, guest, chromedp.Navigate(c.url+"/profile"), chromedp.WaitVisible(chromedp.CSS("[data-testid=current-session]")))
+	shot(t, guest, "profile")
+}
+
+// TestBrowserRevokeAsksFirst: revoking asks for confirmation; saying no
+// keeps the invitation, saying yes removes it in place.
+func TestBrowserRevokeAsksFirst(t *testing.T) {
+	c := startConsole(t)
+	ctx := browser(t)
+	logIn(t, ctx, c, "owner@demo.test")
+	must(t, ctx,
+		chromedp.Navigate(c.url+"/users/invite"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), "maybe@example.com"),
+	)
+	eval[string](t, ctx, `(() => { const s = document.getElementById("role_id"); s.value = s.options[s.options.length - 1].value; return s.value })()`)
+	must(t, ctx,
+		chromedp.Click(chromedp.CSS("[data-testid=invite-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=invite-link]")),
+		chromedp.Navigate(c.url+"/users"),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=invitation-row]")),
+	)
+	eval[bool](t, ctx, `(window.confirm = () => false, true)`)
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-row] button.danger")))
+	time.Sleep(300 * time.Millisecond)
+	if n := rowCount(t, ctx, "[data-testid=invitation-row]"); n != 1 {
+		t.Fatalf("revoked although the confirmation was declined (%d rows)", n)
+	}
+	eval[bool](t, ctx, `(window.confirm = () => true, true)`)
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-row] button.danger")))
+	waitFor(t, ctx, `document.querySelectorAll("[data-testid=invitation-row]").length === 0 && document.body.textContent.includes("was revoked")`)
+}

@@ -1,0 +1,428 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"fleetgate/db/perm"
+)
+
+// InviteTTL is how long an invitation link stays valid unless the server
+// is configured otherwise.
+const InviteTTL = 7 * 24 * time.Hour
+
+// InviteState is where an invitation stands. Each state but pending has
+// its own message on the accept page.
+type InviteState string
+
+const (
+	InvitePending  InviteState = "pending"
+	InviteExpired  InviteState = "expired"
+	InviteAccepted InviteState = "accepted"
+	InviteRevoked  InviteState = "revoked"
+)
+
+// Invitation is an invitation as the pending list and the accept page
+// show it. The token itself is never stored, only its hash.
+type Invitation struct {
+	ID            int64
+	AccountID     int64
+	AccountName   string
+	Email         string
+	RoleID        int64
+	RoleName      string
+	RoleBuiltin   perm.Builtin
+	Channel       string
+	VehicleAccess string // "all" or "selected"
+	Grants        string // JSON list of vehicle grants chosen up front
+	InvitedBy     string
+	CreatedAt     time.Time
+	SentAt        time.Time // when the current link was issued
+	ExpiresAt     time.Time
+	AcceptedAt    *time.Time
+	RevokedAt     *time.Time
+}
+
+// State tells whether the invitation can still be accepted at now.
+func (i Invitation) State(now time.Time) InviteState {
+	switch {
+	case i.AcceptedAt != nil:
+		return InviteAccepted
+	case i.RevokedAt != nil:
+		return InviteRevoked
+	case !now.Before(i.ExpiresAt):
+		return InviteExpired
+	}
+	return InvitePending
+}
+
+// StateMessage is the plain sentence the accept page shows for a link
+// that can no longer be used.
+func (i Invitation) StateMessage(now time.Time) string {
+	switch i.State(now) {
+	case InviteAccepted:
+		return "This invitation has already been used. Log in with the e-mail " + i.Email + " instead."
+	case InviteRevoked:
+		return "This invitation was withdrawn by " + i.AccountName + ". Ask them for a new one if you still need access."
+	case InviteExpired:
+		return "This invitation expired on " + i.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC") + ". Ask " + i.AccountName + " to send you a new one."
+	}
+	return ""
+}
+
+// NewInvitation is what the invite form asks for.
+type NewInvitation struct {
+	Email         string
+	RoleID        int64
+	Channel       string
+	VehicleAccess string
+	TTL           time.Duration // 0 means InviteTTL
+}
+
+const invitationColumns = `i.id, i.account_id, a.name, i.email, i.role_id, r.name, COALESCE(r.builtin, ''), i.channel,
+	i.vehicle_access, i.grants, i.invited_by_name, i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.revoked_at`
+
+const invitationFrom = ` FROM invitations i JOIN accounts a ON a.id = i.account_id JOIN roles r ON r.id = i.role_id `
+
+func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
+	var i Invitation
+	var b, created, sent, expires string
+	var accepted, revoked sql.NullString
+	err := row.Scan(&i.ID, &i.AccountID, &i.AccountName, &i.Email, &i.RoleID, &i.RoleName, &b, &i.Channel,
+		&i.VehicleAccess, &i.Grants, &i.InvitedBy, &created, &sent, &expires, &accepted, &revoked)
+	if err != nil {
+		return i, err
+	}
+	i.RoleBuiltin = perm.Builtin(b)
+	i.CreatedAt = parseTime(created)
+	i.SentAt = parseTime(sent)
+	i.ExpiresAt = parseTime(expires)
+	i.AcceptedAt = parseNullTime(accepted)
+	i.RevokedAt = parseNullTime(revoked)
+	return i, nil
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func parseNullTime(s sql.NullString) *time.Time {
+	if !s.Valid {
+		return nil
+	}
+	t := parseTime(s.String)
+	return &t
+}
+
+// CheckGrantAccess refuses, on the "vehicle_access" field, a vehicle
+// access the actor may not give: all vehicles only by one who has them.
+func CheckGrantAccess(a *Actor, access string) error {
+	switch access {
+	case "selected":
+		return nil
+	case "all":
+		if a.VehicleAccess == "all" {
+			return nil
+		}
+		return &Error{Code: EForbidden, Field: "vehicle_access", Message: "You can give access to all vehicles only if you have it yourself."}
+	}
+	return FieldError("vehicle_access", "Choose one of the offered vehicle accesses.")
+}
+
+// checkGrant is rule 5 for a new member or an invitation: the role and the
+// vehicle access must both be within the actor's own.
+func (d *DB) checkGrant(ctx context.Context, a *Actor, roleID int64, access string) error {
+	if err := d.CheckGrantRole(ctx, a, roleID); err != nil {
+		return err
+	}
+	return CheckGrantAccess(a, access)
+}
+
+// CreateInvitation invites an e-mail into the actor's account and returns
+// the invitation with its token, the only time the token is known.
+func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (Invitation, string, error) {
+	ni.Email = strings.TrimSpace(ni.Email)
+	if ni.Channel == "" {
+		ni.Channel = "web"
+	}
+	if err := d.checkGrant(ctx, a, ni.RoleID, ni.VehicleAccess); err != nil {
+		return Invitation{}, "", err
+	}
+	ttl := ni.TTL
+	if ttl <= 0 {
+		ttl = InviteTTL
+	}
+	token := NewToken()
+	var inv Invitation
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		if err := refuseMember(ctx, tx, a.AccountID, ni.Email); err != nil {
+			return err
+		}
+		now := d.Now()
+		// An open invitation to the same e-mail: a valid one is refused, an
+		// expired one is replaced (and marked withdrawn).
+		var oldID int64
+		var oldExpires string
+		replaced := int64(0)
+		err := tx.QueryRowContext(ctx, `SELECT id, expires_at FROM invitations
+			WHERE account_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, a.AccountID, ni.Email).Scan(&oldID, &oldExpires)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case now.Before(parseTime(oldExpires)):
+			return FieldError("email", "An invitation to this e-mail is already pending. Resend or revoke it in the list of pending invitations.")
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, d.stamp(), oldID); err != nil {
+				return err
+			}
+			replaced = oldID
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO invitations (account_id, email, role_id, channel, vehicle_access, grants,
+			token_hash, invited_by, invited_by_name, created_at, sent_at, expires_at)
+			SELECT ?, ?, r.id, ?, ?, '[]', ?, ?, ?, ?, ?, ? FROM roles r WHERE r.id = ? AND r.account_id = ?`,
+			a.AccountID, ni.Email, ni.Channel, ni.VehicleAccess, hashToken(token), a.MemberID, a.Name(),
+			now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), now.Add(ttl).Format(time.RFC3339Nano), ni.RoleID, a.AccountID)
+		if isUnique(err) {
+			return FieldError("email", "An invitation to this e-mail is already pending. Resend or revoke it in the list of pending invitations.")
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return FieldError("role_id", "Choose one of the offered roles.")
+		}
+		id, _ := res.LastInsertId()
+		if inv, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.id = ?`, id)); err != nil {
+			return err
+		}
+		after := map[string]any{"email": inv.Email, "role": inv.RoleName, "channel": inv.Channel,
+			"vehicle_access": inv.VehicleAccess, "expires_at": inv.ExpiresAt.Format(time.RFC3339)}
+		if replaced != 0 {
+			after["replaces_expired_invitation"] = replaced
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "invitation.create", Target: inv.Email,
+			Summary: "Invited " + inv.Email + " as " + inv.RoleName, After: after})
+	})
+	return inv, token, err
+}
+
+// refuseMember refuses an e-mail whose login is already a member of the account.
+func refuseMember(ctx context.Context, q queryer, accountID int64, email string) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM members m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = ? AND u.email = ?`, accountID, strings.TrimSpace(email)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return FieldError("email", "This person is already a member of the account.")
+}
+
+// PendingInvitations lists the account's invitations not yet accepted or
+// revoked (expired ones included, so they can be resent), newest first.
+func (d *DB) PendingInvitations(ctx context.Context, a *Actor) ([]Invitation, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT `+invitationColumns+invitationFrom+`
+		WHERE i.account_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+		ORDER BY i.id DESC`, a.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Invitation
+	for rows.Next() {
+		inv, err := scanInvitation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// openInvitation reads an invitation of the actor's account that is still
+// open (not accepted, not revoked) and that the actor could have made:
+// resending or revoking one with a wider role than the actor's is refused,
+// because a fresh link to it would be an escalation.
+func (d *DB) openInvitation(ctx context.Context, tx *sql.Tx, a *Actor, id int64) (Invitation, error) {
+	inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+
+		` WHERE i.id = ? AND i.account_id = ?`, id, a.AccountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return inv, notFound("Invitation")
+	}
+	if err != nil {
+		return inv, err
+	}
+	switch inv.State(d.Now()) {
+	case InviteAccepted:
+		return inv, Errorf(EConflict, "%s has already accepted this invitation.", inv.Email)
+	case InviteRevoked:
+		return inv, Errorf(EConflict, "This invitation was already revoked.")
+	}
+	if err := d.checkGrant(ctx, a, inv.RoleID, inv.VehicleAccess); err != nil {
+		if ErrorCode(err) == EForbidden {
+			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(err.(*Error).Message, "."))
+		}
+		return inv, err
+	}
+	return inv, nil
+}
+
+// RenewInvitation issues a fresh link for an open invitation (the old link
+// stops working) and restarts its validity. kind is the audit kind:
+// "invitation.resend" when it is e-mailed again, "invitation.link" when the
+// link is only shown to be copied.
+func (d *DB) RenewInvitation(ctx context.Context, a *Actor, id int64, ttl time.Duration, kind string) (Invitation, string, error) {
+	if ttl <= 0 {
+		ttl = InviteTTL
+	}
+	token := NewToken()
+	var inv Invitation
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		var err error
+		if inv, err = d.openInvitation(ctx, tx, a, id); err != nil {
+			return err
+		}
+		before := map[string]any{"expires_at": inv.ExpiresAt.Format(time.RFC3339), "state": string(inv.State(d.Now()))}
+		now := d.Now()
+		inv.SentAt, inv.ExpiresAt = now, now.Add(ttl)
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET token_hash = ?, sent_at = ?, expires_at = ? WHERE id = ?`,
+			hashToken(token), now.Format(time.RFC3339Nano), inv.ExpiresAt.Format(time.RFC3339Nano), id); err != nil {
+			return err
+		}
+		summary := "Issued a new invitation link for " + inv.Email
+		if kind == "invitation.resend" {
+			summary = "Resent the invitation to " + inv.Email
+		}
+		return d.audit(ctx, tx, a, Event{Kind: kind, Target: inv.Email, Summary: summary, Before: before,
+			After: map[string]any{"expires_at": inv.ExpiresAt.Format(time.RFC3339), "state": "pending", "previous_link": "no longer valid"}})
+	})
+	return inv, token, err
+}
+
+// RevokeInvitation withdraws an open invitation: its link stops working.
+func (d *DB) RevokeInvitation(ctx context.Context, a *Actor, id int64) (Invitation, error) {
+	var inv Invitation
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		var err error
+		if inv, err = d.openInvitation(ctx, tx, a, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, d.stamp(), id); err != nil {
+			return err
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "invitation.revoke", Target: inv.Email,
+			Summary: "Revoked the invitation to " + inv.Email + " as " + inv.RoleName,
+			Before:  map[string]any{"state": string(inv.State(d.Now())), "role": inv.RoleName},
+			After:   map[string]any{"state": "revoked"}})
+	})
+	return inv, err
+}
+
+// InvitationByToken finds the invitation of a link, in whatever state.
+// An unknown token is ENotFound.
+func (d *DB) InvitationByToken(ctx context.Context, token string) (Invitation, error) {
+	inv, err := scanInvitation(d.r.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = ?`, hashToken(token)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return inv, Errorf(ENotFound, "This invitation link is not valid. Check that you copied the whole link, or ask for a new one.")
+	}
+	return inv, err
+}
+
+// Acceptance is what the person accepting an invitation gave: a new
+// login's names and password hash, or Existing when the e-mail already has
+// a login (whose password the handler has checked).
+type Acceptance struct {
+	Existing     bool
+	FirstName    string
+	LastName     string
+	PasswordHash string
+}
+
+// Accepted tells who the accepted invitation made a member.
+type Accepted struct {
+	UserID, MemberID, AccountID int64
+	AccountName                 string
+}
+
+// AcceptInvitation turns an open invitation into an active member with the
+// invited role and vehicle access, creating the login if the e-mail has
+// none, and uses the link up.
+func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance) (Accepted, error) {
+	var out Accepted
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = ?`, hashToken(token)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return Errorf(ENotFound, "This invitation link is not valid.")
+		}
+		if err != nil {
+			return err
+		}
+		if msg := inv.StateMessage(d.Now()); msg != "" {
+			return Errorf(EConflict, "%s", msg)
+		}
+		if inv.RoleBuiltin == perm.Owner {
+			return Errorf(EForbidden, "Nobody can be invited as Owner.")
+		}
+		var userID int64
+		var first, last string
+		err = tx.QueryRowContext(ctx, `SELECT id, first_name, last_name FROM users WHERE email = ?`, inv.Email).Scan(&userID, &first, &last)
+		found := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		switch {
+		case found && !acc.Existing:
+			return &Error{Code: EConflict, Field: "password", Message: "This e-mail has a login now. Enter that login's password to join."}
+		case !found && acc.Existing:
+			return &Error{Code: EConflict, Field: "password", Message: "This e-mail has no login any more. Reload the page to choose a password."}
+		case !found:
+			first, last = acc.FirstName, acc.LastName
+			if userID, err = createUser(ctx, tx, d.stamp(), NewUser{Email: inv.Email, PasswordHash: acc.PasswordHash, FirstName: first, LastName: last}); err != nil {
+				return err
+			}
+		}
+		memberID, err := addMember(ctx, tx, d.stamp(), inv.AccountID, NewMember{UserID: userID, RoleID: inv.RoleID,
+			Status: "active", Channel: inv.Channel, VehicleAccess: "selected"})
+		if err != nil {
+			if ErrorCode(err) == EConflict {
+				return Errorf(EConflict, "You are already a member of %s. Log in with %s.", inv.AccountName, inv.Email)
+			}
+			return err
+		}
+		if err := applyInvitationAccess(ctx, tx, inv, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = ?, member_id = ? WHERE id = ?`, d.stamp(), memberID, inv.ID); err != nil {
+			return err
+		}
+		out = Accepted{UserID: userID, MemberID: memberID, AccountID: inv.AccountID, AccountName: inv.AccountName}
+		newcomer := &Actor{MemberID: memberID, AccountID: inv.AccountID, UserID: userID, Email: inv.Email, FirstName: first, LastName: last}
+		return d.audit(ctx, tx, newcomer, Event{Kind: "invitation.accept", Target: inv.Email,
+			Summary: displayName(first, last, inv.Email) + " accepted the invitation as " + inv.RoleName,
+			Before:  map[string]any{"state": "pending"},
+			After: map[string]any{"state": "accepted", "member_id": memberID, "role": inv.RoleName, "status": "active",
+				"channel": inv.Channel, "vehicle_access": inv.VehicleAccess, "existing_login": found, "invited_by": inv.InvitedBy}})
+	})
+	return out, err
+}
+
+// applyInvitationAccess gives the new member the vehicle access chosen up
+// front: the mode ("all" or "selected") now, and the grants listed in the
+// invitation's grants column.
+//
+// MERGE: the per-member vehicle grants (branch "vehicles") do not exist
+// on this branch; invitations are created with grants = '[]'. Once the
+// grant tables are merged, decode inv.Grants here and insert each grant
+// for memberID in this same transaction.
+func applyInvitationAccess(ctx context.Context, tx *sql.Tx, inv Invitation, memberID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ? WHERE id = ? AND account_id = ?`,
+		inv.VehicleAccess, memberID, inv.AccountID)
+	return err
+}

@@ -1,0 +1,135 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"strings"
+)
+
+// Profile is a login's own details, as "My profile" shows them. Name and
+// phone belong to the login, so they are the same in every account.
+type Profile struct {
+	Email, FirstName, LastName, Phone string
+}
+
+// Profile reads the actor's own login.
+func (d *DB) Profile(ctx context.Context, a *Actor) (Profile, error) {
+	var p Profile
+	err := d.r.QueryRowContext(ctx, `SELECT email, first_name, last_name, phone FROM users WHERE id = ?`, a.UserID).
+		Scan(&p.Email, &p.FirstName, &p.LastName, &p.Phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, notFound("Profile")
+	}
+	return p, err
+}
+
+// UpdateProfile changes the actor's own name and phone.
+func (d *DB) UpdateProfile(ctx context.Context, a *Actor, first, last, phone string) error {
+	first, last, phone = strings.TrimSpace(first), strings.TrimSpace(last), strings.TrimSpace(phone)
+	return d.update(ctx, func(tx *sql.Tx) error {
+		var before Profile
+		if err := tx.QueryRowContext(ctx, `SELECT first_name, last_name, phone FROM users WHERE id = ?`, a.UserID).
+			Scan(&before.FirstName, &before.LastName, &before.Phone); err != nil {
+			return err
+		}
+		if before.FirstName == first && before.LastName == last && before.Phone == phone {
+			return nil // nothing changed, nothing to record
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, phone = ? WHERE id = ?`,
+			first, last, phone, a.UserID); err != nil {
+			return err
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "profile.update", Target: a.Email, Summary: "Changed own name or phone",
+			Before: map[string]string{"first_name": before.FirstName, "last_name": before.LastName, "phone": before.Phone},
+			After:  map[string]string{"first_name": first, "last_name": last, "phone": phone}})
+	})
+}
+
+// ChangePassword stores the actor's new password hash and ends every other
+// session of the login; the session with keepToken stays. It returns how
+// many sessions were ended.
+func (d *DB) ChangePassword(ctx context.Context, a *Actor, hash, keepToken string) (int64, error) {
+	var ended int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, a.UserID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash != ?`, a.UserID, hashToken(keepToken))
+		if err != nil {
+			return err
+		}
+		ended, _ = res.RowsAffected()
+		return d.audit(ctx, tx, a, Event{Kind: "profile.password", Target: a.Email, Summary: "Changed own password",
+			Before: map[string]any{"password": "old"}, After: map[string]any{"password": "new", "other_sessions_ended": ended}})
+	})
+	return ended, err
+}
+
+// EndOwnSession ends one session of the actor's login by its reference.
+func (d *DB) EndOwnSession(ctx context.Context, a *Actor, ref string) error {
+	prefix, err := base64.RawURLEncoding.DecodeString(ref)
+	if err != nil || len(prefix) != 9 {
+		return notFound("Session")
+	}
+	return d.update(ctx, func(tx *sql.Tx) error {
+		var ua, ip string
+		err := tx.QueryRowContext(ctx, `SELECT user_agent, ip FROM sessions WHERE user_id = ? AND substr(id_hash, 1, 9) = ?`,
+			a.UserID, prefix).Scan(&ua, &ip)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Session")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND substr(id_hash, 1, 9) = ?`, a.UserID, prefix); err != nil {
+			return err
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "profile.session_end", Target: a.Email, Summary: "Ended one of own sessions",
+			Before: map[string]string{"session": ref, "ip": ip, "device": ua}, After: map[string]string{"session": "ended"}})
+	})
+}
+
+// EndAllOwnSessions ends every session of the actor's login, this one too:
+// "log out everywhere".
+func (d *DB) EndAllOwnSessions(ctx context.Context, a *Actor) (int64, error) {
+	var ended int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, a.UserID)
+		if err != nil {
+			return err
+		}
+		ended, _ = res.RowsAffected()
+		return d.audit(ctx, tx, a, Event{Kind: "profile.logout_everywhere", Target: a.Email, Summary: "Logged out everywhere",
+			After: map[string]any{"sessions_ended": ended}})
+	})
+	return ended, err
+}
+
+// Person is a member as the audit log's filter offers it.
+type Person struct {
+	ID   int64
+	Name string
+}
+
+// AccountPeople lists the members of the actor's account by name.
+func (d *DB) AccountPeople(ctx context.Context, a *Actor) ([]Person, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM members m JOIN users u ON u.id = m.user_id
+		WHERE m.account_id = ? ORDER BY m.sort_name, m.id`, a.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		var p Person
+		var first, last, email string
+		if err := rows.Scan(&p.ID, &first, &last, &email); err != nil {
+			return nil, err
+		}
+		p.Name = displayName(first, last, email)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,459 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/db/password"
+	"fleetgate/views"
+)
+
+// Invitations: invite by e-mail with a role and vehicle access chosen up
+// front, list, renew and revoke pending invitations, and accept a link.
+
+func (s *Server) inviteTTL() time.Duration {
+	if s.cfg.InviteTTL > 0 {
+		return s.cfg.InviteTTL
+	}
+	return db.InviteTTL
+}
+
+// grantForm offers only what the actor may give: the roles within their
+// own permissions and all vehicles only if they have them.
+func (s *Server) grantForm(c echo.Context, roleID int64, channel, access string) (views.GrantForm, error) {
+	a := actor(c)
+	roles, err := s.db.GrantableRoles(c.Request().Context(), a)
+	return views.GrantForm{Roles: roles, CanGiveAll: a.VehicleAccess == "all", RoleID: roleID, Channel: channel, VehicleAccess: access}, err
+}
+
+// grantInput is the role, channel and vehicle access of a form as typed.
+type grantInput struct {
+	RoleID  int64
+	Channel string
+	Access  string
+}
+
+func readGrant(c echo.Context, errs views.FieldMsgs) grantInput {
+	g := grantInput{Channel: c.FormValue("channel"), Access: c.FormValue("vehicle_access")}
+	g.RoleID, _ = strconv.ParseInt(c.FormValue("role_id"), 10, 64)
+	if g.RoleID <= 0 {
+		errs["role_id"] = "Choose a role."
+	}
+	if g.Channel == "" {
+		g.Channel = "web"
+	}
+	if oneOf(g.Channel, "web", "mobile", "both") == "" {
+		errs["channel"] = "Choose web, mobile or both."
+		g.Channel = "web"
+	}
+	if oneOf(g.Access, "all", "selected") == "" {
+		errs["vehicle_access"] = "Choose all vehicles or selected vehicles."
+		g.Access = "selected"
+	}
+	return g
+}
+
+// emailProblem checks an e-mail address as a form field.
+func emailProblem(e string) string {
+	switch {
+	case e == "":
+		return "Enter an e-mail address."
+	case len(e) > 254:
+		return "Use at most 254 characters."
+	}
+	addr, err := mail.ParseAddress(e)
+	at := strings.LastIndex(e, "@")
+	if err != nil || addr.Address != e || at < 1 || !strings.Contains(e[at:], ".") || strings.ContainsAny(e, " \t\r\n") {
+		return "Enter an e-mail address such as name@example.com."
+	}
+	return ""
+}
+
+// nameProblem checks a first or last name.
+func nameProblem(v, what string) string {
+	switch {
+	case v == "":
+		return "Enter the " + what + "."
+	case len([]rune(v)) > 100:
+		return "Use at most 100 characters."
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return "Use letters, spaces and punctuation only."
+	}
+	return ""
+}
+
+// phoneProblem checks an optional phone number.
+func phoneProblem(v string) string {
+	switch {
+	case len(v) > 40:
+		return "Use at most 40 characters."
+	case strings.Trim(v, "0123456789 +-()./") != "":
+		return "Use digits, spaces and + - ( ) . / only."
+	}
+	return ""
+}
+
+// newPasswordProblem checks a password someone chooses for their login.
+func newPasswordProblem(pw, again, email string) (field, msg string) {
+	if m := password.Problem(pw); m != "" {
+		return "password", m
+	}
+	if strings.EqualFold(pw, email) || strings.EqualFold(pw, strings.Split(email, "@")[0]) {
+		return "password", "Do not use your e-mail address as the password."
+	}
+	if pw != again {
+		return "password_again", "The two passwords are not the same."
+	}
+	return "", ""
+}
+
+// fieldFailure reports whether err is a message about one form field,
+// and the status to re-render the form with: 403 for what the rules of
+// access refuse, 422 for any other bad input.
+func fieldFailure(err error, errs views.FieldMsgs) (int, bool) {
+	var fe *db.Error
+	if !errors.As(err, &fe) || fe.Field == "" {
+		return 0, false
+	}
+	errs[fe.Field] = fe.Message
+	if fe.Code == db.EForbidden {
+		return http.StatusForbidden, true
+	}
+	return http.StatusUnprocessableEntity, true
+}
+
+func (s *Server) invitePage(c echo.Context) error {
+	g, err := s.grantForm(c, 0, "web", "selected")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Invite(views.InviteForm{Shell: s.shell(c, "Invite a person", "/users"), Grant: g, Errors: views.FieldMsgs{}}))
+}
+
+func (s *Server) inviteCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	errs := views.FieldMsgs{}
+	email := clip(c.FormValue("email"), 300)
+	if m := emailProblem(email); m != "" {
+		errs["email"] = m
+	}
+	g := readGrant(c, errs)
+	reject := func(status int) error {
+		form, err := s.grantForm(c, g.RoleID, g.Channel, g.Access)
+		if err != nil {
+			return err
+		}
+		return render(c, status, views.Invite(views.InviteForm{Shell: s.shell(c, "Invite a person", "/users"), Email: email, Grant: form, Errors: errs}))
+	}
+	if len(errs) > 0 {
+		return reject(http.StatusUnprocessableEntity)
+	}
+	inv, token, err := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: email, RoleID: g.RoleID,
+		Channel: g.Channel, VehicleAccess: g.Access, TTL: s.inviteTTL()})
+	if status, ok := fieldFailure(err, errs); ok {
+		return reject(status)
+	}
+	if err != nil {
+		return err
+	}
+	link := s.deliverInvitation(c, inv, token)
+	return render(c, http.StatusOK, views.InviteLinkShown(views.InviteLinkPage{Shell: s.shell(c, "Invitation created", "/users"), Link: link}))
+}
+
+// inviteURL is the absolute address of an invitation link.
+func (s *Server) inviteURL(c echo.Context, token string) string {
+	base := s.cfg.BaseURL
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	return strings.TrimRight(base, "/") + "/invite/" + token
+}
+
+// deliverInvitation e-mails the link when SMTP is set up, and otherwise
+// writes it to the server log; either way the console shows it once.
+func (s *Server) deliverInvitation(c echo.Context, inv db.Invitation, token string) views.InviteLink {
+	link := s.inviteURL(c, token)
+	l := views.InviteLink{Email: inv.Email, RoleName: inv.RoleName, Link: link, ExpiresAt: inv.ExpiresAt}
+	if !s.cfg.SMTP.Enabled() {
+		s.log.Info("invitation link (e-mail is not set up)", "account", inv.AccountName, "email", inv.Email, "link", link)
+		return l
+	}
+	subject := fmt.Sprintf("You are invited to %s on Fleetgate", inv.AccountName)
+	body := fmt.Sprintf("Hello,\n\n%s invites you to join %s on Fleetgate as %s.\n\n"+
+		"Open this link to accept. It works once, until %s:\n\n%s\n\n"+
+		"If you did not expect this invitation, you can ignore this e-mail.\n",
+		inv.InvitedBy, inv.AccountName, inv.RoleName, inv.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC"), link)
+	if err := sendMail(c.Request().Context(), s.cfg.SMTP, inv.Email, subject, body); err != nil {
+		s.log.Error("invitation e-mail failed", "email", inv.Email, "err", err, "link", link)
+		l.SendProblem = "The e-mail could not be sent: the mail server did not accept it. Copy the link below and send it yourself, or try Resend later."
+		return l
+	}
+	l.Sent = true
+	return l
+}
+
+// invitationsPanel builds the pending invitations section for the actor.
+func (s *Server) invitationsPanel(c echo.Context) (*views.InvitationsPanel, error) {
+	ctx := c.Request().Context()
+	a := actor(c)
+	invs, err := s.db.PendingInvitations(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	p := &views.InvitationsPanel{CSRF: csrfToken(c), Mail: s.cfg.SMTP.Enabled()}
+	now := s.db.Now()
+	givable := map[int64]bool{}
+	for _, inv := range invs {
+		ok, seen := givable[inv.RoleID]
+		if !seen {
+			ok = s.db.CheckGrantRole(ctx, a, inv.RoleID) == nil
+			givable[inv.RoleID] = ok
+		}
+		canAct := ok && db.CheckGrantAccess(a, inv.VehicleAccess) == nil
+		p.Rows = append(p.Rows, views.InvitationRow{Inv: inv, State: inv.State(now), CanAct: canAct})
+	}
+	return p, nil
+}
+
+func (s *Server) invitationLink(c echo.Context) error { return s.renewInvitation(c, "invitation.link") }
+func (s *Server) invitationResend(c echo.Context) error {
+	return s.renewInvitation(c, "invitation.resend")
+}
+
+// renewInvitation issues a fresh link (the old one stops working) and
+// shows it with a copy button; "resend" also delivers it again.
+func (s *Server) renewInvitation(c echo.Context, kind string) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, token, err := s.db.RenewInvitation(c.Request().Context(), actor(c), id, s.inviteTTL(), kind)
+	if err != nil {
+		return s.panelFailure(c, err)
+	}
+	var link views.InviteLink
+	if kind == "invitation.resend" {
+		link = s.deliverInvitation(c, inv, token)
+	} else {
+		link = views.InviteLink{Email: inv.Email, RoleName: inv.RoleName, Link: s.inviteURL(c, token), ExpiresAt: inv.ExpiresAt, CopyOnly: true}
+	}
+	link.Renewed = true
+	if !isHTMX(c) {
+		return render(c, http.StatusOK, views.InviteLinkShown(views.InviteLinkPage{Shell: s.shell(c, "New invitation link", "/users"), Link: link}))
+	}
+	p, err := s.invitationsPanel(c)
+	if err != nil {
+		return err
+	}
+	p.NewLink = &link
+	return render(c, http.StatusOK, views.Invitations(*p))
+}
+
+func (s *Server) invitationRevoke(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	inv, err := s.db.RevokeInvitation(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return s.panelFailure(c, err)
+	}
+	msg := "The invitation to " + inv.Email + " was revoked; its link no longer works."
+	if !isHTMX(c) {
+		s.flash(c, "ok", msg)
+		return c.Redirect(http.StatusSeeOther, "/users")
+	}
+	p, err := s.invitationsPanel(c)
+	if err != nil {
+		return err
+	}
+	p.Notice = msg
+	return render(c, http.StatusOK, views.Invitations(*p))
+}
+
+// panelFailure answers a refused action on a pending invitation. For htmx
+// a refusal (403) or a clash (409) re-renders the panel with the message,
+// so the list stays on the page; everything else goes to the error handler.
+func (s *Server) panelFailure(c echo.Context, err error) error {
+	code := db.ErrorCode(err)
+	if !isHTMX(c) || (code != db.EForbidden && code != db.EConflict) {
+		return err
+	}
+	p, perr := s.invitationsPanel(c)
+	if perr != nil {
+		return perr
+	}
+	var fe *db.Error
+	errors.As(err, &fe)
+	p.Error = fe.Message
+	status := http.StatusConflict
+	if code == db.EForbidden {
+		status = http.StatusForbidden
+	}
+	return render(c, status, views.Invitations(*p))
+}
+
+// acceptTitles name the page of a link that can no longer be used.
+var acceptTitles = map[db.InviteState]string{
+	db.InviteExpired:  "Invitation expired",
+	db.InviteAccepted: "Invitation already used",
+	db.InviteRevoked:  "Invitation withdrawn",
+}
+
+// openLink finds the invitation of a link and renders the page of an
+// unusable one; ok is false when that page was written.
+func (s *Server) openLink(c echo.Context) (inv db.Invitation, ok bool, err error) {
+	token := c.Param("token")
+	if len(token) > 100 {
+		token = ""
+	}
+	inv, err = s.db.InvitationByToken(c.Request().Context(), token)
+	if db.ErrorCode(err) == db.ENotFound {
+		return inv, false, render(c, http.StatusNotFound, views.AcceptGone(csrfToken(c), "Invitation not valid", err.(*db.Error).Message))
+	}
+	if err != nil {
+		return inv, false, err
+	}
+	now := s.db.Now()
+	if msg := inv.StateMessage(now); msg != "" {
+		return inv, false, render(c, http.StatusGone, views.AcceptGone(csrfToken(c), acceptTitles[inv.State(now)], msg))
+	}
+	return inv, true, nil
+}
+
+func (s *Server) acceptPage(c echo.Context) error {
+	inv, ok, err := s.openLink(c)
+	if !ok {
+		return err
+	}
+	_, found, err := s.db.UserForLogin(c.Request().Context(), inv.Email)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Accept(views.AcceptForm{CSRF: csrfToken(c), Token: c.Param("token"), Inv: inv, Existing: found, Errors: views.FieldMsgs{}}))
+}
+
+// accept makes the invited person a member and logs them in: with a new
+// login (names and a password), or with the e-mail's existing login after
+// checking its current password.
+func (s *Server) accept(c echo.Context) error {
+	ctx := c.Request().Context()
+	inv, ok, err := s.openLink(c)
+	if !ok {
+		return err
+	}
+	token := c.Param("token")
+	u, found, err := s.db.UserForLogin(ctx, inv.Email)
+	if err != nil {
+		return err
+	}
+	f := views.AcceptForm{CSRF: csrfToken(c), Token: token, Inv: inv, Existing: found, Errors: views.FieldMsgs{},
+		FirstName: clip(c.FormValue("first_name"), 200), LastName: clip(c.FormValue("last_name"), 200)}
+	pw := c.FormValue("password")
+	var acc db.Acceptance
+	if found {
+		if c.FormValue("existing") != "1" {
+			f.Error = inv.Email + " already has a Fleetgate login. Enter its password to join."
+			return render(c, http.StatusConflict, views.Accept(f))
+		}
+		key := "email:" + strings.ToLower(inv.Email)
+		left, err := s.db.Locked(ctx, key)
+		if err != nil {
+			return err
+		}
+		if left > 0 {
+			f.Error = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
+			return render(c, http.StatusTooManyRequests, views.Accept(f))
+		}
+		if pw == "" || len(pw) > password.MaxLength || !password.Check(pw, u.PasswordHash) {
+			if err := s.db.Fail(ctx, key, db.EmailThrottle); err != nil {
+				return err
+			}
+			f.Errors["password"] = "This is not the password of " + inv.Email + "."
+			return render(c, http.StatusUnprocessableEntity, views.Accept(f))
+		}
+		_ = s.db.ClearFailures(ctx, key)
+		acc = db.Acceptance{Existing: true}
+	} else {
+		if c.FormValue("existing") == "1" {
+			f.Error = "Choose your name and a password to create your login."
+			return render(c, http.StatusConflict, views.Accept(f))
+		}
+		if m := nameProblem(f.FirstName, "first name"); m != "" {
+			f.Errors["first_name"] = m
+		}
+		if m := nameProblem(f.LastName, "last name"); m != "" {
+			f.Errors["last_name"] = m
+		}
+		if field, m := newPasswordProblem(pw, c.FormValue("password_again"), inv.Email); m != "" {
+			f.Errors[field] = m
+		}
+		if len(f.Errors) > 0 {
+			return render(c, http.StatusUnprocessableEntity, views.Accept(f))
+		}
+		hash, err := password.Hash(pw)
+		if err != nil {
+			return err
+		}
+		acc = db.Acceptance{FirstName: f.FirstName, LastName: f.LastName, PasswordHash: hash}
+	}
+	done, err := s.db.AcceptInvitation(ctx, token, acc)
+	if err != nil {
+		var fe *db.Error
+		if !errors.As(err, &fe) {
+			return err
+		}
+		if fe.Field != "" { // the e-mail got (or lost) a login meanwhile
+			_, f.Existing, _ = s.db.UserForLogin(ctx, inv.Email)
+			f.Error = fe.Message
+			return render(c, http.StatusConflict, views.Accept(f))
+		}
+		return render(c, http.StatusConflict, views.AcceptGone(csrfToken(c), "Invitation not accepted", fe.Message))
+	}
+	member, err := s.db.ActorByMember(ctx, done.MemberID)
+	if err != nil {
+		return err
+	}
+	switch db.WebRefusal(member.Status, member.Channel, member.Builtin) {
+	case "mobile":
+		return render(c, http.StatusOK, views.AcceptGone(csrfToken(c), "Welcome to "+done.AccountName,
+			"You joined "+done.AccountName+". Your access is for the mobile app: sign in there with "+inv.Email+"."))
+	case "":
+	default:
+		return render(c, http.StatusOK, views.AcceptGone(csrfToken(c), "Welcome to "+done.AccountName,
+			"You joined "+done.AccountName+". Your role receives e-mails only and does not open the console."))
+	}
+	// Log in as the new member, like the login form does; a session the
+	// browser had before (someone else's, perhaps) ends.
+	if old := sessionToken(c); old != "" {
+		_ = s.db.EndSession(ctx, old)
+	}
+	session, err := s.db.CreateSession(ctx, done.UserID, done.MemberID, c.Request().UserAgent(), c.RealIP())
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, session)
+	s.setCSRFCookie(c)
+	s.flash(c, "ok", "Welcome to "+done.AccountName+". You joined as "+member.RoleName+".")
+	return c.Redirect(http.StatusSeeOther, firstSection(member))
+}
+
+// firstSection is where a member starts: the first sidebar entry they may
+// open. (Going through "/" would spend the welcome message on a redirect.)
+func firstSection(a *db.Actor) string {
+	for _, n := range nav {
+		if n.need == "" || a.Can(n.need) {
+			return n.href
+		}
+	}
+	return "/"
+}

@@ -1,0 +1,157 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/db/password"
+	"fleetgate/views"
+)
+
+// "My profile": one's own name, phone, password and sessions. Every route
+// here acts on the login of the session, so they need only a session.
+// While previewing, the middleware refuses the changes; the page then
+// shows the real person's own profile, never the previewed member's.
+
+func me(c echo.Context) *db.Actor {
+	a := actor(c)
+	if a.PreviewBy != nil {
+		return a.PreviewBy
+	}
+	return a
+}
+
+func (s *Server) profileView(c echo.Context) (views.ProfilePage, error) {
+	ctx := c.Request().Context()
+	a := me(c)
+	p, err := s.db.Profile(ctx, a)
+	if err != nil {
+		return views.ProfilePage{}, err
+	}
+	sessions, err := s.db.Sessions(ctx, a.UserID, sessionToken(c))
+	if err != nil {
+		return views.ProfilePage{}, err
+	}
+	return views.ProfilePage{Shell: s.shell(c, "My profile", "/profile"), Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, Previewing: actor(c).PreviewBy != nil}, nil
+}
+
+func (s *Server) profilePage(c echo.Context) error {
+	p, err := s.profileView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Profile(p))
+}
+
+func (s *Server) profileSave(c echo.Context) error {
+	p, err := s.profileView(c)
+	if err != nil {
+		return err
+	}
+	p.FirstName, p.LastName, p.Phone = clip(c.FormValue("first_name"), 200), clip(c.FormValue("last_name"), 200), clip(c.FormValue("phone"), 100)
+	if m := nameProblem(p.FirstName, "first name"); m != "" {
+		p.Errors["first_name"] = m
+	}
+	if m := nameProblem(p.LastName, "last name"); m != "" {
+		p.Errors["last_name"] = m
+	}
+	if m := phoneProblem(p.Phone); m != "" {
+		p.Errors["phone"] = m
+	}
+	if len(p.Errors) > 0 {
+		return render(c, http.StatusUnprocessableEntity, views.Profile(p))
+	}
+	if err := s.db.UpdateProfile(c.Request().Context(), me(c), p.FirstName, p.LastName, p.Phone); err != nil {
+		return err
+	}
+	s.flash(c, "ok", "Your name and phone were saved.")
+	return c.Redirect(http.StatusSeeOther, "/profile")
+}
+
+// profilePassword changes one's password after checking the current one
+// (throttled like the login form). Other sessions end; this one stays.
+func (s *Server) profilePassword(c echo.Context) error {
+	ctx := c.Request().Context()
+	a := me(c)
+	p, err := s.profileView(c)
+	if err != nil {
+		return err
+	}
+	current, next, again := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("new_password_again")
+	key := "email:" + strings.ToLower(a.Email)
+	left, err := s.db.Locked(ctx, key)
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		p.PwErrors["current_password"] = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
+		return render(c, http.StatusTooManyRequests, views.Profile(p))
+	}
+	u, found, err := s.db.UserForLogin(ctx, a.Email)
+	if err != nil {
+		return err
+	}
+	if current == "" {
+		p.PwErrors["current_password"] = "Enter your current password."
+	} else if !found || len(current) > password.MaxLength || !password.Check(current, u.PasswordHash) {
+		if err := s.db.Fail(ctx, key, db.EmailThrottle); err != nil {
+			return err
+		}
+		p.PwErrors["current_password"] = "This is not your current password."
+	}
+	if field, m := newPasswordProblem(next, again, a.Email); m != "" {
+		p.PwErrors["new_"+field] = m
+	} else if next == current {
+		p.PwErrors["new_password"] = "Choose a password different from the current one."
+	}
+	if len(p.PwErrors) > 0 {
+		return render(c, http.StatusUnprocessableEntity, views.Profile(p))
+	}
+	_ = s.db.ClearFailures(ctx, key)
+	hash, err := password.Hash(next)
+	if err != nil {
+		return err
+	}
+	ended, err := s.db.ChangePassword(ctx, a, hash, sessionToken(c))
+	if err != nil {
+		return err
+	}
+	msg := "Your password was changed."
+	switch ended {
+	case 0:
+	case 1:
+		msg += " Your one other session was ended."
+	default:
+		msg += fmt.Sprintf(" Your %d other sessions were ended.", ended)
+	}
+	s.flash(c, "ok", msg)
+	return c.Redirect(http.StatusSeeOther, "/profile")
+}
+
+func (s *Server) profileEndSession(c echo.Context) error {
+	ref := c.FormValue("ref")
+	if len(ref) > 20 {
+		ref = ""
+	}
+	if err := s.db.EndOwnSession(c.Request().Context(), me(c), ref); err != nil {
+		return err
+	}
+	s.flash(c, "ok", "The session was ended.")
+	return c.Redirect(http.StatusSeeOther, "/profile")
+}
+
+// profileEndAll is "log out everywhere": every session of the login ends,
+// this one included.
+func (s *Server) profileEndAll(c echo.Context) error {
+	if _, err := s.db.EndAllOwnSessions(c.Request().Context(), me(c)); err != nil {
+		return err
+	}
+	s.clearSessionCookie(c)
+	s.setCSRFCookie(c)
+	return c.Redirect(http.StatusSeeOther, "/login?bye=1")
+}
