@@ -156,7 +156,7 @@ func (d *DB) SetStatus(ctx context.Context, a *Actor, memberID int64, status str
 				return err
 			}
 			for _, fn := range leftoverHandlers {
-				s, err := fn.settle(ctx, tx, a, memberID, h)
+				s, err := fn.settle(ctx, tx, a, memberID, h, d.stamp())
 				if err != nil {
 					return err
 				}
@@ -182,15 +182,15 @@ type Leftover struct {
 // leftoverKind lists and settles one kind of leftover. Features register
 // theirs (pending invitations, sole vehicle managers) in init().
 type leftoverKind struct {
-	list   func(ctx context.Context, q queryer, a *Actor, memberID int64) (Leftover, error)
-	settle func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover) (string, error)
+	list   func(ctx context.Context, q queryer, a *Actor, memberID int64, now string) (Leftover, error)
+	settle func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error)
 }
 
 var leftoverHandlers []leftoverKind
 
 func init() {
 	leftoverHandlers = append(leftoverHandlers, leftoverKind{
-		list: func(ctx context.Context, q queryer, a *Actor, memberID int64) (Leftover, error) {
+		list: func(ctx context.Context, q queryer, a *Actor, memberID int64, _ string) (Leftover, error) {
 			l := Leftover{Kind: "api_tokens", Label: "API tokens (ended at once)"}
 			rows, err := q.QueryContext(ctx, `SELECT name, created_at FROM api_tokens WHERE member_id = ? ORDER BY id`, memberID)
 			if err != nil {
@@ -209,7 +209,7 @@ func init() {
 			}
 			return l, rows.Err()
 		},
-		settle: func(context.Context, *sql.Tx, *Actor, int64, Handover) (string, error) { return "", nil },
+		settle: func(context.Context, *sql.Tx, *Actor, int64, Handover, string) (string, error) { return "", nil },
 	})
 }
 
@@ -220,7 +220,7 @@ func (d *DB) Leftovers(ctx context.Context, a *Actor, memberID int64) ([]Leftove
 	}
 	var out []Leftover
 	for _, k := range leftoverHandlers {
-		l, err := k.list(ctx, d.r, a, memberID)
+		l, err := k.list(ctx, d.r, a, memberID, d.stamp())
 		if err != nil {
 			return nil, err
 		}

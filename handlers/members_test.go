@@ -465,3 +465,34 @@ func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
 		t.Fatalf("flash after switching: %v", flash)
 	}
 }
+
+func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
+	a := newApp(t)
+	manager := memberID(t, a, "manager@demo.test")
+	admin := memberID(t, a, "admin@demo.test")
+	m := a.login("manager@demo.test")
+	if res, _ := m.invite("new.driver@demo.test", roleIDByName(t, a, "Driver"), "selected"); res.status != 200 {
+		t.Fatalf("invite: %d", res.status)
+	}
+	m.invite("second.driver@demo.test", roleIDByName(t, a, "Driver"), "selected")
+	o := a.login("owner@demo.test")
+	page := o.get(fmt.Sprintf("/users/%d/deactivate", manager))
+	if items := page.find("[data-testid=leftover-invitations] li"); len(items) != 2 {
+		t.Fatalf("leftover invitations: %v", items)
+	}
+	res := o.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(admin)}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d %s", res.status, res.find(".flash"))
+	}
+	var n int
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM invitations WHERE invited_by = ? AND revoked_at IS NULL`, admin).Scan(&n)
+	if n != 2 {
+		t.Fatalf("handed over: %d", n)
+	}
+	// Revoking instead: the admin's invitations are withdrawn with them.
+	o.postForm(fmt.Sprintf("/users/%d/deactivate", admin), url.Values{"handover": {"revoke"}})
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM invitations WHERE revoked_at IS NULL`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("open invitations after revoke: %d", n)
+	}
+}
