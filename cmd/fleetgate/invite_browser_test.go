@@ -112,6 +112,17 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	shot(t, ctx, "audit")
 	must(t, guest, chromedp.Navigate(c.url+"/profile"), chromedp.WaitVisible(chromedp.CSS("[data-testid=current-session]")))
 	shot(t, guest, "profile")
+
+	// The owner deactivates Nina; her next click lands on the login page.
+	must(t, ctx,
+		chromedp.Navigate(c.url+"/users?q=nina"),
+		chromedp.Click(chromedp.CSS("[data-testid=user-row] td[data-label=Name] a")),
+		chromedp.Click(chromedp.CSS("[data-testid=deactivate]")),
+		chromedp.Click(chromedp.CSS("[data-testid=confirm-deactivate]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=reactivate]")),
+	)
+	must(t, guest, chromedp.Click(chromedp.CSS(`nav.side a[href="/users"]`)))
+	waitFor(t, guest, `location.pathname === "/login" && !!document.getElementById("login-title")`)
 }
 
 // TestBrowserRevokeAsksFirst: revoking asks for confirmation; saying no
