@@ -38,6 +38,7 @@ var nav = []struct {
 	need        perm.Key
 }{
 	{"/users", "Users", perm.UsersView},
+	{"/roles", "Roles", perm.RolesView},
 }
 
 // shell builds the frame of a console page for the actor.
