@@ -202,7 +202,7 @@
 
   // The role list marks the role whose matrix is shown, also after htmx
   // swapped in another one.
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSwap", function () {
     var panel = document.getElementById("role-panel");
     if (!panel) return;
     document.querySelectorAll("a[data-role-link]").forEach(function (a) {
