@@ -305,6 +305,40 @@ func TestRestoreRoleVersion(t *testing.T) {
 	}
 }
 
+func TestRoleVersionsPagesAndUnsavedRoles(t *testing.T) {
+	ctx := context.Background()
+	d := open(t)
+	o := account(t, d, "Acme", "o@acme.test")
+	// A built-in role nobody saved yet still has its first version to show.
+	manager := roleID(t, d, o, perm.Manager)
+	_, vs, total, err := d.RoleVersions(ctx, o, manager, 1, 10)
+	if err != nil || total != 1 || vs[0].Version != 1 || vs[0].SavedBy != "system" || !vs[0].Perms.Has(perm.UsersManage) {
+		t.Fatalf("unsaved role history: %d %+v %v", total, vs, err)
+	}
+	if _, v, err := d.RoleVersionAt(ctx, o, manager, 1); err != nil || !v.Perms.Has(perm.UsersManage) {
+		t.Fatalf("unsaved role version 1: %+v %v", v, err)
+	}
+	// Pages of two: each version's change is told against the one before,
+	// also across the page boundary.
+	driver := roleID(t, d, o, perm.Driver)
+	for v, k := range []perm.Key{perm.AuditView, perm.BillingView, perm.ReportsView} {
+		if _, err := d.SaveRole(ctx, o, db.RoleSave{RoleID: driver, Version: v + 1, Perms: perm.Of(perm.VehiclesView, k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, p1, total, _ := d.RoleVersions(ctx, o, driver, 1, 2)
+	_, p2, _, _ := d.RoleVersions(ctx, o, driver, 2, 2)
+	if total != 4 || len(p1) != 2 || len(p2) != 2 || p1[0].Version != 4 || p2[1].Version != 1 {
+		t.Fatalf("pages %d: %+v / %+v", total, p1, p2)
+	}
+	if p1[1].Change == nil || db.Labels(p1[1].Change.Gain) != "View subscription" || db.Labels(p1[1].Change.Lose) != "View audit log" {
+		t.Fatalf("version 3 change %+v", p1[1].Change)
+	}
+	if p2[0].Change == nil || p2[1].Change != nil {
+		t.Fatalf("page 2 changes: %+v %+v", p2[0].Change, p2[1].Change)
+	}
+}
+
 // The migration gives roles that existed before it their current state
 // as a version.
 func TestRoleHistoryMigrationKeepsExistingRoles(t *testing.T) {

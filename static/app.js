@@ -200,6 +200,17 @@
     e.returnValue = "";
   });
 
+  // Back and forward: htmx fetches the page it goes to, unless told not to.
+  // Declining keeps the matrix and puts its address back.
+  document.addEventListener("htmx:historyCacheMiss", function (e) {
+    var form = roleMatrix();
+    if (!form || !roleDirty(form)) return;
+    if (window.confirm("You have unsaved changes to " + form.dataset.roleName + ". Leave without saving them?")) return;
+    e.preventDefault();
+    var panel = document.getElementById("role-panel");
+    if (panel) history.pushState({ htmx: true }, "", "/roles/" + panel.dataset.roleId);
+  });
+
   // The role list marks the role whose matrix is shown, also after htmx
   // swapped in another one.
   document.addEventListener("htmx:afterSwap", function () {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -23,6 +24,18 @@ func (d *dialogs) messages() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]string(nil), d.seen...)
+}
+
+// waitFor waits until n questions were asked.
+func (d *dialogs) waitFor(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(d.messages()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited for question %d; asked %q", n, d.messages())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func answerDialogs(t *testing.T, ctx context.Context) *dialogs {
@@ -190,6 +203,21 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	if len(dlg.messages()) != 2 || !strings.HasSuffix(string(driver), `"`+eval[string](t, ctx, "location.pathname")+`"]`) {
 		t.Fatalf("after accepting: %q at %s", dlg.messages(), eval[string](t, ctx, "location.pathname"))
 	}
+
+	// Going back with an unsaved change asks too; declining keeps it all.
+	must(t, ctx, chromedp.Click(chromedp.ID("perm-audit-view")))
+	driverPath := eval[string](t, ctx, "location.pathname")
+	dlg.accept.Store(false)
+	eval[bool](t, ctx, "history.back(), true")
+	dlg.waitFor(t, 3)
+	waitFor(t, ctx, `location.pathname === "`+driverPath+`"`)
+	if m := dlg.messages(); len(m) != 3 || !strings.Contains(m[2], "unsaved changes to Driver") {
+		t.Fatalf("going back: %q", m)
+	}
+	if textOf(t, ctx, "[data-testid=role-title]") != "Driver" || !checked(t, ctx, "perm-audit-view") {
+		t.Fatal("going back lost the unsaved change")
+	}
+	dlg.accept.Store(true)
 
 	// History: the saved version beside the first, restored after a question.
 	must(t, ctx, chromedp.Navigate(c.url+dispatchURL+"/history"), chromedp.WaitVisible(chromedp.CSS("[data-testid=history-table]")))
