@@ -79,7 +79,7 @@ func CheckRoleEdit(a *Actor, r Role) error {
 		return Errorf(EForbidden, "This is your own role: nobody can change the role they hold. Ask another Admin or the Owner.")
 	}
 	if missing := a.Perms.Missing(r.Perms); len(missing) > 0 {
-		return Errorf(EForbidden, "This role has permissions you do not hold (%s), so you cannot change it.", Labels(missing))
+		return Errorf(EForbidden, "This role has permissions you do not hold (%s), so you cannot change it.", PermLabels(missing))
 	}
 	return nil
 }
@@ -91,13 +91,13 @@ func checkRoleSet(a *Actor, set perm.Set) error {
 		return FieldError("p", "A role needs at least one permission. Turn one on before saving.")
 	}
 	if missing := a.Perms.Missing(set); len(missing) > 0 {
-		return &Error{Code: EForbidden, Field: "p", Message: "You cannot give permissions you do not hold yourself: " + Labels(missing) + "."}
+		return &Error{Code: EForbidden, Field: "p", Message: "You cannot give permissions you do not hold yourself: " + PermLabels(missing) + "."}
 	}
 	return nil
 }
 
-// Labels joins the labels of keys for messages, in catalog order.
-func Labels(keys []perm.Key) string {
+// PermLabels joins the labels of keys for messages, in catalog order.
+func PermLabels(keys []perm.Key) string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		out[i] = perm.Label(k)
@@ -140,15 +140,15 @@ func (im Impact) Changed() bool {
 
 // Summary reads like "14 members; gain Export reports; lose Edit trips".
 func (im Impact) Summary() string {
-	parts := []string{plural(im.Members, "member", "members")}
+	parts := []string{roleCount(im.Members, "member", "members")}
 	if len(im.Gain) > 0 {
-		parts = append(parts, "gain "+Labels(im.Gain))
+		parts = append(parts, "gain "+PermLabels(im.Gain))
 	}
 	if len(im.Lose) > 0 {
-		parts = append(parts, "lose "+Labels(im.Lose))
+		parts = append(parts, "lose "+PermLabels(im.Lose))
 	}
 	if len(im.Rescoped) > 0 {
-		parts = append(parts, "new limits on "+Labels(im.Rescoped))
+		parts = append(parts, "new limits on "+PermLabels(im.Rescoped))
 	}
 	if !im.Changed() {
 		parts = append(parts, "no change")
@@ -156,7 +156,7 @@ func (im Impact) Summary() string {
 	return strings.Join(parts, "; ")
 }
 
-func plural(n int, one, many string) string {
+func roleCount(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
@@ -195,8 +195,8 @@ type RoleSave struct {
 	Note    string   // kept with the version, e.g. "Restored version 3"
 }
 
-// SaveResult is the role after a save and what the save did.
-type SaveResult struct {
+// RoleSaveResult is the role after a save and what the save did.
+type RoleSaveResult struct {
 	Role      Role
 	Impact    Impact
 	Unchanged bool // the permissions were already these; nothing was written
@@ -205,7 +205,7 @@ type SaveResult struct {
 // SaveRole replaces a role's permissions, keeps the new state as the next
 // version and audits it. A version other than the current one is an
 // EConflict that names who saved in between.
-func (d *DB) SaveRole(ctx context.Context, a *Actor, s RoleSave) (SaveResult, error) {
+func (d *DB) SaveRole(ctx context.Context, a *Actor, s RoleSave) (RoleSaveResult, error) {
 	set := s.Perms.Clone()
 	set.Normalize()
 	set.WithRequirements()
@@ -213,7 +213,7 @@ func (d *DB) SaveRole(ctx context.Context, a *Actor, s RoleSave) (SaveResult, er
 	if kind == "" {
 		kind = "role.update"
 	}
-	var res SaveResult
+	var res RoleSaveResult
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		r, err := findRole(ctx, tx, a.AccountID, s.RoleID)
 		if err != nil {
@@ -385,7 +385,7 @@ func (d *DB) CreateRole(ctx context.Context, a *Actor, nr NewRole) (int64, error
 				return err
 			}
 			if missing := a.Perms.Missing(src.Perms); len(missing) > 0 {
-				return &Error{Code: EForbidden, Field: "copy_from", Message: fmt.Sprintf("You cannot copy %s: it has permissions you do not hold (%s).", src.Name, Labels(missing))}
+				return &Error{Code: EForbidden, Field: "copy_from", Message: fmt.Sprintf("You cannot copy %s: it has permissions you do not hold (%s).", src.Name, PermLabels(missing))}
 			}
 			set = src.Perms.Clone()
 			note = "Created as a copy of " + src.Name
@@ -401,7 +401,7 @@ func (d *DB) CreateRole(ctx context.Context, a *Actor, nr NewRole) (int64, error
 		if err := insertVersion(ctx, tx, id, 1, set, a, now, note); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "role.create", Target: name, Summary: note + " with " + plural(len(set), "permission", "permissions"),
+		return d.audit(ctx, tx, a, Event{Kind: "role.create", Target: name, Summary: note + " with " + roleCount(len(set), "permission", "permissions"),
 			After: map[string]any{"name": name, "version": 1, "permissions": set}})
 	})
 	return id, err
@@ -541,10 +541,10 @@ func (d *DB) RoleVersionAt(ctx context.Context, a *Actor, roleID int64, version 
 
 // RestoreRole saves the permissions of an earlier version as a new one,
 // under every rule of an ordinary save.
-func (d *DB) RestoreRole(ctx context.Context, a *Actor, roleID int64, version, current int) (SaveResult, error) {
+func (d *DB) RestoreRole(ctx context.Context, a *Actor, roleID int64, version, current int) (RoleSaveResult, error) {
 	_, v, err := d.RoleVersionAt(ctx, a, roleID, version)
 	if err != nil {
-		return SaveResult{}, err
+		return RoleSaveResult{}, err
 	}
 	return d.SaveRole(ctx, a, RoleSave{RoleID: roleID, Version: current, Perms: v.Perms, Kind: "role.restore",
 		Note: fmt.Sprintf("Restored version %d", version)})
@@ -555,9 +555,9 @@ func initialVersion(r Role) RoleVersion {
 	return RoleVersion{Version: r.Version, Perms: r.Perms, SavedBy: "system", SavedAt: r.UpdatedAt, Note: "Initial permissions"}
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type versionScanner interface{ Scan(dest ...any) error }
 
-func scanVersion(s scanner) (RoleVersion, error) {
+func scanVersion(s versionScanner) (RoleVersion, error) {
 	var v RoleVersion
 	var perms, at string
 	if err := s.Scan(&v.Version, &perms, &v.SavedByID, &v.SavedBy, &at, &v.Note); err != nil {

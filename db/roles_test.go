@@ -10,7 +10,7 @@ import (
 	"fleetgate/db/perm"
 )
 
-func actorOf(t testing.TB, d *db.DB, memberID int64) *db.Actor {
+func roleActor(t testing.TB, d *db.DB, memberID int64) *db.Actor {
 	t.Helper()
 	a, err := d.ActorByMember(context.Background(), memberID)
 	if err != nil {
@@ -19,7 +19,7 @@ func actorOf(t testing.TB, d *db.DB, memberID int64) *db.Actor {
 	return a
 }
 
-func mustRole(t testing.TB, d *db.DB, a *db.Actor, id int64) db.Role {
+func mustGetRole(t testing.TB, d *db.DB, a *db.Actor, id int64) db.Role {
 	t.Helper()
 	r, err := d.Role(context.Background(), a, id)
 	if err != nil {
@@ -28,7 +28,7 @@ func mustRole(t testing.TB, d *db.DB, a *db.Actor, id int64) db.Role {
 	return r
 }
 
-func wantCode(t *testing.T, err error, code db.Code, contains string) {
+func wantRoleErr(t *testing.T, err error, code db.Code, contains string) {
 	t.Helper()
 	if db.ErrorCode(err) != code {
 		t.Fatalf("got %v, want a %s error", err, code)
@@ -47,21 +47,21 @@ func TestCreateRoleNamesAndCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := mustRole(t, d, o, id)
+	r := mustGetRole(t, d, o, id)
 	if r.Name != "Dispatcher" || r.IsBuiltin() || len(r.Perms) != 0 || r.Version != 1 {
 		t.Fatalf("created %+v", r)
 	}
 	// Names are unique without regard to case, built-in names included.
 	for _, name := range []string{"dispatcher", "DISPATCHER", "admin", "Accountant (READ-ONLY)"} {
 		_, err := d.CreateRole(ctx, o, db.NewRole{Name: name})
-		wantCode(t, err, db.EConflict, "already a role named")
+		wantRoleErr(t, err, db.EConflict, "already a role named")
 		if e := err.(*db.Error); e.Field != "name" {
 			t.Fatalf("%s: field %q", name, e.Field)
 		}
 	}
 	for _, name := range []string{"", "   ", strings.Repeat("x", 61), "tab\there"} {
 		_, err := d.CreateRole(ctx, o, db.NewRole{Name: name})
-		wantCode(t, err, db.EInvalid, "")
+		wantRoleErr(t, err, db.EInvalid, "")
 	}
 	if _, err := d.CreateRole(ctx, o, db.NewRole{Name: strings.Repeat("é", 60)}); err != nil {
 		t.Fatalf("60 characters must be fine: %v", err)
@@ -72,19 +72,19 @@ func TestCreateRoleNamesAndCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustRole(t, d, o, copyID)
-	if !perm.Equal(c.Perms, mustRole(t, d, o, roleID(t, d, o, perm.Driver)).Perms) || c.Perms.Scope(perm.TripsView, perm.ScopeOwnOnly) != 1 {
+	c := mustGetRole(t, d, o, copyID)
+	if !perm.Equal(c.Perms, mustGetRole(t, d, o, roleID(t, d, o, perm.Driver)).Perms) || c.Perms.Scope(perm.TripsView, perm.ScopeOwnOnly) != 1 {
 		t.Fatalf("copy holds %v", c.Perms)
 	}
 	// Another account's role cannot be copied (nor seen).
 	other := account(t, d, "Other", "o@other.test")
 	_, err = d.CreateRole(ctx, o, db.NewRole{Name: "Spy", CopyFrom: roleID(t, d, other, perm.Admin)})
-	wantCode(t, err, db.EInvalid, "offered roles")
+	wantRoleErr(t, err, db.EInvalid, "offered roles")
 
 	// A manager of roles cannot copy a role wider than their own.
 	rm := roleManager(t, d, o)
 	_, err = d.CreateRole(ctx, rm, db.NewRole{Name: "Wide", CopyFrom: roleID(t, d, o, perm.Admin)})
-	wantCode(t, err, db.EForbidden, "do not hold")
+	wantRoleErr(t, err, db.EForbidden, "do not hold")
 
 	log, _, _ := d.AuditLog(ctx, o, db.AuditFilter{Kind: "role.create"})
 	if len(log) != 4 || log[1].Target != "Field crew" || !strings.Contains(log[1].After, `"trips.view":{"own_only":1}`) {
@@ -112,7 +112,7 @@ func roleManager(t testing.TB, d *db.DB, o *db.Actor) *db.Actor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return actorOf(t, d, mid)
+	return roleActor(t, d, mid)
 }
 
 func TestSaveRoleAppliesRequirementsAndKeepsHistory(t *testing.T) {
@@ -139,7 +139,7 @@ func TestSaveRoleAppliesRequirementsAndKeepsHistory(t *testing.T) {
 		t.Fatalf("impact %q", got)
 	}
 	// The member holding the role has the new permissions on their next load.
-	da := actorOf(t, d, dm)
+	da := roleActor(t, d, dm)
 	if !da.Can(perm.ReportsExport) || da.Can(perm.TripsRecord) {
 		t.Fatalf("member holds %v", da.Perms.Keys())
 	}
@@ -171,48 +171,48 @@ func TestSaveRoleRefusals(t *testing.T) {
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
-	admin := actorOf(t, d, member(t, d, o, "a@acme.test", perm.Admin))
+	admin := roleActor(t, d, member(t, d, o, "a@acme.test", perm.Admin))
 	manager := roleID(t, d, o, perm.Manager)
 
 	_, err := d.SaveRole(ctx, o, db.RoleSave{RoleID: roleID(t, d, o, perm.Owner), Version: 1, Perms: perm.Of(perm.UsersView)})
-	wantCode(t, err, db.EForbidden, "Owner role")
+	wantRoleErr(t, err, db.EForbidden, "Owner role")
 	_, err = d.SaveRole(ctx, admin, db.RoleSave{RoleID: roleID(t, d, o, perm.Admin), Version: 1, Perms: perm.Of(perm.UsersView)})
-	wantCode(t, err, db.EForbidden, "your own role")
+	wantRoleErr(t, err, db.EForbidden, "your own role")
 	_, err = d.SaveRole(ctx, o, db.RoleSave{RoleID: manager, Version: 1, Perms: perm.Set{}})
-	wantCode(t, err, db.EInvalid, "at least one permission")
+	wantRoleErr(t, err, db.EInvalid, "at least one permission")
 	_, err = d.SaveRole(ctx, o, db.RoleSave{RoleID: manager, Version: 1, Perms: perm.Set{"made.up": {}}})
-	wantCode(t, err, db.EInvalid, "at least one permission")
+	wantRoleErr(t, err, db.EInvalid, "at least one permission")
 	other := account(t, d, "Other", "o@other.test")
 	_, err = d.SaveRole(ctx, o, db.RoleSave{RoleID: roleID(t, d, other, perm.Driver), Version: 1, Perms: perm.Of(perm.UsersView)})
-	wantCode(t, err, db.ENotFound, "")
+	wantRoleErr(t, err, db.ENotFound, "")
 
 	// No escalation: a role manager gives only what they hold, with no
 	// wider scope, and cannot touch a role wider than their own.
 	rm := roleManager(t, d, o)
 	driver := roleID(t, d, o, perm.Driver)
 	_, err = d.SaveRole(ctx, rm, db.RoleSave{RoleID: driver, Version: 1, Perms: perm.Of(perm.VehiclesView, perm.TripsView, perm.AuditView)})
-	wantCode(t, err, db.EForbidden, "Record trips") // the driver role holds Record trips, the keeper does not
+	wantRoleErr(t, err, db.EForbidden, "Record trips") // the driver role holds Record trips, the keeper does not
 	_, err = d.SaveRole(ctx, rm, db.RoleSave{RoleID: manager, Version: 1, Perms: perm.Of(perm.VehiclesView)})
-	wantCode(t, err, db.EForbidden, "do not hold")
+	wantRoleErr(t, err, db.EForbidden, "do not hold")
 	narrow, err := d.CreateRole(ctx, rm, db.NewRole{Name: "Narrow"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = d.SaveRole(ctx, rm, db.RoleSave{RoleID: narrow, Version: 1, Perms: perm.Of(perm.VehiclesView, perm.AuditView)})
-	wantCode(t, err, db.EForbidden, "View audit log")
+	wantRoleErr(t, err, db.EForbidden, "View audit log")
 	if _, err := d.SaveRole(ctx, rm, db.RoleSave{RoleID: narrow, Version: 1, Perms: perm.Set{perm.TripsView: {perm.ScopeOwnOnly: 1}}}); err != nil {
 		t.Fatalf("a narrower scope is within reach: %v", err)
 	}
 	// The keeper cannot change their own role either.
 	_, err = d.SaveRole(ctx, rm, db.RoleSave{RoleID: rm.RoleID, Version: 2, Perms: perm.Of(perm.RolesView)})
-	wantCode(t, err, db.EForbidden, "your own role")
+	wantRoleErr(t, err, db.EForbidden, "your own role")
 }
 
 func TestSaveRoleVersionConflict(t *testing.T) {
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
-	admin := actorOf(t, d, member(t, d, o, "a@acme.test", perm.Admin))
+	admin := roleActor(t, d, member(t, d, o, "a@acme.test", perm.Admin))
 	driver := roleID(t, d, o, perm.Driver)
 
 	// Both open version 1; the admin saves first.
@@ -220,10 +220,10 @@ func TestSaveRoleVersionConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := d.SaveRole(ctx, o, db.RoleSave{RoleID: driver, Version: 1, Perms: perm.Of(perm.VehiclesView, perm.AuditView)})
-	wantCode(t, err, db.EConflict, "saved by a@acme.test")
+	wantRoleErr(t, err, db.EConflict, "saved by a@acme.test")
 	_, err = d.RoleImpact(ctx, o, driver, 1, perm.Of(perm.VehiclesView))
-	wantCode(t, err, db.EConflict, "now version 2")
-	if r := mustRole(t, d, o, driver); r.Perms.Has(perm.AuditView) || !r.Perms.Has(perm.ReportsView) {
+	wantRoleErr(t, err, db.EConflict, "now version 2")
+	if r := mustGetRole(t, d, o, driver); r.Perms.Has(perm.AuditView) || !r.Perms.Has(perm.ReportsView) {
 		t.Fatalf("the second save overwrote the first: %v", r.Perms.Keys())
 	}
 }
@@ -242,10 +242,10 @@ func TestRenameAndDeleteRole(t *testing.T) {
 	if err := d.RenameRole(ctx, o, id, "DISPATCHERS"); err != nil {
 		t.Fatalf("a change of case only: %v", err)
 	}
-	wantCode(t, d.RenameRole(ctx, o, id, "manager"), db.EConflict, `"Manager"`)
-	wantCode(t, d.RenameRole(ctx, o, id, ""), db.EInvalid, "Enter a name")
-	wantCode(t, d.RenameRole(ctx, o, roleID(t, d, o, perm.Admin), "Boss"), db.EForbidden, "cannot be renamed")
-	wantCode(t, d.DeleteRole(ctx, o, roleID(t, d, o, perm.Driver)), db.EForbidden, "cannot be deleted")
+	wantRoleErr(t, d.RenameRole(ctx, o, id, "manager"), db.EConflict, `"Manager"`)
+	wantRoleErr(t, d.RenameRole(ctx, o, id, ""), db.EInvalid, "Enter a name")
+	wantRoleErr(t, d.RenameRole(ctx, o, roleID(t, d, o, perm.Admin), "Boss"), db.EForbidden, "cannot be renamed")
+	wantRoleErr(t, d.DeleteRole(ctx, o, roleID(t, d, o, perm.Driver)), db.EForbidden, "cannot be deleted")
 	// The schema refuses it too.
 	if err := d.ExecForTest(ctx, `UPDATE roles SET name = 'Boss' WHERE id = ?`, roleID(t, d, o, perm.Admin)); err == nil {
 		t.Fatal("schema let a built-in role be renamed")
@@ -256,7 +256,7 @@ func TestRenameAndDeleteRole(t *testing.T) {
 		member(t, d, o, "x@acme.test", perm.Driver), member(t, d, o, "y@acme.test", perm.Driver)); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, d.DeleteRole(ctx, o, id), db.EConflict, "2 members hold it")
+	wantRoleErr(t, d.DeleteRole(ctx, o, id), db.EConflict, "2 members hold it")
 	if err := d.ExecForTest(ctx, `UPDATE members SET role_id = ? WHERE role_id = ?`, roleID(t, d, o, perm.Driver), id); err != nil {
 		t.Fatal(err)
 	}
@@ -278,13 +278,13 @@ func TestRestoreRoleVersion(t *testing.T) {
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
 	driver := roleID(t, d, o, perm.Driver)
-	first := mustRole(t, d, o, driver).Perms
+	first := mustGetRole(t, d, o, driver).Perms
 	if _, err := d.SaveRole(ctx, o, db.RoleSave{RoleID: driver, Version: 1, Perms: perm.Of(perm.AuditView)}); err != nil {
 		t.Fatal(err)
 	}
 	// Restoring from a stale page is a conflict like any save.
 	_, err := d.RestoreRole(ctx, o, driver, 1, 1)
-	wantCode(t, err, db.EConflict, "")
+	wantRoleErr(t, err, db.EConflict, "")
 	res, err := d.RestoreRole(ctx, o, driver, 1, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -331,7 +331,7 @@ func TestRoleVersionsPagesAndUnsavedRoles(t *testing.T) {
 	if total != 4 || len(p1) != 2 || len(p2) != 2 || p1[0].Version != 4 || p2[1].Version != 1 {
 		t.Fatalf("pages %d: %+v / %+v", total, p1, p2)
 	}
-	if p1[1].Change == nil || db.Labels(p1[1].Change.Gain) != "View subscription" || db.Labels(p1[1].Change.Lose) != "View audit log" {
+	if p1[1].Change == nil || db.PermLabels(p1[1].Change.Gain) != "View subscription" || db.PermLabels(p1[1].Change.Lose) != "View audit log" {
 		t.Fatalf("version 3 change %+v", p1[1].Change)
 	}
 	if p2[0].Change == nil || p2[1].Change != nil {
@@ -363,7 +363,7 @@ func TestRoleHistoryMigrationKeepsExistingRoles(t *testing.T) {
 	}
 	defer d.Close()
 	_, vs, total, err := d.RoleVersions(ctx, o, roleID(t, d, o, perm.Manager), 1, 10)
-	if err != nil || total != 1 || vs[0].Version != 4 || !perm.Equal(vs[0].Perms, mustRole(t, d, o, roleID(t, d, o, perm.Manager)).Perms) {
+	if err != nil || total != 1 || vs[0].Version != 4 || !perm.Equal(vs[0].Perms, mustGetRole(t, d, o, roleID(t, d, o, perm.Manager)).Perms) {
 		t.Fatalf("manager history %d %+v %v", total, vs, err)
 	}
 	_, vs, _, _ = d.RoleVersions(ctx, o, roleID(t, d, o, perm.Driver), 1, 10)
@@ -379,7 +379,7 @@ func TestRoleHistoryMigrationKeepsExistingRoles(t *testing.T) {
 func BenchmarkActorCan(b *testing.B) {
 	d := open(b)
 	o := account(b, d, "Acme", "o@acme.test")
-	a := actorOf(b, d, member(b, d, o, "m@acme.test", perm.Manager))
+	a := roleActor(b, d, member(b, d, o, "m@acme.test", perm.Manager))
 	for b.Loop() {
 		if !a.Can(perm.TripsEdit) || a.Can(perm.RolesManage) {
 			b.Fatal("wrong answer")
@@ -393,7 +393,7 @@ func BenchmarkSessionActor(b *testing.B) {
 	ctx := context.Background()
 	d := open(b)
 	o := account(b, d, "Acme", "o@acme.test")
-	a := actorOf(b, d, member(b, d, o, "m@acme.test", perm.Manager))
+	a := roleActor(b, d, member(b, d, o, "m@acme.test", perm.Manager))
 	token, err := d.CreateSession(ctx, a.UserID, a.MemberID, "bench", "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)

@@ -97,7 +97,7 @@ func (s *Server) rolesPage(c echo.Context, p views.RolePanel) (views.RolesPage, 
 }
 
 // matrixPost is the matrix as posted.
-type matrixPost struct {
+type roleMatrixPost struct {
 	set     perm.Set
 	errs    map[string]string // scope inputs refused, by name
 	typed   map[string]string // what was typed into them
@@ -107,7 +107,7 @@ type matrixPost struct {
 // matrixForm reads the matrix as posted: the keys of the toggles that are
 // on, each with its scope inputs. Unknown keys are dropped; scope values
 // out of range are messages next to their input.
-func matrixForm(c echo.Context) matrixPost {
+func roleMatrixForm(c echo.Context) roleMatrixPost {
 	form, _ := c.FormParams()
 	set := perm.Set{}
 	errs := map[string]string{}
@@ -144,11 +144,11 @@ func matrixForm(c echo.Context) matrixPost {
 		set[p.Key] = scopes
 	}
 	version, _ := strconv.Atoi(form.Get("version"))
-	return matrixPost{set: set, errs: errs, typed: typed, version: version}
+	return roleMatrixPost{set: set, errs: errs, typed: typed, version: version}
 }
 
 // closed is the set as a save would store it, and what completing it added.
-func closed(set perm.Set) (perm.Set, []perm.Key) {
+func roleSetClosed(set perm.Set) (perm.Set, []perm.Key) {
 	out := set.Clone()
 	out.Normalize()
 	return out, out.WithRequirements()
@@ -168,7 +168,7 @@ func (s *Server) roleImpact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := matrixForm(c)
+	m := roleMatrixForm(c)
 	posted := m.set
 	p := s.rolePanel(c, r)
 	p.Shown, p.FieldErrors, p.Typed = posted, m.errs, m.typed
@@ -176,7 +176,7 @@ func (s *Server) roleImpact(c echo.Context) error {
 		p.Error = "Correct the marked scope settings."
 		return s.renderReview(c, http.StatusUnprocessableEntity, p)
 	}
-	set, added := closed(posted)
+	set, added := roleSetClosed(posted)
 	im, err := s.db.RoleImpact(ctx, a, id, m.version, posted)
 	if err != nil {
 		return s.matrixRefused(c, p, err)
@@ -193,14 +193,14 @@ func (s *Server) renderReview(c echo.Context, status int, p views.RolePanel) err
 		return render(c, status, views.RoleReviewBox(p))
 	}
 	if isHTMX(c) {
-		retarget(c, "#role-panel")
+		roleRetarget(c, "#role-panel")
 		return render(c, status, views.RolePanelView(p))
 	}
 	return s.renderRole(c, status, p)
 }
 
 // retarget makes htmx swap the answer into another element than asked.
-func retarget(c echo.Context, target string) {
+func roleRetarget(c echo.Context, target string) {
 	h := c.Response().Header()
 	h.Set("HX-Retarget", target)
 	h.Set("HX-Reswap", "outerHTML")
@@ -223,13 +223,13 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 		fresh := s.rolePanel(c, r)
 		fresh.Message = &views.Flash{Kind: "error", Text: fe.Message}
 		if isHTMX(c) {
-			retarget(c, "#role-panel")
+			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(fresh))
 		}
 		return s.renderRole(c, http.StatusConflict, fresh)
 	case fe.Field == "p":
 		p.Error = fe.Message
-		p.Shown, _ = closed(p.Shown)
+		p.Shown, _ = roleSetClosed(p.Shown)
 		status := http.StatusUnprocessableEntity
 		if fe.Code == db.EForbidden {
 			status = http.StatusForbidden
@@ -254,7 +254,7 @@ func (s *Server) roleSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := matrixForm(c)
+	m := roleMatrixForm(c)
 	posted := m.set
 	p := s.rolePanel(c, r)
 	p.Shown, p.FieldErrors, p.Typed = posted, m.errs, m.typed
@@ -281,7 +281,7 @@ func (s *Server) roleSave(c echo.Context) error {
 
 // redirect sends the browser to path: htmx follows HX-Redirect as a whole
 // page load, a plain form a 303.
-func redirect(c echo.Context, path string) error {
+func roleRedirect(c echo.Context, path string) error {
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Redirect", path)
 		return c.NoContent(http.StatusOK)
@@ -291,7 +291,7 @@ func redirect(c echo.Context, path string) error {
 
 // fieldErrors turns a refusal about a form field into the form's messages;
 // ok is false for any other error.
-func fieldErrors(err error, fields ...string) (map[string]string, int, bool) {
+func roleFieldErrors(err error, fields ...string) (map[string]string, int, bool) {
 	var fe *db.Error
 	if !errors.As(err, &fe) {
 		return nil, 0, false
@@ -325,7 +325,7 @@ func (s *Server) roleCreate(c echo.Context) error {
 		id, err = s.db.CreateRole(ctx, a, db.NewRole{Name: f.Name, CopyFrom: f.CopyFrom})
 	}
 	if err != nil {
-		errs, status, ok := fieldErrors(err, "name", "copy_from")
+		errs, status, ok := roleFieldErrors(err, "name", "copy_from")
 		if !ok {
 			return err
 		}
@@ -353,7 +353,7 @@ func (s *Server) roleCreate(c echo.Context) error {
 		return render(c, status, views.Roles(page))
 	}
 	s.flash(c, "ok", "Created the role "+strings.TrimSpace(f.Name)+". Turn on its permissions and save.")
-	return redirect(c, "/roles/"+strconv.FormatInt(id, 10))
+	return roleRedirect(c, "/roles/"+strconv.FormatInt(id, 10))
 }
 
 // roleRename renames a custom role from its Rename dialog.
@@ -366,7 +366,7 @@ func (s *Server) roleRename(c echo.Context) error {
 	}
 	f := views.RoleForm{Name: c.FormValue("name")}
 	if err := s.db.RenameRole(ctx, a, id, f.Name); err != nil {
-		errs, status, ok := fieldErrors(err, "name")
+		errs, status, ok := roleFieldErrors(err, "name")
 		if !ok {
 			return err
 		}
@@ -383,7 +383,7 @@ func (s *Server) roleRename(c echo.Context) error {
 		return s.renderRole(c, status, p)
 	}
 	s.flash(c, "ok", "Renamed the role to "+strings.TrimSpace(f.Name)+".")
-	return redirect(c, "/roles/"+strconv.FormatInt(id, 10))
+	return roleRedirect(c, "/roles/"+strconv.FormatInt(id, 10))
 }
 
 // roleDelete deletes a custom role nobody holds.
@@ -405,13 +405,13 @@ func (s *Server) roleDelete(c echo.Context) error {
 		p := s.rolePanel(c, r)
 		p.Message = &views.Flash{Kind: "error", Text: err.(*db.Error).Message}
 		if isHTMX(c) {
-			retarget(c, "#role-panel")
+			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(p))
 		}
 		return s.renderRole(c, http.StatusConflict, p)
 	}
 	s.flash(c, "ok", "Deleted the role "+r.Name+".")
-	return redirect(c, "/roles")
+	return roleRedirect(c, "/roles")
 }
 
 // roleHistory lists a role's saved versions.
@@ -454,7 +454,7 @@ func (s *Server) renderVersion(c echo.Context, status int, msg *views.Flash) err
 		return err
 	}
 	panel := s.rolePanel(c, r)
-	restored, _ := closed(ver.Perms)
+	restored, _ := roleSetClosed(ver.Perms)
 	p := views.RoleVersionPage{
 		Shell: s.shell(c, r.Name+": version "+strconv.Itoa(ver.Version), "/roles"), CSRF: csrfToken(c),
 		Role: r, Version: ver, Restored: restored, Impact: db.ImpactOf(r.Members, r.Perms, restored),

@@ -16,7 +16,7 @@ import (
 )
 
 // demoActor loads the demo member with this e-mail as an actor.
-func demoActor(t testing.TB, a *app, email string) *db.Actor {
+func rolesDemoActor(t testing.TB, a *app, email string) *db.Actor {
 	t.Helper()
 	ctx := context.Background()
 	u, found, err := a.db.UserForLogin(ctx, email)
@@ -37,7 +37,7 @@ func demoActor(t testing.TB, a *app, email string) *db.Actor {
 // roleIDs maps the demo account's role names to their ids.
 func roleIDs(t testing.TB, a *app) map[string]int64 {
 	t.Helper()
-	opts, err := a.db.RoleOptions(context.Background(), demoActor(t, a, "owner@demo.test"))
+	opts, err := a.db.RoleOptions(context.Background(), rolesDemoActor(t, a, "owner@demo.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +53,9 @@ func rolePath(id int64, rest ...string) string {
 }
 
 // savedPerms reads a role's permissions from the database.
-func savedPerms(t testing.TB, a *app, id int64) db.Role {
+func savedRole(t testing.TB, a *app, id int64) db.Role {
 	t.Helper()
-	r, err := a.db.Role(context.Background(), demoActor(t, a, "owner@demo.test"), id)
+	r, err := a.db.Role(context.Background(), rolesDemoActor(t, a, "owner@demo.test"), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +86,14 @@ func matrixValues(t testing.TB, res response) url.Values {
 	return v
 }
 
-func turnOn(v url.Values, keys ...perm.Key) url.Values {
+func permOn(v url.Values, keys ...perm.Key) url.Values {
 	for _, k := range keys {
 		v.Add("p", string(k))
 	}
 	return v
 }
 
-func turnOff(v url.Values, keys ...perm.Key) url.Values {
+func permOff(v url.Values, keys ...perm.Key) url.Values {
 	ps := v["p"]
 	for _, k := range keys {
 		ps = slices.DeleteFunc(ps, func(s string) bool { return s == string(k) })
@@ -103,12 +103,12 @@ func turnOff(v url.Values, keys ...perm.Key) url.Values {
 }
 
 // htmxPost posts a form as htmx would, aimed at the element with id target.
-func (c *client) htmxPost(path, target string, v url.Values) response {
+func (c *client) rolesHX(path, target string, v url.Values) response {
 	v.Set("_csrf", c.csrf())
 	return c.postRaw(path, v, "HX-Request", "true", "HX-Target", target)
 }
 
-func checkedKeys(res response) []string {
+func matrixChecked(res response) []string {
 	var out []string
 	res.doc().Find(`#role-form input[name="p"][checked]`).Each(func(_ int, s *goquery.Selection) {
 		out = append(out, s.AttrOr("value", ""))
@@ -157,7 +157,7 @@ func TestRolesPageShowsListAndMatrix(t *testing.T) {
 			t.Errorf("toggle %s lacks a label or help", id)
 		}
 	})
-	if got := checkedKeys(res); !slices.Equal(got, []string{"vehicles.view", "trips.view", "trips.record"}) {
+	if got := matrixChecked(res); !slices.Equal(got, []string{"vehicles.view", "trips.view", "trips.record"}) {
 		t.Fatalf("driver toggles on: %v", got)
 	}
 	if req := doc.Find("#perm-vehicles-edit").AttrOr("data-requires", ""); req != "vehicles.view" {
@@ -219,7 +219,7 @@ func TestRolesReadOnlyForViewers(t *testing.T) {
 		t.Fatal("accountant is not offered Roles")
 	}
 	// The matrix's form is no way around the policy.
-	if res := c.postForm(rolePath(ids["Driver"]), turnOn(url.Values{"version": {"1"}}, perm.VehiclesView)); res.status != http.StatusForbidden ||
+	if res := c.postForm(rolePath(ids["Driver"]), permOn(url.Values{"version": {"1"}}, perm.VehiclesView)); res.status != http.StatusForbidden ||
 		!strings.Contains(res.body, "You need 'Manage roles'") {
 		t.Fatalf("accountant save: %d", res.status)
 	}
@@ -243,9 +243,9 @@ func TestRoleSaveShowsImpactThenSaves(t *testing.T) {
 
 	// Export reports without View reports: the server completes it, and the
 	// review names the impact before anything is saved.
-	turnOn(form, perm.ReportsExport)
-	turnOff(form, perm.TripsRecord)
-	res := c.htmxPost(rolePath(driver, "/impact"), "role-review", form)
+	permOn(form, perm.ReportsExport)
+	permOff(form, perm.TripsRecord)
+	res := c.rolesHX(rolePath(driver, "/impact"), "role-review", form)
 	if res.status != 200 || strings.Contains(res.body, "<html") {
 		t.Fatalf("impact: %d %s", res.status, res.body)
 	}
@@ -255,37 +255,37 @@ func TestRoleSaveShowsImpactThenSaves(t *testing.T) {
 	if !strings.Contains(res.body, "Also turned on, because other permissions need them: View dashboard and reports.") {
 		t.Fatal("the review does not say what was turned on")
 	}
-	if savedPerms(t, a, driver).Version != 1 {
+	if savedRole(t, a, driver).Version != 1 {
 		t.Fatal("the review saved")
 	}
 	// Confirm: the matrix comes back saved, clean, with the new version.
-	res = c.htmxPost(rolePath(driver), "role-panel", form)
+	res = c.rolesHX(rolePath(driver), "role-panel", form)
 	if res.status != 200 {
 		t.Fatalf("save: %d %s", res.status, res.body)
 	}
 	if msg := strings.Join(res.find("[data-testid=role-message]"), ""); !strings.Contains(msg, "Saved Driver as version 2") {
 		t.Fatalf("message %q", msg)
 	}
-	if got := checkedKeys(res); !slices.Equal(got, []string{"reports.view", "reports.export", "vehicles.view", "trips.view"}) {
+	if got := matrixChecked(res); !slices.Equal(got, []string{"reports.view", "reports.export", "vehicles.view", "trips.view"}) {
 		t.Fatalf("saved toggles %v", got)
 	}
 	doc := res.doc()
 	if !doc.Find("[data-testid=save]").Is("[disabled]") || doc.Find(`input[name=version]`).AttrOr("value", "") != "2" {
 		t.Fatal("after a save: Save must be disabled and the version 2")
 	}
-	r := savedPerms(t, a, driver)
+	r := savedRole(t, a, driver)
 	if r.Version != 2 || !r.Perms.Has(perm.ReportsView) || r.Perms.Has(perm.TripsRecord) || r.Perms.Scope(perm.TripsView, perm.ScopeOwnOnly) != 1 {
 		t.Fatalf("saved %v", r.Perms)
 	}
 	// The audit event holds before and after.
-	log, _, _ := a.db.AuditLog(context.Background(), demoActor(t, a, "owner@demo.test"), db.AuditFilter{Kind: "role.update"})
+	log, _, _ := a.db.AuditLog(context.Background(), rolesDemoActor(t, a, "owner@demo.test"), db.AuditFilter{Kind: "role.update"})
 	if len(log) != 1 || log[0].ActorName != "Adam Admin" || !strings.Contains(log[0].Before, "trips.record") || strings.Contains(log[0].After, "trips.record") {
 		t.Fatalf("audit %+v", log)
 	}
 
 	// Without script the same steps are whole pages and a redirect.
 	form = matrixValues(t, c.get(rolePath(driver)))
-	turnOn(form, perm.AuditView)
+	permOn(form, perm.AuditView)
 	res = c.postForm(rolePath(driver, "/impact"), form)
 	if res.status != 200 || !strings.Contains(res.body, "<html") || len(res.find("[data-testid=confirm-save]")) != 1 {
 		t.Fatalf("plain review: %d", res.status)
@@ -307,10 +307,10 @@ func TestRoleScopesAreSavedWithTheirPermission(t *testing.T) {
 	form := matrixValues(t, c.get(rolePath(manager)))
 	form.Set("scope.trips.view.own_only", "1")
 	form.Set("scope.trips.view.history_days", "90")
-	if res := c.htmxPost(rolePath(manager), "role-panel", form); res.status != 200 {
+	if res := c.rolesHX(rolePath(manager), "role-panel", form); res.status != 200 {
 		t.Fatalf("save: %d", res.status)
 	}
-	r := savedPerms(t, a, manager)
+	r := savedRole(t, a, manager)
 	if r.Perms.Scope(perm.TripsView, perm.ScopeOwnOnly) != 1 || r.Perms.Scope(perm.TripsView, perm.ScopeHistoryDays) != 90 {
 		t.Fatalf("scopes %v", r.Perms[perm.TripsView])
 	}
@@ -322,7 +322,7 @@ func TestRoleScopesAreSavedWithTheirPermission(t *testing.T) {
 	// matrix keeps what was typed.
 	form = matrixValues(t, res)
 	form.Set("scope.trips.view.history_days", "99999")
-	res = c.htmxPost(rolePath(manager, "/impact"), "role-review", form)
+	res = c.rolesHX(rolePath(manager, "/impact"), "role-review", form)
 	if res.status != http.StatusUnprocessableEntity || res.header.Get("HX-Retarget") != "#role-panel" {
 		t.Fatalf("bad days: %d %v", res.status, res.header)
 	}
@@ -341,13 +341,13 @@ func TestRoleSaveRefusals(t *testing.T) {
 	driver := ids["Driver"]
 
 	// No permission at all.
-	res := c.htmxPost(rolePath(driver), "role-panel", url.Values{"version": {"1"}})
+	res := c.rolesHX(rolePath(driver), "role-panel", url.Values{"version": {"1"}})
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("[data-testid=matrix-error]"), ""), "at least one permission") {
 		t.Fatalf("empty: %d %s", res.status, res.body)
 	}
 	// The Owner role and one's own role.
 	for _, id := range []int64{ids["Owner"], ids["Admin"]} {
-		res := c.htmxPost(rolePath(id), "role-panel", turnOn(url.Values{"version": {"1"}}, perm.VehiclesView))
+		res := c.rolesHX(rolePath(id), "role-panel", permOn(url.Values{"version": {"1"}}, perm.VehiclesView))
 		if res.status != http.StatusForbidden {
 			t.Fatalf("role %d: %d", id, res.status)
 		}
@@ -355,7 +355,7 @@ func TestRoleSaveRefusals(t *testing.T) {
 	if note := strings.Join(c.get(rolePath(ids["Admin"])).find("[data-testid=readonly-note]"), ""); !strings.Contains(note, "your own role") {
 		t.Fatalf("own role note %q", note)
 	}
-	if savedPerms(t, a, ids["Admin"]).Version != 1 || savedPerms(t, a, driver).Version != 1 {
+	if savedRole(t, a, ids["Admin"]).Version != 1 || savedRole(t, a, driver).Version != 1 {
 		t.Fatal("a refused save was written")
 	}
 	// A role of another account does not exist here.
@@ -379,13 +379,13 @@ func TestRoleSaveRefusals(t *testing.T) {
 			if try.method == "GET" {
 				res = c.get(try.path)
 			} else {
-				res = c.postForm(try.path, turnOn(url.Values{"version": {"1"}, "name": {"Mine"}}, perm.VehiclesView))
+				res = c.postForm(try.path, permOn(url.Values{"version": {"1"}, "name": {"Mine"}}, perm.VehiclesView))
 			}
 			if res.status != http.StatusNotFound {
 				t.Errorf("%s %s of another account: %d, want 404", try.method, try.path, res.status)
 			}
 		}
-		if savedPerms(t, a, driver).Version != 1 {
+		if savedRole(t, a, driver).Version != 1 {
 			t.Fatal("changed")
 		}
 	}
@@ -411,14 +411,14 @@ func TestRoleManagerCannotEscalate(t *testing.T) {
 	if !strings.Contains(doc.Find("#perm-audit-view-help").Text(), "You do not hold this permission") {
 		t.Fatal("no hint on a permission the keeper lacks")
 	}
-	form := turnOn(matrixValues(t, res), perm.AuditView, perm.VehiclesView)
-	res = c.htmxPost(rolePath(narrow), "role-panel", form)
+	form := permOn(matrixValues(t, res), perm.AuditView, perm.VehiclesView)
+	res = c.rolesHX(rolePath(narrow), "role-panel", form)
 	if res.status != http.StatusForbidden || !strings.Contains(res.body, "You cannot give permissions you do not hold yourself: View audit log.") {
 		t.Fatalf("escalation: %d %s", res.status, res.body)
 	}
 	// Within their own permissions it works.
 	saveRole(t, c, narrow, perm.TripsRecord)
-	if r := savedPerms(t, a, narrow); !r.Perms.Has(perm.VehiclesView) || r.Perms.Has(perm.AuditView) {
+	if r := savedRole(t, a, narrow); !r.Perms.Has(perm.VehiclesView) || r.Perms.Has(perm.AuditView) {
 		t.Fatalf("narrow %v", r.Perms.Keys())
 	}
 	// Their own role and the wider Manager role are read-only to them.
@@ -428,12 +428,12 @@ func TestRoleManagerCannotEscalate(t *testing.T) {
 	if note := strings.Join(c.get(rolePath(ids["Manager"])).find("[data-testid=readonly-note]"), ""); !strings.Contains(note, "do not hold") {
 		t.Fatalf("wider role note %q", note)
 	}
-	res = c.htmxPost(rolePath(keeper), "role-panel", turnOn(url.Values{"version": {"2"}}, perm.RolesManage, perm.UsersManage))
+	res = c.rolesHX(rolePath(keeper), "role-panel", permOn(url.Values{"version": {"2"}}, perm.RolesManage, perm.UsersManage))
 	if res.status != http.StatusForbidden {
 		t.Fatalf("own role save: %d", res.status)
 	}
 	// Copying a wider role into a new one is refused beside the field.
-	res = c.htmxPost("/roles", "new-role-form", url.Values{"name": {"Copy"}, "copy_from": {strconv.FormatInt(ids["Admin"], 10)}})
+	res = c.rolesHX("/roles", "new-role-form", url.Values{"name": {"Copy"}, "copy_from": {strconv.FormatInt(ids["Admin"], 10)}})
 	if res.status != http.StatusForbidden || !strings.Contains(strings.Join(res.find(".error"), ""), "permissions you do not hold") {
 		t.Fatalf("wide copy: %d %s", res.status, res.body)
 	}
@@ -449,7 +449,7 @@ func createRole(t testing.TB, c *client, name string, copyFrom int64) int64 {
 	if copyFrom != 0 {
 		v.Set("copy_from", strconv.FormatInt(copyFrom, 10))
 	}
-	res := c.htmxPost("/roles", "new-role-form", v)
+	res := c.rolesHX("/roles", "new-role-form", v)
 	loc := res.header.Get("HX-Redirect")
 	if res.status != 200 || !strings.HasPrefix(loc, "/roles/") {
 		t.Fatalf("create %s: %d %s", name, res.status, res.body)
@@ -461,7 +461,7 @@ func createRole(t testing.TB, c *client, name string, copyFrom int64) int64 {
 // saveRole turns on keys in a role's matrix and saves it as c.
 func saveRole(t testing.TB, c *client, id int64, keys ...perm.Key) response {
 	t.Helper()
-	res := c.htmxPost(rolePath(id), "role-panel", turnOn(matrixValues(t, c.get(rolePath(id))), keys...))
+	res := c.rolesHX(rolePath(id), "role-panel", permOn(matrixValues(t, c.get(rolePath(id))), keys...))
 	if res.status != 200 {
 		t.Fatalf("save role %d: %d %s", id, res.status, res.body)
 	}
@@ -475,15 +475,15 @@ func TestRoleConcurrentSaveIsRefused(t *testing.T) {
 	ownerForm := matrixValues(t, owner.get(rolePath(manager)))
 	adminForm := matrixValues(t, admin.get(rolePath(manager)))
 
-	turnOff(ownerForm, perm.UsersManage)
-	if res := owner.htmxPost(rolePath(manager), "role-panel", ownerForm); res.status != 200 {
+	permOff(ownerForm, perm.UsersManage)
+	if res := owner.rolesHX(rolePath(manager), "role-panel", ownerForm); res.status != 200 {
 		t.Fatalf("first save: %d", res.status)
 	}
 	// The admin's page still says version 1: their review and their save
 	// are refused, and they see the role as it is now.
-	turnOn(adminForm, perm.AuditView)
+	permOn(adminForm, perm.AuditView)
 	for _, path := range []string{rolePath(manager, "/impact"), rolePath(manager)} {
-		res := admin.htmxPost(path, "role-review", adminForm)
+		res := admin.rolesHX(path, "role-review", adminForm)
 		if res.status != http.StatusConflict || res.header.Get("HX-Retarget") != "#role-panel" {
 			t.Fatalf("%s: %d, want 409 showing the panel", path, res.status)
 		}
@@ -491,12 +491,12 @@ func TestRoleConcurrentSaveIsRefused(t *testing.T) {
 		if !strings.Contains(msg, "Manager was saved by Olivia Owner at") || !strings.Contains(msg, "Your changes were not saved") {
 			t.Fatalf("message %q", msg)
 		}
-		if slices.Contains(checkedKeys(res), "users.manage") || slices.Contains(checkedKeys(res), "audit.view") ||
+		if slices.Contains(matrixChecked(res), "users.manage") || slices.Contains(matrixChecked(res), "audit.view") ||
 			res.doc().Find("input[name=version]").AttrOr("value", "") != "2" {
-			t.Fatalf("not the current state: %v", checkedKeys(res))
+			t.Fatalf("not the current state: %v", matrixChecked(res))
 		}
 	}
-	if r := savedPerms(t, a, manager); r.Perms.Has(perm.AuditView) || r.Perms.Has(perm.UsersManage) || r.Version != 2 {
+	if r := savedRole(t, a, manager); r.Perms.Has(perm.AuditView) || r.Perms.Has(perm.UsersManage) || r.Version != 2 {
 		t.Fatalf("silent overwrite: v%d %v", r.Version, r.Perms.Keys())
 	}
 }
@@ -514,8 +514,8 @@ func TestRoleChangeAppliesOnTheNextRequest(t *testing.T) {
 	if res := d.get(rolePath(driver)); res.status != 200 || !slices.Contains(res.find("nav.side a"), "Roles") {
 		t.Fatalf("driver after grant: %d", res.status)
 	}
-	form := turnOff(matrixValues(t, owner.get(rolePath(driver))), perm.RolesView)
-	if res := owner.htmxPost(rolePath(driver), "role-panel", form); res.status != 200 {
+	form := permOff(matrixValues(t, owner.get(rolePath(driver))), perm.RolesView)
+	if res := owner.rolesHX(rolePath(driver), "role-panel", form); res.status != 200 {
 		t.Fatalf("revoke: %d", res.status)
 	}
 	if res := d.get(rolePath(driver)); res.status != http.StatusForbidden || !strings.Contains(res.body, "You need 'View roles'") {
@@ -536,7 +536,7 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 	if flash := res.find(".flash-ok"); len(flash) != 1 || !strings.Contains(flash[0], "Created the role Dispatch") {
 		t.Fatalf("flash %q", flash)
 	}
-	if !perm.Equal(savedPerms(t, a, id).Perms, savedPerms(t, a, ids["Manager"]).Perms) {
+	if !perm.Equal(savedRole(t, a, id).Perms, savedRole(t, a, ids["Manager"]).Perms) {
 		t.Fatal("copy differs from its source")
 	}
 	// Custom roles come after the built-in ones.
@@ -546,7 +546,7 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 	// A duplicate name, whatever its case, is refused beside the field and
 	// the dialog keeps what was typed.
 	for _, name := range []string{"dispatch", "DRIVER"} {
-		res := c.htmxPost("/roles", "new-role-form", url.Values{"name": {name}})
+		res := c.rolesHX("/roles", "new-role-form", url.Values{"name": {name}})
 		if res.status != http.StatusConflict || strings.Contains(res.body, "<html") {
 			t.Fatalf("duplicate %s: %d", name, res.status)
 		}
@@ -557,7 +557,7 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 			t.Fatalf("typed name lost: %q", v)
 		}
 	}
-	res = c.htmxPost("/roles", "new-role-form", url.Values{"name": {strings.Repeat("n", 61)}})
+	res = c.rolesHX("/roles", "new-role-form", url.Values{"name": {strings.Repeat("n", 61)}})
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "at most 60 characters") {
 		t.Fatalf("long name: %d", res.status)
 	}
@@ -571,16 +571,16 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 	}
 	// A new role without a copy starts empty; it cannot be saved so.
 	empty := createRole(t, c, "Empty", 0)
-	if len(savedPerms(t, a, empty).Perms) != 0 {
+	if len(savedRole(t, a, empty).Perms) != 0 {
 		t.Fatal("not empty")
 	}
 
 	// Rename: custom roles only, same uniqueness rule.
-	res = c.htmxPost(rolePath(id, "/rename"), "rename-form", url.Values{"name": {"Dispatchers"}})
-	if res.status != 200 || res.header.Get("HX-Redirect") != rolePath(id) || savedPerms(t, a, id).Name != "Dispatchers" {
+	res = c.rolesHX(rolePath(id, "/rename"), "rename-form", url.Values{"name": {"Dispatchers"}})
+	if res.status != 200 || res.header.Get("HX-Redirect") != rolePath(id) || savedRole(t, a, id).Name != "Dispatchers" {
 		t.Fatalf("rename: %d %v", res.status, res.header)
 	}
-	res = c.htmxPost(rolePath(id, "/rename"), "rename-form", url.Values{"name": {"empty"}})
+	res = c.rolesHX(rolePath(id, "/rename"), "rename-form", url.Values{"name": {"empty"}})
 	if res.status != http.StatusConflict || !strings.Contains(res.body, `already a role named &#34;Empty&#34;`) {
 		t.Fatalf("rename to a taken name: %d %s", res.status, res.body)
 	}
@@ -590,7 +590,7 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 
 	// Delete: refused while members hold the role, naming how many.
 	mustExec(t, a, `UPDATE members SET role_id = ? WHERE user_id IN (SELECT id FROM users WHERE email IN ('driver@demo.test', 'manager@demo.test'))`, id)
-	res = c.htmxPost(rolePath(id, "/delete"), "role-panel", url.Values{})
+	res = c.rolesHX(rolePath(id, "/delete"), "role-panel", url.Values{})
 	if res.status != http.StatusConflict || !strings.Contains(strings.Join(res.find("[data-testid=role-message]"), ""), "Dispatchers cannot be deleted: 2 members hold it") {
 		t.Fatalf("delete held role: %d %s", res.status, res.body)
 	}
@@ -605,7 +605,7 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 	if res := c.get(rolePath(id)); res.status != http.StatusNotFound {
 		t.Fatalf("deleted role: %d", res.status)
 	}
-	log, _, _ := a.db.AuditLog(context.Background(), demoActor(t, a, "owner@demo.test"), db.AuditFilter{Kind: "role."})
+	log, _, _ := a.db.AuditLog(context.Background(), rolesDemoActor(t, a, "owner@demo.test"), db.AuditFilter{Kind: "role."})
 	kinds := map[string]int{}
 	for _, e := range log {
 		kinds[e.Kind]++
@@ -658,14 +658,14 @@ func TestRoleHistoryAndRestore(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("restore: %d %s", res.status, res.body)
 	}
-	r := savedPerms(t, a, driver)
+	r := savedRole(t, a, driver)
 	if r.Version != 4 || r.Perms.Has(perm.AuditView) || !r.Perms.Has(perm.TripsRecord) || r.Perms.Scope(perm.TripsView, perm.ScopeOwnOnly) != 1 {
 		t.Fatalf("restored v%d %v", r.Version, r.Perms)
 	}
 	if flash := owner.get(rolePath(driver)).find(".flash-ok"); len(flash) != 1 || !strings.Contains(flash[0], "Restored version 1 of Driver as version 4") {
 		t.Fatalf("flash %q", flash)
 	}
-	log, _, _ := a.db.AuditLog(context.Background(), demoActor(t, a, "owner@demo.test"), db.AuditFilter{Kind: "role.restore"})
+	log, _, _ := a.db.AuditLog(context.Background(), rolesDemoActor(t, a, "owner@demo.test"), db.AuditFilter{Kind: "role.restore"})
 	if len(log) != 1 || !strings.Contains(log[0].Before, "audit.view") || strings.Contains(log[0].After, "audit.view") {
 		t.Fatalf("audit %+v", log)
 	}
@@ -690,7 +690,7 @@ func BenchmarkRoleSaveHTTP(b *testing.B) {
 		if i%2 == 0 {
 			v.Add("p", "reports.view")
 		}
-		res := c.htmxPost(rolePath(manager), "role-panel", v)
+		res := c.rolesHX(rolePath(manager), "role-panel", v)
 		if res.status != 200 {
 			b.Fatalf("%d %s", res.status, res.body)
 		}

@@ -81,24 +81,24 @@ type RoleVersionPage struct {
 	Message    *Flash
 }
 
-func permID(k perm.Key) string { return "perm-" + strings.ReplaceAll(string(k), ".", "-") }
+func rolePermID(k perm.Key) string { return "perm-" + strings.ReplaceAll(string(k), ".", "-") }
 
-func scopeName(k perm.Key, s perm.Scope) string { return "scope." + string(k) + "." + s.Key }
+func roleScopeName(k perm.Key, s perm.Scope) string { return "scope." + string(k) + "." + s.Key }
 
-func scopeID(k perm.Key, s perm.Scope) string {
+func roleScopeID(k perm.Key, s perm.Scope) string {
 	return "scope-" + strings.ReplaceAll(string(k), ".", "-") + "-" + strings.ReplaceAll(s.Key, "_", "-")
 }
 
 // scopeValue is what a days input shows: what was typed when it was
 // refused, else the value.
-func scopeValue(p RolePanel, k perm.Key, sc perm.Scope) string {
-	if v, ok := p.Typed[scopeName(k, sc)]; ok {
+func roleScopeValue(p RolePanel, k perm.Key, sc perm.Scope) string {
+	if v, ok := p.Typed[roleScopeName(k, sc)]; ok {
 		return v
 	}
 	return itoa(int64(p.Shown.Scope(k, sc.Key)))
 }
 
-func requires(p perm.Permission) string {
+func roleRequires(p perm.Permission) string {
 	out := make([]string, len(p.Requires))
 	for i, r := range p.Requires {
 		out[i] = string(r)
@@ -106,21 +106,21 @@ func requires(p perm.Permission) string {
 	return strings.Join(out, " ")
 }
 
-func bit(on bool) string {
+func roleBit(on bool) string {
 	if on {
 		return "1"
 	}
 	return "0"
 }
 
-func current(on bool) templ.Attributes {
+func roleCurrentAttr(on bool) templ.Attributes {
 	if on {
 		return templ.Attributes{"aria-current": "page"}
 	}
 	return nil
 }
 
-func hasCustom(roles []db.RoleOption) bool {
+func roleHasCustom(roles []db.RoleOption) bool {
 	for _, r := range roles {
 		if r.Builtin == "" {
 			return true
@@ -129,7 +129,7 @@ func hasCustom(roles []db.RoleOption) bool {
 	return false
 }
 
-func membersText(n int) string {
+func roleMembersText(n int) string {
 	if n == 1 {
 		return "1 member"
 	}
@@ -141,7 +141,7 @@ func roleURL(id int64, rest ...string) string {
 }
 
 // grantText tells how a set holds a permission, for the comparison table.
-func grantText(s perm.Set, k perm.Key) string {
+func roleGrantText(s perm.Set, k perm.Key) string {
 	if !s.Has(k) {
 		return "Off"
 	}
@@ -160,7 +160,7 @@ func grantText(s perm.Set, k perm.Key) string {
 	return strings.Join(parts, ", ")
 }
 
-func sameGrant(a, b perm.Set, k perm.Key) bool {
+func roleSameGrant(a, b perm.Set, k perm.Key) bool {
 	if a.Has(k) != b.Has(k) {
 		return false
 	}
@@ -306,7 +306,7 @@ func RoleList(roles []db.RoleOption, selected int64) templ.Component {
 				}
 			}
 		}
-		if !hasCustom(roles) {
+		if !roleHasCustom(roles) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<li class=\"muted small none\">None yet.</li>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -371,7 +371,7 @@ func roleLink(r db.RoleOption, selected int64) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, current(r.ID == selected))
+		templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, roleCurrentAttr(r.ID == selected))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -393,9 +393,9 @@ func roleLink(r db.RoleOption, selected int64) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var8 string
-		templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(membersText(r.Members))
+		templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(roleMembersText(r.Members))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 213, Col: 47}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 213, Col: 51}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 		if templ_7745c5c3_Err != nil {
@@ -473,9 +473,9 @@ func RolePanelView(p RolePanel) templ.Component {
 			}
 		}
 		var templ_7745c5c3_Var12 string
-		templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(membersText(p.Role.Members))
+		templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(roleMembersText(p.Role.Members))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 230, Col: 34}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 230, Col: 38}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 		if templ_7745c5c3_Err != nil {
@@ -488,7 +488,7 @@ func RolePanelView(p RolePanel) templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(int64(p.Role.Version)))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 230, Col: 77}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 230, Col: 81}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
@@ -597,9 +597,9 @@ func RolePanelView(p RolePanel) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var21 string
-			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(msgRole(p.Message.Kind))
+			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(roleMsgRole(p.Message.Kind))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 246, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 246, Col: 86}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 			if templ_7745c5c3_Err != nil {
@@ -612,7 +612,7 @@ func RolePanelView(p RolePanel) templ.Component {
 			var templ_7745c5c3_Var22 string
 			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(p.Message.Text)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 246, Col: 128}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 246, Col: 132}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 			if templ_7745c5c3_Err != nil {
@@ -897,9 +897,9 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var33 string
-		templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(permID(pm.Key))
+		templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(rolePermID(pm.Key))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 297, Col: 59}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 297, Col: 63}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
 		if templ_7745c5c3_Err != nil {
@@ -912,7 +912,7 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 		var templ_7745c5c3_Var34 string
 		templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(string(pm.Key))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 297, Col: 93}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 297, Col: 97}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
 		if templ_7745c5c3_Err != nil {
@@ -939,9 +939,9 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var35 string
-		templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(bit(p.Role.Perms.Has(pm.Key)))
+		templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(roleBit(p.Role.Perms.Has(pm.Key)))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 300, Col: 46}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 300, Col: 50}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 		if templ_7745c5c3_Err != nil {
@@ -952,9 +952,9 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var36 string
-		templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(requires(pm))
+		templ_7745c5c3_Var36, templ_7745c5c3_Err = templ.JoinStringErrs(roleRequires(pm))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 301, Col: 32}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 301, Col: 36}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var36))
 		if templ_7745c5c3_Err != nil {
@@ -978,9 +978,9 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var38 string
-		templ_7745c5c3_Var38, templ_7745c5c3_Err = templ.JoinStringErrs(permID(pm.Key) + "-help")
+		templ_7745c5c3_Var38, templ_7745c5c3_Err = templ.JoinStringErrs(rolePermID(pm.Key) + "-help")
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 303, Col: 47}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 303, Col: 51}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var38))
 		if templ_7745c5c3_Err != nil {
@@ -991,9 +991,9 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var39 string
-		templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(permID(pm.Key))
+		templ_7745c5c3_Var39, templ_7745c5c3_Err = templ.JoinStringErrs(rolePermID(pm.Key))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 304, Col: 30}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 304, Col: 34}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var39))
 		if templ_7745c5c3_Err != nil {
@@ -1006,7 +1006,7 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 		var templ_7745c5c3_Var40 string
 		templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(pm.Label)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 304, Col: 43}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 304, Col: 47}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
 		if templ_7745c5c3_Err != nil {
@@ -1017,9 +1017,9 @@ func permRow(p RolePanel, pm perm.Permission) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var41 string
-		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(permID(pm.Key) + "-help")
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(rolePermID(pm.Key) + "-help")
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 306, Col: 47}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 306, Col: 51}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 		if templ_7745c5c3_Err != nil {
@@ -1126,9 +1126,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var45 string
-			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc))
+			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 325, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 325, Col: 54}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 			if templ_7745c5c3_Err != nil {
@@ -1139,9 +1139,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var46 string
-			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(scopeName(pm.Key, sc))
+			templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeName(pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 325, Col: 81}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 325, Col: 89}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var46))
 			if templ_7745c5c3_Err != nil {
@@ -1168,9 +1168,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var47 string
-			templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(bit(p.Role.Perms.Scope(pm.Key, sc.Key) == 1))
+			templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(roleBit(p.Role.Perms.Scope(pm.Key, sc.Key) == 1))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 328, Col: 61}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 328, Col: 65}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var47))
 			if templ_7745c5c3_Err != nil {
@@ -1181,9 +1181,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var48 string
-			templ_7745c5c3_Var48, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc) + "-help")
+			templ_7745c5c3_Var48, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc) + "-help")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 329, Col: 52}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 329, Col: 56}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var48))
 			if templ_7745c5c3_Err != nil {
@@ -1194,9 +1194,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var49 string
-			templ_7745c5c3_Var49, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc))
+			templ_7745c5c3_Var49, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 330, Col: 35}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 330, Col: 39}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var49))
 			if templ_7745c5c3_Err != nil {
@@ -1209,7 +1209,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			var templ_7745c5c3_Var50 string
 			templ_7745c5c3_Var50, templ_7745c5c3_Err = templ.JoinStringErrs(sc.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 330, Col: 48}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 330, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var50))
 			if templ_7745c5c3_Err != nil {
@@ -1220,9 +1220,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var51 string
-			templ_7745c5c3_Var51, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc) + "-help")
+			templ_7745c5c3_Var51, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc) + "-help")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 331, Col: 56}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 331, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var51))
 			if templ_7745c5c3_Err != nil {
@@ -1235,7 +1235,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			var templ_7745c5c3_Var52 string
 			templ_7745c5c3_Var52, templ_7745c5c3_Err = templ.JoinStringErrs(sc.Help)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 331, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 331, Col: 72}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var52))
 			if templ_7745c5c3_Err != nil {
@@ -1251,9 +1251,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var53 string
-			templ_7745c5c3_Var53, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc))
+			templ_7745c5c3_Var53, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 335, Col: 35}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 335, Col: 39}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var53))
 			if templ_7745c5c3_Err != nil {
@@ -1266,7 +1266,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			var templ_7745c5c3_Var54 string
 			templ_7745c5c3_Var54, templ_7745c5c3_Err = templ.JoinStringErrs(sc.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 335, Col: 48}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 335, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var54))
 			if templ_7745c5c3_Err != nil {
@@ -1277,9 +1277,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var55 string
-			templ_7745c5c3_Var55, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc))
+			templ_7745c5c3_Var55, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 336, Col: 48}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 336, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var55))
 			if templ_7745c5c3_Err != nil {
@@ -1290,9 +1290,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var56 string
-			templ_7745c5c3_Var56, templ_7745c5c3_Err = templ.JoinStringErrs(scopeName(pm.Key, sc))
+			templ_7745c5c3_Var56, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeName(pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 336, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 336, Col: 87}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var56))
 			if templ_7745c5c3_Err != nil {
@@ -1305,7 +1305,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			var templ_7745c5c3_Var57 string
 			templ_7745c5c3_Var57, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(int64(sc.Max)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 336, Col: 115}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 336, Col: 123}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var57))
 			if templ_7745c5c3_Err != nil {
@@ -1316,9 +1316,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var58 string
-			templ_7745c5c3_Var58, templ_7745c5c3_Err = templ.JoinStringErrs(scopeValue(p, pm.Key, sc))
+			templ_7745c5c3_Var58, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeValue(p, pm.Key, sc))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 337, Col: 37}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 337, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var58))
 			if templ_7745c5c3_Err != nil {
@@ -1351,7 +1351,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.FieldErrors[scopeName(pm.Key, sc)] != "" {
+			if p.FieldErrors[roleScopeName(pm.Key, sc)] != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 109, " aria-invalid")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1362,9 +1362,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var60 string
-			templ_7745c5c3_Var60, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc) + "-help")
+			templ_7745c5c3_Var60, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc) + "-help")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 341, Col: 52}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 341, Col: 56}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var60))
 			if templ_7745c5c3_Err != nil {
@@ -1375,9 +1375,9 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var61 string
-			templ_7745c5c3_Var61, templ_7745c5c3_Err = templ.JoinStringErrs(scopeID(pm.Key, sc) + "-help")
+			templ_7745c5c3_Var61, templ_7745c5c3_Err = templ.JoinStringErrs(roleScopeID(pm.Key, sc) + "-help")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 342, Col: 56}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 342, Col: 60}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var61))
 			if templ_7745c5c3_Err != nil {
@@ -1390,7 +1390,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			var templ_7745c5c3_Var62 string
 			templ_7745c5c3_Var62, templ_7745c5c3_Err = templ.JoinStringErrs(sc.Help)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 342, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 342, Col: 72}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var62))
 			if templ_7745c5c3_Err != nil {
@@ -1400,7 +1400,7 @@ func scopeInput(p RolePanel, pm perm.Permission, sc perm.Scope) templ.Component 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if msg := p.FieldErrors[scopeName(pm.Key, sc)]; msg != "" {
+			if msg := p.FieldErrors[roleScopeName(pm.Key, sc)]; msg != "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 114, "<span class=\"error\" role=\"alert\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1481,9 +1481,9 @@ func RoleReviewBox(p RolePanel) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var66 string
-				templ_7745c5c3_Var66, templ_7745c5c3_Err = templ.JoinStringErrs(db.Labels(p.Review.Added))
+				templ_7745c5c3_Var66, templ_7745c5c3_Err = templ.JoinStringErrs(db.PermLabels(p.Review.Added))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 360, Col: 87}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 360, Col: 91}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var66))
 				if templ_7745c5c3_Err != nil {
@@ -1555,7 +1555,7 @@ func RoleReviewBox(p RolePanel) templ.Component {
 	})
 }
 
-func msgRole(kind string) string {
+func roleMsgRole(kind string) string {
 	if kind == "error" {
 		return "alert"
 	}
@@ -1601,7 +1601,7 @@ func NewRoleForm(csrf string, f RoleForm, copyable []db.RoleOption) templ.Compon
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = nameField("new-role-name", f).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = roleNameField("new-role-name", f).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1757,7 +1757,7 @@ func RenameRoleForm(csrf string, id int64, f RoleForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = nameField("rename-role-name", f).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = roleNameField("rename-role-name", f).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1769,7 +1769,7 @@ func RenameRoleForm(csrf string, id int64, f RoleForm) templ.Component {
 	})
 }
 
-func nameField(id string, f RoleForm) templ.Component {
+func roleNameField(id string, f RoleForm) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -2084,9 +2084,9 @@ func RoleHistoryResults(p RoleHistoryPage) templ.Component {
 			}
 			if v.Change != nil {
 				var templ_7745c5c3_Var97 string
-				templ_7745c5c3_Var97, templ_7745c5c3_Err = templ.JoinStringErrs(changeText(*v.Change))
+				templ_7745c5c3_Var97, templ_7745c5c3_Err = templ.JoinStringErrs(roleChangeText(*v.Change))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 471, Col: 32}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 471, Col: 36}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var97))
 				if templ_7745c5c3_Err != nil {
@@ -2140,16 +2140,16 @@ func RoleHistoryResults(p RoleHistoryPage) templ.Component {
 	})
 }
 
-func changeText(im db.Impact) string {
+func roleChangeText(im db.Impact) string {
 	var parts []string
 	if len(im.Gain) > 0 {
-		parts = append(parts, "Turned on "+db.Labels(im.Gain))
+		parts = append(parts, "Turned on "+db.PermLabels(im.Gain))
 	}
 	if len(im.Lose) > 0 {
-		parts = append(parts, "turned off "+db.Labels(im.Lose))
+		parts = append(parts, "turned off "+db.PermLabels(im.Lose))
 	}
 	if len(im.Rescoped) > 0 {
-		parts = append(parts, "new limits on "+db.Labels(im.Rescoped))
+		parts = append(parts, "new limits on "+db.PermLabels(im.Rescoped))
 	}
 	if len(parts) == 0 {
 		return "No change."
@@ -2304,9 +2304,9 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var110 string
-				templ_7745c5c3_Var110, templ_7745c5c3_Err = templ.JoinStringErrs(msgRole(p.Message.Kind))
+				templ_7745c5c3_Var110, templ_7745c5c3_Err = templ.JoinStringErrs(roleMsgRole(p.Message.Kind))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 520, Col: 81}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 520, Col: 85}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var110))
 				if templ_7745c5c3_Err != nil {
@@ -2319,7 +2319,7 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 				var templ_7745c5c3_Var111 string
 				templ_7745c5c3_Var111, templ_7745c5c3_Err = templ.JoinStringErrs(p.Message.Text)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 520, Col: 127}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 520, Col: 131}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var111))
 				if templ_7745c5c3_Err != nil {
@@ -2392,7 +2392,7 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				for _, pm := range m.Permissions {
-					if sameGrant(p.Version.Perms, p.Role.Perms, pm.Key) {
+					if roleSameGrant(p.Version.Perms, p.Role.Perms, pm.Key) {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 192, "<tr><th scope=\"row\" data-label=\"Permission\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -2424,9 +2424,9 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var118 string
-						templ_7745c5c3_Var118, templ_7745c5c3_Err = templ.JoinStringErrs(grantText(p.Version.Perms, pm.Key))
+						templ_7745c5c3_Var118, templ_7745c5c3_Err = templ.JoinStringErrs(roleGrantText(p.Version.Perms, pm.Key))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 539, Col: 108}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 539, Col: 112}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var118))
 						if templ_7745c5c3_Err != nil {
@@ -2437,9 +2437,9 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var119 string
-						templ_7745c5c3_Var119, templ_7745c5c3_Err = templ.JoinStringErrs(grantText(p.Role.Perms, pm.Key))
+						templ_7745c5c3_Var119, templ_7745c5c3_Err = templ.JoinStringErrs(roleGrantText(p.Role.Perms, pm.Key))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 540, Col: 67}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 540, Col: 71}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var119))
 						if templ_7745c5c3_Err != nil {
@@ -2481,9 +2481,9 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var122 string
-						templ_7745c5c3_Var122, templ_7745c5c3_Err = templ.JoinStringErrs(grantText(p.Version.Perms, pm.Key))
+						templ_7745c5c3_Var122, templ_7745c5c3_Err = templ.JoinStringErrs(roleGrantText(p.Version.Perms, pm.Key))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 545, Col: 108}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 545, Col: 112}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var122))
 						if templ_7745c5c3_Err != nil {
@@ -2494,9 +2494,9 @@ func RoleVersionView(p RoleVersionPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var123 string
-						templ_7745c5c3_Var123, templ_7745c5c3_Err = templ.JoinStringErrs(grantText(p.Role.Perms, pm.Key))
+						templ_7745c5c3_Var123, templ_7745c5c3_Err = templ.JoinStringErrs(roleGrantText(p.Role.Perms, pm.Key))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 546, Col: 67}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 546, Col: 71}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var123))
 						if templ_7745c5c3_Err != nil {

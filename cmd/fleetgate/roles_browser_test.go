@@ -14,20 +14,20 @@ import (
 
 // dialogs answers the page's confirm() questions: it records each message
 // and accepts or dismisses as told.
-type dialogs struct {
+type roleDialogs struct {
 	accept atomic.Bool
 	mu     sync.Mutex
 	seen   []string
 }
 
-func (d *dialogs) messages() []string {
+func (d *roleDialogs) messages() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return append([]string(nil), d.seen...)
 }
 
 // waitFor waits until n questions were asked.
-func (d *dialogs) waitFor(t *testing.T, n int) {
+func (d *roleDialogs) waitFor(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for len(d.messages()) < n {
@@ -38,8 +38,8 @@ func (d *dialogs) waitFor(t *testing.T, n int) {
 	}
 }
 
-func answerDialogs(t *testing.T, ctx context.Context) *dialogs {
-	d := &dialogs{}
+func answerRoleDialogs(t *testing.T, ctx context.Context) *roleDialogs {
+	d := &roleDialogs{}
 	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
 		for ev, err := range opening {
@@ -65,7 +65,7 @@ func answerDialogs(t *testing.T, ctx context.Context) *dialogs {
 	return d
 }
 
-func checked(t *testing.T, ctx context.Context, id string) bool {
+func roleChecked(t *testing.T, ctx context.Context, id string) bool {
 	t.Helper()
 	return eval[bool](t, ctx, `document.getElementById("`+id+`").checked`)
 }
@@ -81,7 +81,7 @@ func roleLink(t *testing.T, ctx context.Context, name string) chromedp.CSS {
 	return chromedp.CSS(`[data-testid=role-link][href="` + href + `"]`)
 }
 
-func textOf(t *testing.T, ctx context.Context, sel string) string {
+func roleText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	return eval[string](t, ctx, `(document.querySelector("`+sel+`") || {}).textContent || ""`)
 }
@@ -93,7 +93,7 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 func TestBrowserRolesMatrix(t *testing.T) {
 	c := startConsole(t)
 	ctx := browser(t)
-	dlg := answerDialogs(t, ctx)
+	dlg := answerRoleDialogs(t, ctx)
 	dlg.accept.Store(true) // an unexpected question must fail below, not hang the test
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -104,7 +104,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 
 	// /roles opens the first role, the Owner's, read-only.
 	must(t, ctx, chromedp.Navigate(c.url+"/roles"), chromedp.WaitVisible(chromedp.ID("role-panel")))
-	if note := textOf(t, ctx, "[data-testid=readonly-note]"); !strings.Contains(note, "always holds every permission") {
+	if note := roleText(t, ctx, "[data-testid=readonly-note]"); !strings.Contains(note, "always holds every permission") {
 		t.Fatalf("owner note %q", note)
 	}
 
@@ -138,10 +138,10 @@ func TestBrowserRolesMatrix(t *testing.T) {
 
 	// Export reports needs View reports: both come on, and the page says so.
 	must(t, ctx, chromedp.Click(chromedp.ID("perm-reports-export")))
-	if !checked(t, ctx, "perm-reports-export") || !checked(t, ctx, "perm-reports-view") {
+	if !roleChecked(t, ctx, "perm-reports-export") || !roleChecked(t, ctx, "perm-reports-view") {
 		t.Fatal("requirement not turned on")
 	}
-	if line := textOf(t, ctx, "#role-changes"); line != "Also turned on: View dashboard and reports (needed by Export reports)." {
+	if line := roleText(t, ctx, "#role-changes"); line != "Also turned on: View dashboard and reports (needed by Export reports)." {
 		t.Fatalf("closure line %q", line)
 	}
 	if eval[bool](t, ctx, `document.querySelector("[data-testid=save]").disabled`) || eval[bool](t, ctx, `document.querySelector("[data-testid=dirty]").hidden`) {
@@ -150,16 +150,16 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	// Turning View trips off turns off Record trips and hides its scopes;
 	// turning both back on restores them.
 	must(t, ctx, chromedp.Click(chromedp.ID("perm-trips-view")))
-	if checked(t, ctx, "perm-trips-record") || !eval[bool](t, ctx, `document.querySelector('[data-scopes-for="trips.view"]').hidden`) {
+	if roleChecked(t, ctx, "perm-trips-record") || !eval[bool](t, ctx, `document.querySelector('[data-scopes-for="trips.view"]').hidden`) {
 		t.Fatal("dependent not turned off or scopes still shown")
 	}
-	if line := textOf(t, ctx, "#role-changes"); line != "Also turned off: Record trips (they need View trips)." {
+	if line := roleText(t, ctx, "#role-changes"); line != "Also turned off: Record trips (they need View trips)." {
 		t.Fatalf("closure line %q", line)
 	}
 	// By keyboard: focus the switch and press space.
 	must(t, ctx, chromedp.Focus(chromedp.ID("perm-trips-view")), chromedp.KeyEvent(" "))
 	must(t, ctx, chromedp.Click(chromedp.ID("perm-trips-record")))
-	if !checked(t, ctx, "perm-trips-view") || !checked(t, ctx, "scope-trips-view-own-only") ||
+	if !roleChecked(t, ctx, "perm-trips-view") || !roleChecked(t, ctx, "scope-trips-view-own-only") ||
 		eval[bool](t, ctx, `document.querySelector('[data-scopes-for="trips.view"]').hidden`) {
 		t.Fatal("View trips and its scopes not back")
 	}
@@ -168,7 +168,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	// Save shows the impact first; Confirm saves.
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=save]")))
 	waitFor(t, ctx, `!!document.querySelector("[data-testid=impact-summary]")`)
-	if got := textOf(t, ctx, "[data-testid=impact-summary]"); got != "0 members; gain View dashboard and reports, Export reports" {
+	if got := roleText(t, ctx, "[data-testid=impact-summary]"); got != "0 members; gain View dashboard and reports, Export reports" {
 		t.Fatalf("impact %q", got)
 	}
 	shot(t, ctx, "roles-review")
@@ -181,7 +181,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	if m := dlg.messages(); len(m) != 0 {
 		t.Fatalf("asked %q with nothing unsaved", m)
 	}
-	if !checked(t, ctx, "perm-reports-export") || !checked(t, ctx, "perm-reports-view") || !checked(t, ctx, "perm-trips-record") {
+	if !roleChecked(t, ctx, "perm-reports-export") || !roleChecked(t, ctx, "perm-reports-view") || !roleChecked(t, ctx, "perm-trips-record") {
 		t.Fatal("the save was not kept")
 	}
 
@@ -194,7 +194,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "unsaved changes to Dispatch") {
 		t.Fatalf("confirmations %q", msgs)
 	}
-	if textOf(t, ctx, "[data-testid=role-title]") != "Dispatch" || !checked(t, ctx, "perm-audit-view") {
+	if roleText(t, ctx, "[data-testid=role-title]") != "Dispatch" || !roleChecked(t, ctx, "perm-audit-view") {
 		t.Fatal("dismissing the question still left the role")
 	}
 	dlg.accept.Store(true)
@@ -214,7 +214,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	if m := dlg.messages(); len(m) != 3 || !strings.Contains(m[2], "unsaved changes to Driver") {
 		t.Fatalf("going back: %q", m)
 	}
-	if textOf(t, ctx, "[data-testid=role-title]") != "Driver" || !checked(t, ctx, "perm-audit-view") {
+	if roleText(t, ctx, "[data-testid=role-title]") != "Driver" || !roleChecked(t, ctx, "perm-audit-view") {
 		t.Fatal("going back lost the unsaved change")
 	}
 	dlg.accept.Store(true)
@@ -231,8 +231,8 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	}
 	shot(t, ctx, "roles-version")
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=restore]")), chromedp.WaitVisible(chromedp.ID("role-panel")))
-	if checked(t, ctx, "perm-reports-export") || !strings.Contains(textOf(t, ctx, ".flash-ok"), "Restored version 1 of Dispatch as version 3") {
-		t.Fatalf("restore: %q", textOf(t, ctx, ".flash-ok"))
+	if roleChecked(t, ctx, "perm-reports-export") || !strings.Contains(roleText(t, ctx, ".flash-ok"), "Restored version 1 of Dispatch as version 3") {
+		t.Fatalf("restore: %q", roleText(t, ctx, ".flash-ok"))
 	}
 	if m := dlg.messages(); !strings.HasPrefix(m[len(m)-1], "Restore version 1 of Dispatch?") {
 		t.Fatalf("restore question %q", m[len(m)-1])
