@@ -39,6 +39,7 @@ var nav = []struct {
 	need        perm.Key
 }{
 	{"/users", "Users", perm.UsersView},
+	{"/roles", "Roles", perm.RolesView},
 	{"/audit", "Audit log", perm.AuditView},
 	{"/profile", "My profile", ""},
 }
@@ -151,7 +152,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	var box templ.Component
 	if errors.As(err, &de) {
-		box = views.DeniedText(de.message())
+		if de.text == "" {
+			box = views.Denied(perm.Label(de.perm))
+		} else {
+			box = views.DeniedText(de.text)
+		}
 	} else {
 		box = views.ErrorBox(title, msg)
 	}

@@ -134,5 +134,19 @@ func (s *Server) routes() []Route {
 		{POST, "/profile/sessions/end-all", SignedIn, s.profileEndAll},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
+
+		// Roles and the permission matrix (handlers/roles.go): roles.view
+		// to look, roles.manage to change; which roles and permissions a
+		// member may change is decided in db/roles.go.
+		{GET, "/roles", Perm(perm.RolesView), s.rolesIndex},
+		{POST, "/roles", Perm(perm.RolesManage), s.roleCreate},
+		{GET, "/roles/:id", Perm(perm.RolesView), s.roleShow},
+		{POST, "/roles/:id", Perm(perm.RolesManage), s.roleSave},
+		{POST, "/roles/:id/impact", Perm(perm.RolesManage), s.roleImpact},
+		{POST, "/roles/:id/rename", Perm(perm.RolesManage), s.roleRename},
+		{POST, "/roles/:id/delete", Perm(perm.RolesManage), s.roleDelete},
+		{GET, "/roles/:id/history", Perm(perm.RolesView), s.roleHistory},
+		{GET, "/roles/:id/history/:v", Perm(perm.RolesView), s.roleVersion},
+		{POST, "/roles/:id/history/:v/restore", Perm(perm.RolesManage), s.roleRestore},
 	}
 }

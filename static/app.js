@@ -75,4 +75,153 @@
       t.textContent = "Copied";
     });
   });
+  // Roles matrix (views/roles.templ). The server completes and checks
+  // every save whatever the page sends; this block keeps the page honest
+  // while editing:
+  // - turning a permission on turns on what it requires (data-requires);
+  //   turning one off turns off what depends on it; a live line says so;
+  // - scope settings show only under a permission that is on;
+  // - Save is enabled, and "Unsaved changes" shown, only while a control
+  //   differs from its saved value (data-saved);
+  // - a stale impact review is dropped as soon as a toggle changes;
+  // - leaving by a link (the role list swaps the matrix) or closing the
+  //   page asks first while there are unsaved changes.
+  function roleMatrix() { return document.querySelector("form[data-role-matrix]"); }
+
+  function permToggle(form, key) {
+    return form.querySelector('input[name="p"][value="' + CSS.escape(key) + '"]');
+  }
+
+  function prerequisites(el) {
+    return (el.dataset.requires || "").split(" ").filter(Boolean);
+  }
+
+  function turnOnRequirements(form, el, changed) {
+    prerequisites(el).forEach(function (k) {
+      var r = permToggle(form, k);
+      if (r && !r.checked) {
+        r.checked = true;
+        changed.push(r.dataset.label);
+        turnOnRequirements(form, r, changed);
+      }
+    });
+  }
+
+  function turnOffDependents(form, el, changed) {
+    form.querySelectorAll('input[name="p"]').forEach(function (d) {
+      if (d.checked && prerequisites(d).indexOf(el.value) >= 0) {
+        d.checked = false;
+        changed.push(d.dataset.label);
+        turnOffDependents(form, d, changed);
+      }
+    });
+  }
+
+  // A scope input counts only while its permission is on.
+  function roleDirty(form) {
+    return Array.prototype.some.call(form.querySelectorAll("[data-saved]"), function (el) {
+      if (el.name === "p") return el.checked !== (el.dataset.saved === "1");
+      var box = el.closest("[data-scopes-for]");
+      var owner = box && permToggle(form, box.dataset.scopesFor);
+      if (owner && !owner.checked) return false;
+      if (el.type === "checkbox") return el.checked !== (el.dataset.saved === "1");
+      return (el.value.trim() || "0") !== el.dataset.saved;
+    });
+  }
+
+  function refreshMatrix(form) {
+    form.querySelectorAll("[data-scopes-for]").forEach(function (box) {
+      var t = permToggle(form, box.dataset.scopesFor);
+      box.hidden = !(t && t.checked);
+    });
+    var dirty = roleDirty(form);
+    var save = form.querySelector("[data-role-save]");
+    if (save) save.disabled = !dirty;
+    var mark = form.querySelector("[data-dirty-marker]");
+    if (mark) mark.hidden = !dirty;
+  }
+
+  function dropReview(form) {
+    var r = form.querySelector("#role-review");
+    if (r) r.replaceChildren();
+  }
+
+  document.addEventListener("change", function (e) {
+    var form = e.target.closest && e.target.closest("form[data-role-matrix]");
+    if (!form) return;
+    var el = e.target;
+    if (el.name === "p") {
+      var changed = [];
+      if (el.checked) turnOnRequirements(form, el, changed);
+      else turnOffDependents(form, el, changed);
+      var line = form.querySelector("#role-changes");
+      if (line) {
+        line.textContent = changed.length === 0 ? "" : el.checked
+          ? "Also turned on: " + changed.join(", ") + " (needed by " + el.dataset.label + ")."
+          : "Also turned off: " + changed.join(", ") + " (they need " + el.dataset.label + ").";
+      }
+    }
+    dropReview(form);
+    refreshMatrix(form);
+  });
+
+  document.addEventListener("input", function (e) {
+    var form = e.target.closest && e.target.closest("form[data-role-matrix]");
+    if (form && e.target.type === "number") {
+      dropReview(form);
+      refreshMatrix(form);
+    }
+  });
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-review-cancel]");
+    var form = b && b.closest("form[data-role-matrix]");
+    if (!form) return;
+    dropReview(form);
+    var save = form.querySelector("[data-role-save]");
+    if (save) save.focus();
+  });
+
+  // Asking happens in the capture phase, before htmx sees the click.
+  var leftAt = 0;
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[href]");
+    var form = roleMatrix();
+    if (!a || !form || !roleDirty(form)) return;
+    if (!window.confirm("You have unsaved changes to " + form.dataset.roleName + ". Leave without saving them?")) {
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    leftAt = Date.now(); // already asked: the page unload below must not ask again
+  }, true);
+
+  window.addEventListener("beforeunload", function (e) {
+    var form = roleMatrix();
+    if (!form || Date.now() - leftAt < 2000 || !roleDirty(form)) return;
+    e.preventDefault();
+    e.returnValue = "";
+  });
+
+  // Back and forward: htmx fetches the page it goes to, unless told not to.
+  // Declining keeps the matrix and puts its address back.
+  document.addEventListener("htmx:historyCacheMiss", function (e) {
+    var form = roleMatrix();
+    if (!form || !roleDirty(form)) return;
+    if (window.confirm("You have unsaved changes to " + form.dataset.roleName + ". Leave without saving them?")) return;
+    e.preventDefault();
+    var panel = document.getElementById("role-panel");
+    if (panel) history.pushState({ htmx: true }, "", "/roles/" + panel.dataset.roleId);
+  });
+
+  // The role list marks the role whose matrix is shown, also after htmx
+  // swapped in another one.
+  document.addEventListener("htmx:afterSwap", function () {
+    var panel = document.getElementById("role-panel");
+    if (!panel) return;
+    document.querySelectorAll("a[data-role-link]").forEach(function (a) {
+      if (a.getAttribute("href") === "/roles/" + panel.dataset.roleId) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    });
+  });
 })();
