@@ -14,16 +14,26 @@ import (
 var migrations embed.FS
 
 // migrate applies, in order and one transaction each, every numbered file in
-// migrations/ above the recorded schema version. Files are never edited once
-// released; a change is a new file.
+// migrations/ that is not yet recorded in schema_version. Files are never
+// edited once released; a change is a new file.
 func (d *DB) migrate(ctx context.Context) error {
 	if _, err := d.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return err
 	}
-	var current int
-	if err := d.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+	applied := map[int]bool{}
+	rows, err := d.w.QueryContext(ctx, `SELECT version FROM schema_version`)
+	if err != nil {
 		return err
 	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
 	files, err := migrations.ReadDir("migrations")
 	if err != nil {
 		return err
@@ -38,7 +48,7 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", name)
 		}
-		if n <= current {
+		if applied[n] {
 			continue
 		}
 		body, err := migrations.ReadFile("migrations/" + name)
@@ -55,7 +65,6 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		current = n
 	}
 	return nil
 }

@@ -353,7 +353,7 @@ func TestRoleHistoryMigrationKeepsExistingRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to the schema before role history.
-	if err := d.ExecForTest(ctx, `DROP TABLE role_versions; DELETE FROM schema_version WHERE version >= 2`); err != nil {
+	if err := d.ExecForTest(ctx, `DROP TABLE role_versions; DELETE FROM schema_version WHERE version = 2`); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()
