@@ -17,7 +17,7 @@ import (
 var axeJS string
 
 // a11yPages are the console pages checked with axe and at phone width.
-var a11yPages = []string{"/users", "/users/2", "/users/2/deactivate", "/users/2/delete", "/users/invite", "/users/add", "/profile", "/audit"}
+var a11yPages = []string{"/users", "/users/2", "/users/2/deactivate", "/users/2/delete", "/users/invite", "/users/add", "/profile", "/audit", "/roles/3", "/roles/3/history"}
 
 type axeResult struct {
 	Violations []struct {
