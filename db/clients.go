@@ -239,7 +239,7 @@ func (d *DB) DeleteClient(ctx context.Context, a *Actor, id int64) error {
 			return err
 		}
 		if trips > 0 {
-			return Errorf(EConflict, "%s cannot be deleted: %s refer to this client. Keep the client, or change those trips first.",
+			return Errorf(EConflict, "%s cannot be deleted: it is the client of %s. Keep the client, or change those trips first.",
 				c.Name, plural(trips, "trip", "trips"))
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ? AND account_id = ?`, id, a.AccountID); err != nil {

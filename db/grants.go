@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"fleetgate/db/perm"
@@ -448,21 +449,23 @@ func (d *DB) MemberVehicles(ctx context.Context, a *Actor, memberID int64, f Veh
 	}
 	m := ms.as("m_")
 	sc := d.scopeOf(a)
+	from, level := m.vehicles()
+	from = strings.ReplaceAll(from, "visible s", "m_visible s")
 	ctes, where, args := vehicleWhere(a, f)
 	ctes = append([]string{m.cte}, ctes...)
 	all := append(sc.argsWith(m.args...), args...)
+	cond := sc.sees() + " AND " + where
 	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM m_visible s JOIN vehicles v ON v.id = s.vehicle_id
-		WHERE v.id IN (SELECT vehicle_id FROM visible) AND `+where, all...).Scan(&total); err != nil {
+	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+cond, all...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	per := f.PerPage
 	if per <= 0 {
 		per = 25
 	}
-	rows, err := d.r.QueryContext(ctx, sc.with(ctes...)+`SELECT `+vehicleColumns+`
-		  FROM m_visible s JOIN vehicles v ON v.id = s.vehicle_id LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 WHERE v.id IN (SELECT vehicle_id FROM visible) AND `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`,
+	rows, err := d.r.QueryContext(ctx, sc.with(ctes...)+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", level, 1)+`
+		  FROM `+from+` LEFT JOIN vehicle_groups g ON g.id = v.group_id
+		 WHERE `+cond+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`,
 		append(all, per, (max(f.Page, 1)-1)*per)...)
 	if err != nil {
 		return nil, 0, err

@@ -111,8 +111,11 @@ func seen(t testing.TB, d *db.DB, a *db.Actor) []string {
 	return out
 }
 
+// same compares two lists as sets (order ignored).
 func same(t testing.TB, what string, got []string, want ...string) {
 	t.Helper()
+	got = append([]string(nil), got...)
+	sort.Strings(got)
 	sort.Strings(want)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("%s:\n got %v\nwant %v", what, got, want)

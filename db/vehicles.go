@@ -45,7 +45,8 @@ type VehicleFilter struct {
 	PerPage    int
 }
 
-const vehicleColumns = `v.id, COALESCE(v.group_id, 0), COALESCE(g.name, ''), v.name, v.plate, v.vin, v.odometer_km, v.status, s.lvl,
+// vehicleColumns are a vehicle's columns; LEVEL stands for the level expression.
+const vehicleColumns = `v.id, COALESCE(v.group_id, 0), COALESCE(g.name, ''), v.name, v.plate, v.vin, v.odometer_km, v.status, LEVEL,
 	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at`
 
 func scanVehicle(sc interface{ Scan(...any) error }) (Vehicle, error) {
@@ -81,6 +82,12 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 		args = append(args, f.PairedWith)
 	}
 	for _, w := range strings.Fields(f.Query) {
+		if len([]rune(w)) >= 3 {
+			// The trigram index finds substrings of three characters or more.
+			conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
+			args = append(args, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+			continue
+		}
 		like := "%" + escapeLike(w) + "%"
 		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
 		args = append(args, like, like, like)
@@ -92,9 +99,10 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 // and how many match the filter.
 func (d *DB) ListVehicles(ctx context.Context, a *Actor, f VehicleFilter) ([]Vehicle, int, error) {
 	sc := d.scopeOf(a)
+	from, level := sc.vehicles()
 	ctes, where, args := vehicleWhere(a, f)
 	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE `+where,
+	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+where,
 		sc.argsWith(args...)...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
@@ -103,10 +111,14 @@ func (d *DB) ListVehicles(ctx context.Context, a *Actor, f VehicleFilter) ([]Veh
 		per = 25
 	}
 	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, sc.with(ctes...)+`SELECT `+vehicleColumns+`
-		  FROM visible s JOIN vehicles v ON v.id = s.vehicle_id
+	// The page is chosen over ids and sort keys alone; only its rows are
+	// then joined to their group and pairing count (deep pages stay cheap).
+	rows, err := d.r.QueryContext(ctx, sc.with(append(ctes, `page(id, lvl) AS (
+			SELECT v.id, `+level+` FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
+		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
+		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
 		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`, sc.argsWith(append(args, per, (page-1)*per)...)...)
+		 ORDER BY v.name, v.id`, sc.argsWith(append(args, per, (page-1)*per)...)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -139,7 +151,7 @@ func (d *DB) vehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicl
 	if err != nil {
 		return Vehicle{}, err
 	}
-	v, err := scanVehicle(q.QueryRowContext(ctx, `SELECT `+strings.Replace(vehicleColumns, "s.lvl", "?", 1)+`
+	v, err := scanVehicle(q.QueryRowContext(ctx, `SELECT `+strings.Replace(vehicleColumns, "LEVEL", "?", 1)+`
 		  FROM vehicles v LEFT JOIN vehicle_groups g ON g.id = v.group_id
 		 WHERE v.id = ? AND v.account_id = ?`, int(lvl), id, a.AccountID))
 	if errors.Is(err, sql.ErrNoRows) {
