@@ -13,7 +13,7 @@ import (
 // the actor's group grants cover it or it holds a vehicle the actor sees.
 type Group struct {
 	ID       int64
-	ParentID int64 // 0 for a top-level group (or one whose parent the actor does not see)
+	ParentID int64 // 0 for a top-level group; the actor may not see the parent
 	Name     string
 	Path     string // "North › Chicago", through the groups the actor sees
 	Depth    int    // 0 for a root of the actor's tree
@@ -65,10 +65,9 @@ func tree(flat []Group) []Group {
 	kids := map[int64][]int{}
 	var roots []int
 	for i, g := range flat {
-		if _, ok := byID[g.ParentID]; ok && g.ParentID != 0 {
+		if _, ok := byID[g.ParentID]; ok {
 			kids[g.ParentID] = append(kids[g.ParentID], i)
 		} else {
-			flat[i].ParentID = 0
 			roots = append(roots, i)
 		}
 	}

@@ -160,6 +160,13 @@ func (d *DB) vehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicl
 	return v, err
 }
 
+// ManagedVehicle returns a vehicle the actor manages: ENotFound when they
+// do not see it, EForbidden when they only view it (the edit form asks
+// the same question as the save).
+func (d *DB) ManagedVehicle(ctx context.Context, a *Actor, id int64) (Vehicle, error) {
+	return d.managedVehicle(ctx, d.r, a, id)
+}
+
 // managedVehicle loads a vehicle the actor must manage: ENotFound when
 // they do not see it, EForbidden when they only view it.
 func (d *DB) managedVehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicle, error) {

@@ -38,6 +38,11 @@ var nav = []struct {
 	need        perm.Key
 }{
 	{"/users", "Users", perm.UsersView},
+	{"/vehicles", "Vehicles", perm.VehiclesView},
+	{"/groups", "Groups", perm.VehiclesView},
+	{"/clients", "Clients", perm.ClientsView},
+	{"/pairing", "Pairing", perm.PairingManage},
+	{"/subscription", "Subscription", perm.BillingView},
 }
 
 // shell builds the frame of a console page for the actor.
