@@ -266,7 +266,7 @@ func TestVehicleFormKeepsInputAndSaysWhatIsWrong(t *testing.T) {
 		if _, ok := res.doc().Find("#" + field).Attr("maxlength"); !ok {
 			t.Errorf("%s has no maxlength", field)
 		}
-		if res.doc().Find("label[for=" + field + "]").Length() != 1 {
+		if res.doc().Find("label[for="+field+"]").Length() != 1 {
 			t.Errorf("%s has no label", field)
 		}
 	}
