@@ -28,14 +28,19 @@ const GroupNameMax = 60
 
 // Groups returns the groups the actor sees, depth-first, siblings by name.
 func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
+	// Every vehicle of a covered group is visible: those are counted off
+	// the vehicles_group index. Other groups are visible only through
+	// direct grants on some of their vehicles: those are counted one by one.
 	sc := d.scopeOf(a)
-	rows, err := d.r.QueryContext(ctx, sc.with(`counts(group_id, active, total) AS (
-			SELECT v.group_id, SUM(v.status = 'active'), COUNT(*) FROM visible s JOIN vehicles v ON v.id = s.vehicle_id
-			 WHERE v.group_id IS NOT NULL GROUP BY v.group_id)`)+`
-		SELECT g.id, COALESCE(g.parent_id, 0), g.name, COALESCE(c.lvl, 0), COALESCE(n.active, 0), COALESCE(n.total, 0)
+	rows, err := d.r.QueryContext(ctx, sc.with(`loose(group_id, active, total) AS (
+			SELECT v.group_id, SUM(v.status = 'active'), COUNT(*) FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id
+			 WHERE v.group_id IS NOT NULL AND v.group_id NOT IN (SELECT group_id FROM scope_covered) GROUP BY v.group_id)`)+`
+		SELECT g.id, COALESCE(g.parent_id, 0), g.name, COALESCE(c.lvl, 0),
+		       CASE WHEN c.group_id IS NULL THEN n.active ELSE (SELECT COUNT(*) FROM vehicles x WHERE x.group_id = g.id AND x.status = 'active') END,
+		       CASE WHEN c.group_id IS NULL THEN n.total ELSE (SELECT COUNT(*) FROM vehicles x WHERE x.group_id = g.id) END
 		  FROM vehicle_groups g
 		  LEFT JOIN scope_covered c ON c.group_id = g.id
-		  LEFT JOIN counts n ON n.group_id = g.id
+		  LEFT JOIN loose n ON n.group_id = g.id
 		 WHERE g.account_id = ? AND (c.group_id IS NOT NULL OR n.group_id IS NOT NULL)`, sc.argsWith(a.AccountID)...)
 	if err != nil {
 		return nil, err

@@ -62,7 +62,9 @@ func (d *DB) nowKey() string { return timeKey(d.Now()) }
 //
 //	scope_covered(group_id, lvl)  groups covered by the member's group
 //	                              grants (or every group, for all-vehicles
-//	                              access), with the highest level;
+//	                              access), with the highest level: every
+//	                              vehicle in them is visible;
+//	scope_direct(vehicle_id, lvl) the member's direct grants in force;
 //	visible(vehicle_id, lvl)      vehicles the member sees, with the level.
 //
 // args are its parameters; they come first in a query's argument list.
@@ -109,7 +111,8 @@ func (s scope) argsWith(more ...any) []any {
 // as renames the scope's tables with a prefix, so that two scopes (the
 // actor's and another member's) can sit in one statement.
 func (s scope) as(prefix string) scope {
-	r := strings.NewReplacer("scope_walk", prefix+"scope_walk", "scope_covered", prefix+"scope_covered", "visible(", prefix+"visible(")
+	r := strings.NewReplacer("scope_walk", prefix+"scope_walk", "scope_covered", prefix+"scope_covered",
+		"scope_direct", prefix+"scope_direct", "visible(", prefix+"visible(")
 	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all}
 }
 
@@ -118,6 +121,7 @@ func (s scope) as(prefix string) scope {
 func memberScope(accountID, memberID int64, all bool, now string) scope {
 	if all {
 		return scope{cte: `scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
+scope_direct(vehicle_id, lvl) AS (SELECT NULL, NULL WHERE 0),
 visible(vehicle_id, lvl) AS (SELECT id, 2 FROM vehicles WHERE account_id = ?)`,
 			args: []any{accountID, accountID}, all: true}
 	}
@@ -131,12 +135,15 @@ visible(vehicle_id, lvl) AS (SELECT id, 2 FROM vehicles WHERE account_id = ?)`,
 	SELECT g.id, w.lvl FROM scope_walk w JOIN vehicle_groups g ON g.parent_id = w.group_id
 ),
 scope_covered(group_id, lvl) AS (SELECT group_id, MAX(lvl) FROM scope_walk GROUP BY group_id),
+scope_direct(vehicle_id, lvl) AS (
+	SELECT vehicle_id, ` + levelSQL("level") + ` FROM member_vehicle_grants
+	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
+),
 visible(vehicle_id, lvl) AS (
 	SELECT vehicle_id, MAX(lvl) FROM (
 		SELECT v.id AS vehicle_id, c.lvl AS lvl FROM scope_covered c JOIN vehicles v ON v.group_id = c.group_id
 		UNION ALL
-		SELECT vehicle_id, ` + levelSQL("level") + ` FROM member_vehicle_grants
-		 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
+		SELECT vehicle_id, lvl FROM scope_direct
 	) GROUP BY vehicle_id
 )`, args: []any{memberID, now, memberID, now}}
 }

@@ -81,16 +81,21 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)")
 		args = append(args, f.PairedWith)
 	}
+	// Words of three characters or more go to the trigram index in one
+	// MATCH (all of them must occur); shorter ones are matched with LIKE.
+	var phrases []string
 	for _, w := range strings.Fields(f.Query) {
 		if len([]rune(w)) >= 3 {
-			// The trigram index finds substrings of three characters or more.
-			conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
-			args = append(args, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 			continue
 		}
 		like := "%" + escapeLike(w) + "%"
 		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
 		args = append(args, like, like, like)
+	}
+	if len(phrases) > 0 {
+		conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
+		args = append(args, strings.Join(phrases, " AND "))
 	}
 	return ctes, strings.Join(conds, " AND "), args
 }
