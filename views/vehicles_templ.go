@@ -954,7 +954,7 @@ func VehicleFormPage(f VehicleForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = vehField("vehicle-odometer", "odometer_km", "Odometer (km)", f.Odometer, 7, f.Errors, "", templ.Attributes{"type": "text", "inputmode": "numeric", "pattern": "[0-9]*"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = vehField("vehicle-odometer", "odometer_km", "Odometer (km)", f.Odometer, 9, f.Errors, "", templ.Attributes{"type": "text", "inputmode": "numeric", "pattern": "[0-9]*"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
