@@ -40,6 +40,11 @@ var nav = []struct {
 }{
 	{"/users", "Users", perm.UsersView},
 	{"/roles", "Roles", perm.RolesView},
+	{"/vehicles", "Vehicles", perm.VehiclesView},
+	{"/groups", "Groups", perm.VehiclesView},
+	{"/clients", "Clients", perm.ClientsView},
+	{"/pairing", "Pairing", perm.PairingManage},
+	{"/subscription", "Subscription", perm.BillingView},
 	{"/audit", "Audit log", perm.AuditView},
 	{"/profile", "My profile", ""},
 }

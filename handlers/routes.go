@@ -148,5 +148,38 @@ func (s *Server) routes() []Route {
 		{GET, "/roles/:id/history", Perm(perm.RolesView), s.roleHistory},
 		{GET, "/roles/:id/history/:v", Perm(perm.RolesView), s.roleVersion},
 		{POST, "/roles/:id/history/:v/restore", Perm(perm.RolesManage), s.roleRestore},
+
+		// Vehicles, groups, clients, pairing, members' vehicle access and
+		// the subscription (feature: vehicles). Row scope (account, vehicle
+		// access, rule 4) is in the db queries these handlers call.
+		{GET, "/vehicles", Perm(perm.VehiclesView), s.vehiclesList},
+		{GET, "/vehicles/new", Perm(perm.VehiclesCreate), s.vehicleNew},
+		{POST, "/vehicles", Perm(perm.VehiclesCreate), s.vehicleCreate},
+		{GET, "/vehicles/:id", Perm(perm.VehiclesView), s.vehicleShow},
+		{GET, "/vehicles/:id/edit", Perm(perm.VehiclesEdit), s.vehicleEdit},
+		{POST, "/vehicles/:id", Perm(perm.VehiclesEdit), s.vehicleUpdate},
+		{POST, "/vehicles/:id/archive", Perm(perm.VehiclesArchive), s.vehicleArchive},
+		{POST, "/vehicles/:id/restore", Perm(perm.VehiclesArchive), s.vehicleRestore},
+		{GET, "/vehicles/:id/clients", Perm(perm.PairingManage), s.vehicleClients},
+		{GET, "/vehicles/:id/members", Perm(perm.UsersView), s.vehicleMembers},
+		{GET, "/groups", Perm(perm.VehiclesView), s.groupsList},
+		{POST, "/groups", Perm(perm.VehiclesEdit), s.groupCreate},
+		{POST, "/groups/:id", Perm(perm.VehiclesEdit), s.groupUpdate},
+		{POST, "/groups/:id/delete", Perm(perm.VehiclesEdit), s.groupDelete},
+		{GET, "/clients", Perm(perm.ClientsView), s.clientsList},
+		{GET, "/clients/new", Perm(perm.ClientsManage), s.clientNew},
+		{POST, "/clients", Perm(perm.ClientsManage), s.clientCreate},
+		{GET, "/clients/:id", Perm(perm.ClientsView), s.clientShow},
+		{GET, "/clients/:id/edit", Perm(perm.ClientsManage), s.clientEdit},
+		{POST, "/clients/:id", Perm(perm.ClientsManage), s.clientUpdate},
+		{POST, "/clients/:id/delete", Perm(perm.ClientsManage), s.clientDelete},
+		{GET, "/clients/:id/vehicles", Perm(perm.PairingManage), s.clientVehicles},
+		{GET, "/pairing", Perm(perm.PairingManage), s.pairingPage},
+		{POST, "/pairing/toggle", Perm(perm.PairingManage), s.pairingToggle},
+		{GET, "/users/:id/access", Perm(perm.UsersView), s.accessPage},
+		{POST, "/users/:id/access/mode", Perm(perm.UsersManage), s.accessMode},
+		{POST, "/users/:id/access/grant", Perm(perm.UsersManage), s.accessGrant},
+		{POST, "/users/:id/access/revoke", Perm(perm.UsersManage), s.accessRevoke},
+		{GET, "/subscription", Perm(perm.BillingView), s.subscriptionPage},
 	}
 }

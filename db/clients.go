@@ -1,0 +1,309 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/mail"
+	"strconv"
+	"strings"
+
+	"fleetgate/db/perm"
+)
+
+// Rule 4 of the policy, clients: a vehicle without pairings may be used
+// with any client, a paired vehicle only with its paired clients. A member
+// sees the clients usable with at least one of their visible active
+// vehicles; members with clients.manage see all clients of the account.
+// clientCond is that rule as SQL over clients c; it needs the actor's
+// scope in the statement's WITH clause.
+func clientCond(a *Actor) (string, []any) {
+	if a.Can(perm.ClientsManage) {
+		return "c.account_id = ?", []any{a.AccountID}
+	}
+	return `c.account_id = ? AND (
+		EXISTS (SELECT 1 FROM visible s JOIN vehicles v ON v.id = s.vehicle_id
+		         WHERE v.status = 'active' AND NOT EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id))
+		OR EXISTS (SELECT 1 FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id JOIN vehicles v ON v.id = p.vehicle_id
+		            WHERE p.client_id = c.id AND v.status = 'active'))`, []any{a.AccountID}
+}
+
+// Client is a client as the actor sees it.
+type Client struct {
+	ID       int64
+	Name     string
+	Email    string
+	Phone    string
+	Address  string
+	Vehicles int // paired vehicles the actor sees
+}
+
+// Limits of the client fields.
+const (
+	ClientNameMax    = 100
+	ClientEmailMax   = 254
+	ClientPhoneMax   = 40
+	ClientAddressMax = 200
+)
+
+// ClientFilter narrows the client list.
+type ClientFilter struct {
+	Query string // words matched against name, e-mail and phone
+	// PairedWith keeps only the clients paired with this vehicle (0: off).
+	PairedWith int64
+	Page       int
+	PerPage    int
+}
+
+func clientSearch(f ClientFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if f.PairedWith != 0 {
+		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.client_id = c.id AND p.vehicle_id = ?)")
+		args = append(args, f.PairedWith)
+	}
+	for _, w := range strings.Fields(f.Query) {
+		like := "%" + escapeLike(w) + "%"
+		conds = append(conds, `(c.name LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	if len(conds) == 0 {
+		return "1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListClients returns one page of the clients the actor sees, by name,
+// and how many match.
+func (d *DB) ListClients(ctx context.Context, a *Actor, f ClientFilter) ([]Client, int, error) {
+	sc := d.scopeOf(a)
+	cond, cargs := clientCond(a)
+	search, sargs := clientSearch(f)
+	args := append(cargs, sargs...)
+	var total int
+	if err := d.r.QueryRowContext(ctx, sc.with()+`SELECT COUNT(*) FROM clients c WHERE `+cond+` AND `+search,
+		sc.argsWith(args...)...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	page := max(f.Page, 1)
+	rows, err := d.r.QueryContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id)
+		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
+		sc.argsWith(append(args, per, (page-1)*per)...)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Client
+	for rows.Next() {
+		var c Client
+		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// Client returns one client the actor sees; ENotFound otherwise.
+func (d *DB) Client(ctx context.Context, a *Actor, id int64) (Client, error) {
+	return d.client(ctx, d.r, a, id)
+}
+
+func (d *DB) client(ctx context.Context, q queryer, a *Actor, id int64) (Client, error) {
+	sc := d.scopeOf(a)
+	cond, cargs := clientCond(a)
+	var c Client
+	err := q.QueryRowContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id)
+		  FROM clients c WHERE c.id = ? AND `+cond, sc.argsWith(append([]any{id}, cargs...)...)...).
+		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, notFound("Client")
+	}
+	return c, err
+}
+
+// ClientInput is what creating or editing a client takes.
+type ClientInput struct {
+	Name, Email, Phone, Address string
+}
+
+// Clean trims the input.
+func (in *ClientInput) Clean() {
+	in.Name = strings.Join(strings.Fields(in.Name), " ")
+	in.Email = strings.TrimSpace(in.Email)
+	in.Phone = strings.TrimSpace(in.Phone)
+	in.Address = strings.Join(strings.Fields(in.Address), " ")
+}
+
+// Problems returns a message per field that is not acceptable.
+func (in ClientInput) Problems() map[string]string {
+	p := map[string]string{}
+	switch {
+	case in.Name == "":
+		p["name"] = "Enter the client's name."
+	case len([]rune(in.Name)) > ClientNameMax:
+		p["name"] = "A name has at most " + strconv.Itoa(ClientNameMax) + " characters."
+	}
+	if in.Email != "" {
+		if len(in.Email) > ClientEmailMax {
+			p["email"] = "An e-mail address has at most 254 characters."
+		} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
+			p["email"] = "Enter an e-mail address like name@example.com, or leave it empty."
+		}
+	}
+	if len([]rune(in.Phone)) > ClientPhoneMax {
+		p["phone"] = "A phone number has at most " + strconv.Itoa(ClientPhoneMax) + " characters."
+	}
+	if len([]rune(in.Address)) > ClientAddressMax {
+		p["address"] = "An address has at most " + strconv.Itoa(ClientAddressMax) + " characters."
+	}
+	return p
+}
+
+func (in ClientInput) firstProblem() error {
+	for _, f := range []string{"name", "email", "phone", "address"} {
+		if msg, ok := in.Problems()[f]; ok {
+			return FieldError(f, "%s", msg)
+		}
+	}
+	return nil
+}
+
+func clientNameTaken(err error, name string) error {
+	if isUnique(err) {
+		return &Error{Code: EConflict, Field: "name", Message: "A client named \"" + name + "\" already exists."}
+	}
+	return err
+}
+
+// CreateClient adds a client to the account (the route needs clients.manage).
+func (d *DB) CreateClient(ctx context.Context, a *Actor, in ClientInput) (int64, error) {
+	in.Clean()
+	if err := in.firstProblem(); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		now := d.stamp()
+		res, err := tx.ExecContext(ctx, `INSERT INTO clients (account_id, name, email, phone, address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			a.AccountID, in.Name, in.Email, in.Phone, in.Address, now, now)
+		if err != nil {
+			return clientNameTaken(err, in.Name)
+		}
+		id, _ = res.LastInsertId()
+		return d.audit(ctx, tx, a, Event{Kind: "client.create", Target: in.Name, Summary: "Client created", After: in})
+	})
+	return id, err
+}
+
+// UpdateClient changes a client the actor sees.
+func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, in ClientInput) error {
+	in.Clean()
+	if err := in.firstProblem(); err != nil {
+		return err
+	}
+	return d.update(ctx, func(tx *sql.Tx) error {
+		c, err := d.client(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		before := ClientInput{Name: c.Name, Email: c.Email, Phone: c.Phone, Address: c.Address}
+		if before == in {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, email = ?, phone = ?, address = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+			in.Name, in.Email, in.Phone, in.Address, d.stamp(), id, a.AccountID); err != nil {
+			return clientNameTaken(err, in.Name)
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "client.update", Target: in.Name, Summary: "Client edited", Before: before, After: in})
+	})
+}
+
+// DeleteClient deletes a client no trip refers to; its pairings go with
+// it (a vehicle left without pairings is usable with any client again).
+func (d *DB) DeleteClient(ctx context.Context, a *Actor, id int64) error {
+	return d.update(ctx, func(tx *sql.Tx) error {
+		c, err := d.client(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		var trips, pairings int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM trips WHERE client_id = ?), (SELECT COUNT(*) FROM vehicle_clients WHERE client_id = ?)`,
+			id, id).Scan(&trips, &pairings); err != nil {
+			return err
+		}
+		if trips > 0 {
+			return Errorf(EConflict, "%s cannot be deleted: it is the client of %s. Keep the client, or change those trips first.",
+				c.Name, plural(trips, "trip", "trips"))
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ? AND account_id = ?`, id, a.AccountID); err != nil {
+			return err
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "client.delete", Target: c.Name,
+			Summary: "Client deleted, with " + plural(pairings, "pairing", "pairings"),
+			Before:  ClientInput{Name: c.Name, Email: c.Email, Phone: c.Phone, Address: c.Address}})
+	})
+}
+
+// ClientsForVehicle lists the clients the actor may use with a vehicle
+// they see (rule 4): its paired clients, or every client when it has no
+// pairings. The trips screens offer exactly these.
+func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f ClientFilter) ([]Client, int, error) {
+	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {
+		return nil, 0, err
+	}
+	search, sargs := clientSearch(f)
+	usable := `c.account_id = ? AND (NOT EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ?)
+		OR EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ? AND client_id = c.id))`
+	args := append([]any{a.AccountID, vehicleID, vehicleID}, sargs...)
+	var total int
+	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients c WHERE `+usable+` AND `+search, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	rows, err := d.r.QueryContext(ctx, `SELECT c.id, c.name, c.email, c.phone, c.address, 0 FROM clients c WHERE `+usable+` AND `+search+`
+		ORDER BY c.name, c.id LIMIT ? OFFSET ?`, append(args, per, (max(f.Page, 1)-1)*per)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Client
+	for rows.Next() {
+		var c Client
+		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	return out, total, rows.Err()
+}
+
+// CheckClientForVehicle refuses a client that may not be used with a
+// vehicle (rule 4), as an error on the form field "client_id". The trips
+// feature calls it before saving a trip with a client.
+func (d *DB) CheckClientForVehicle(ctx context.Context, a *Actor, vehicleID, clientID int64) error {
+	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {
+		return err
+	}
+	var ok bool
+	err := d.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM clients c WHERE c.id = ? AND c.account_id = ?
+		AND (NOT EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ?)
+		     OR EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ? AND client_id = c.id)))`,
+		clientID, a.AccountID, vehicleID, vehicleID).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return FieldError("client_id", "This vehicle is paired with other clients; choose one of the clients offered for it.")
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Vehicle is a vehicle as the actor sees it, with the actor's level on it.
+type Vehicle struct {
+	ID         int64
+	GroupID    int64 // 0: in no group
+	GroupName  string
+	Name       string
+	Plate      string
+	VIN        string
+	OdometerKm int64
+	Status     string // "active" or "archived"
+	Level      Level
+	Clients    int // number of paired clients; 0 means usable with any client
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Limits of the vehicle fields (the form's maxlength says the same).
+const (
+	VehicleNameMax  = 80
+	VehiclePlateMax = 20
+	VehicleVINMax   = 17
+	OdometerMax     = 9_999_999
+)
+
+// VehicleFilter narrows the vehicle list.
+type VehicleFilter struct {
+	Query   string // words matched against name, plate and VIN
+	GroupID int64  // the group and its sub-groups; 0 for all
+	Status  string // "active" (default), "archived" or "all"
+	// PairedWith keeps only the vehicles paired with this client (0: off).
+	PairedWith int64
+	Page       int
+	PerPage    int
+}
+
+// vehicleColumns are a vehicle's columns; LEVEL stands for the level expression.
+const vehicleColumns = `v.id, COALESCE(v.group_id, 0), COALESCE(g.name, ''), v.name, v.plate, v.vin, v.odometer_km, v.status, LEVEL,
+	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at`
+
+func scanVehicle(sc interface{ Scan(...any) error }) (Vehicle, error) {
+	var v Vehicle
+	var created, updated string
+	err := sc.Scan(&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients, &created, &updated)
+	v.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	v.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+	return v, err
+}
+
+// vehicleWhere builds the filter part of the vehicle list (after the scope).
+func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args []any) {
+	conds := []string{"v.account_id = ?"}
+	args = []any{}
+	if f.GroupID != 0 {
+		ctes = append(ctes, `filter_groups(id) AS (
+			SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?
+			UNION SELECT g.id FROM vehicle_groups g JOIN filter_groups f ON g.parent_id = f.id)`)
+		args = append(args, f.GroupID, a.AccountID)
+		conds = append(conds, "v.group_id IN (SELECT id FROM filter_groups)")
+	}
+	args = append(args, a.AccountID)
+	switch f.Status {
+	case "all":
+	case "archived":
+		conds = append(conds, "v.status = 'archived'")
+	default:
+		conds = append(conds, "v.status = 'active'")
+	}
+	if f.PairedWith != 0 {
+		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)")
+		args = append(args, f.PairedWith)
+	}
+	// Words of three characters or more go to the trigram index in one
+	// MATCH (all of them must occur); shorter ones are matched with LIKE.
+	var phrases []string
+	for _, w := range strings.Fields(f.Query) {
+		if len([]rune(w)) >= 3 {
+			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+			continue
+		}
+		like := "%" + escapeLike(w) + "%"
+		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	if len(phrases) > 0 {
+		conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
+		args = append(args, strings.Join(phrases, " AND "))
+	}
+	return ctes, strings.Join(conds, " AND "), args
+}
+
+// ListVehicles returns one page of the vehicles the actor sees, by name,
+// and how many match the filter.
+func (d *DB) ListVehicles(ctx context.Context, a *Actor, f VehicleFilter) ([]Vehicle, int, error) {
+	sc := d.scopeOf(a)
+	from, level := sc.vehicles()
+	ctes, where, args := vehicleWhere(a, f)
+	var total int
+	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+where,
+		sc.argsWith(args...)...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	page := max(f.Page, 1)
+	// The page is chosen over ids and sort keys alone; only its rows are
+	// then joined to their group and pairing count (deep pages stay cheap).
+	rows, err := d.r.QueryContext(ctx, sc.with(append(ctes, `page(id, lvl) AS (
+			SELECT v.id, `+level+` FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
+		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
+		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
+		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
+		 ORDER BY v.name, v.id`, sc.argsWith(append(args, per, (page-1)*per)...)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Vehicle
+	for rows.Next() {
+		v, err := scanVehicle(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, v)
+	}
+	return out, total, rows.Err()
+}
+
+// CountVehicles counts the actor's visible vehicles of a status ("active",
+// "archived" or "all"): the number badges and totals show.
+func (d *DB) CountVehicles(ctx context.Context, a *Actor, status string) (int, error) {
+	_, total, err := d.ListVehicles(ctx, a, VehicleFilter{Status: status, PerPage: 1})
+	return total, err
+}
+
+// Vehicle returns one vehicle the actor sees; ENotFound otherwise.
+func (d *DB) Vehicle(ctx context.Context, a *Actor, id int64) (Vehicle, error) {
+	return d.vehicle(ctx, d.r, a, id)
+}
+
+func (d *DB) vehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicle, error) {
+	lvl, err := vehicleLevel(ctx, q, a.AccountID, a.MemberID, a.VehicleAccess == "all", d.nowKey(), id)
+	if err != nil {
+		return Vehicle{}, err
+	}
+	v, err := scanVehicle(q.QueryRowContext(ctx, `SELECT `+strings.Replace(vehicleColumns, "LEVEL", "?", 1)+`
+		  FROM vehicles v LEFT JOIN vehicle_groups g ON g.id = v.group_id
+		 WHERE v.id = ? AND v.account_id = ?`, int(lvl), id, a.AccountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, notFound("Vehicle")
+	}
+	return v, err
+}
+
+// ManagedVehicle returns a vehicle the actor manages: ENotFound when they
+// do not see it, EForbidden when they only view it (the edit form asks
+// the same question as the save).
+func (d *DB) ManagedVehicle(ctx context.Context, a *Actor, id int64) (Vehicle, error) {
+	return d.managedVehicle(ctx, d.r, a, id)
+}
+
+// managedVehicle loads a vehicle the actor must manage: ENotFound when
+// they do not see it, EForbidden when they only view it.
+func (d *DB) managedVehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicle, error) {
+	v, err := d.vehicle(ctx, q, a, id)
+	if err != nil {
+		return v, err
+	}
+	if v.Level != Manage {
+		return v, Errorf(EForbidden, "You can view %s but not manage it. Ask for manage access to change it.", v.Name)
+	}
+	return v, nil
+}
+
+// VehicleInput is what creating or editing a vehicle takes.
+type VehicleInput struct {
+	Name       string
+	Plate      string
+	VIN        string
+	GroupID    int64
+	OdometerKm int64
+}
+
+// Clean trims and normalises the input (plates and VINs upper case,
+// spaces removed from VINs).
+func (in *VehicleInput) Clean() {
+	in.Name = strings.Join(strings.Fields(in.Name), " ")
+	in.Plate = strings.ToUpper(strings.Join(strings.Fields(in.Plate), " "))
+	in.VIN = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(in.VIN), " ", ""))
+}
+
+// Problems returns a message per field that is not acceptable.
+func (in VehicleInput) Problems() map[string]string {
+	p := map[string]string{}
+	switch {
+	case in.Name == "":
+		p["name"] = "Enter a name, e.g. \"Van 12\"."
+	case len([]rune(in.Name)) > VehicleNameMax:
+		p["name"] = "A name has at most " + strconv.Itoa(VehicleNameMax) + " characters."
+	}
+	if len([]rune(in.Plate)) > VehiclePlateMax {
+		p["plate"] = "A plate has at most " + strconv.Itoa(VehiclePlateMax) + " characters."
+	}
+	if len(in.VIN) > VehicleVINMax {
+		p["vin"] = "A VIN has at most 17 characters."
+	} else {
+		for _, r := range in.VIN {
+			if r > unicode.MaxASCII || !(unicode.IsDigit(r) || unicode.IsUpper(r)) {
+				p["vin"] = "A VIN has only letters and digits."
+				break
+			}
+		}
+	}
+	if in.OdometerKm < 0 || in.OdometerKm > OdometerMax {
+		p["odometer_km"] = "Enter the odometer in whole kilometres, from 0 to 9,999,999."
+	}
+	return p
+}
+
+func (in VehicleInput) firstProblem() error {
+	for _, f := range []string{"name", "plate", "vin", "odometer_km"} {
+		if msg, ok := in.Problems()[f]; ok {
+			return FieldError(f, "%s", msg)
+		}
+	}
+	return nil
+}
+
+func vinTaken(err error) error {
+	if isUnique(err) {
+		return &Error{Code: EConflict, Field: "vin", Message: "Another vehicle of this account has this VIN."}
+	}
+	return err
+}
+
+// CreateVehicle adds a vehicle, within the subscription's paid vehicles,
+// to a group the actor manages (or to no group, with all-vehicles access).
+func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int64, error) {
+	in.Clean()
+	if err := in.firstProblem(); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		if err := d.checkTargetGroup(ctx, tx, a, "group_id", in.GroupID,
+			"Choose a group you manage: a vehicle you create must stay within your vehicle access."); err != nil {
+			return err
+		}
+		if err := checkVehicleLimit(ctx, tx, a.AccountID, 1); err != nil {
+			return err
+		}
+		now := d.stamp()
+		res, err := tx.ExecContext(ctx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`, a.AccountID, nullID(in.GroupID), in.Name, in.Plate, in.VIN, in.OdometerKm, now, now)
+		if err != nil {
+			return vinTaken(err)
+		}
+		id, _ = res.LastInsertId()
+		return d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in})
+	})
+	return id, err
+}
+
+// UpdateVehicle changes a vehicle the actor manages. Moving it to another
+// group needs manage access to that group too, so nobody moves a vehicle
+// out of their own reach by accident.
+func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleInput) error {
+	in.Clean()
+	if err := in.firstProblem(); err != nil {
+		return err
+	}
+	return d.update(ctx, func(tx *sql.Tx) error {
+		v, err := d.managedVehicle(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if in.GroupID != v.GroupID {
+			if err := d.checkTargetGroup(ctx, tx, a, "group_id", in.GroupID,
+				"Only members with access to all vehicles can take a vehicle out of every group."); err != nil {
+				return err
+			}
+		}
+		before := VehicleInput{Name: v.Name, Plate: v.Plate, VIN: v.VIN, GroupID: v.GroupID, OdometerKm: v.OdometerKm}
+		if before == in {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE vehicles SET name = ?, plate = ?, vin = ?, group_id = ?, odometer_km = ?, updated_at = ?
+			WHERE id = ? AND account_id = ?`, in.Name, in.Plate, in.VIN, nullID(in.GroupID), in.OdometerKm, d.stamp(), id, a.AccountID)
+		if err != nil {
+			return vinTaken(err)
+		}
+		summary := "Vehicle edited"
+		if in.GroupID != v.GroupID {
+			summary = "Vehicle edited and moved to another group"
+		}
+		return d.audit(ctx, tx, a, Event{Kind: "vehicle.update", Target: in.Name, Summary: summary, Before: before, After: in})
+	})
+}
+
+// ArchiveVehicle archives a vehicle the actor manages: it stays visible
+// (under "archived") and no longer counts against the paid vehicles.
+func (d *DB) ArchiveVehicle(ctx context.Context, a *Actor, id int64) error {
+	return d.setVehicleStatus(ctx, a, id, "archived")
+}
+
+// RestoreVehicle makes an archived vehicle active again, within the
+// subscription's paid vehicles.
+func (d *DB) RestoreVehicle(ctx context.Context, a *Actor, id int64) error {
+	return d.setVehicleStatus(ctx, a, id, "active")
+}
+
+func (d *DB) setVehicleStatus(ctx context.Context, a *Actor, id int64, status string) error {
+	return d.update(ctx, func(tx *sql.Tx) error {
+		v, err := d.managedVehicle(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if v.Status == status {
+			return nil
+		}
+		if status == "active" {
+			if err := checkVehicleLimit(ctx, tx, a.AccountID, 1); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE vehicles SET status = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+			status, d.stamp(), id, a.AccountID); err != nil {
+			return err
+		}
+		kind, summary := "vehicle.archive", "Vehicle archived"
+		if status == "active" {
+			kind, summary = "vehicle.restore", "Vehicle restored"
+		}
+		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name, Summary: summary,
+			Before: map[string]string{"status": v.Status}, After: map[string]string{"status": status}})
+	})
+}

@@ -1,0 +1,139 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAccessEditorGrantsAndExplains(t *testing.T) {
+	a := newApp(t)
+	owner := a.login("owner@demo.test")
+	drv := memberIDStr(t, a, "driver@demo.test")
+	base := "/users/" + drv + "/access"
+
+	res := owner.get(base)
+	if res.status != 200 {
+		t.Fatalf("editor: %d", res.status)
+	}
+	if got := res.find("[data-testid=grant-row]"); len(got) != 2 {
+		t.Fatalf("driver's grants: %v", got)
+	}
+	if got := res.find("[data-testid=visible-row] [data-testid=reason]"); len(got) != 2 || got[0] != "direct, manage" {
+		t.Fatalf("explainer: %v", got)
+	}
+	// Give the Chicago depot, view, until three days from now.
+	last := time.Now().UTC().AddDate(0, 0, 3).Format(time.DateOnly)
+	res = owner.postForm(base+"/grant", url.Values{"kind": {"group"}, "target_id": {groupID(t, owner, "Chicago")}, "level": {"view"}, "ends_on": {last}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("grant: %d %v", res.status, res.find("[data-testid=grant-error]"))
+	}
+	res = owner.get(base)
+	if got := res.find("[data-testid=grants-ending] li"); len(got) != 1 || !strings.Contains(got[0], "group North › Chicago, view: last day "+last) {
+		t.Fatalf("ending soon: %v", got)
+	}
+	if r := rangeText(res); r != "1–10 of 10" {
+		t.Fatalf("driver now sees: %q", r)
+	}
+	reasons := strings.Join(res.find("[data-testid=reason]"), "|")
+	if !strings.Contains(reasons, "group North › Chicago, view until "+last+"; direct, manage") {
+		t.Fatalf("reasons: %s", reasons)
+	}
+	// The vehicle's "who can see" says the same from the other side.
+	ids, _ := listedVehicles(t, owner, "")
+	res = owner.htmx(fmt.Sprintf("/vehicles/%d/members", ids["Mercedes Sprinter 01"]), "vehicle-members")
+	who := map[string]string{}
+	for i, m := range res.find("[data-testid=vehicle-member] td[data-label=Member]") {
+		who[strings.Fields(m)[len(strings.Fields(m))-1]] = res.find("[data-testid=vehicle-member] [data-testid=reason]")[i]
+	}
+	if who["manager@demo.test"] != "group North, manage" || who["owner@demo.test"] != "all vehicles" ||
+		!strings.HasPrefix(who["driver@demo.test"], "group North › Chicago, view until") || len(who) != 5 {
+		t.Fatalf("who can see: %v", who)
+	}
+	// Past dates and nonsense are refused with a message, nothing saved.
+	res = owner.postForm(base+"/grant", url.Values{"kind": {"group"}, "target_id": {groupID(t, owner, "Austin")}, "level": {"view"}, "ends_on": {"2001-01-01"}})
+	if res.status != http.StatusUnprocessableEntity || len(res.find("[data-testid=grant-error]")) != 1 {
+		t.Fatalf("past end: %d", res.status)
+	}
+	res = owner.postForm(base+"/grant", url.Values{"kind": {"group"}, "target_id": {groupID(t, owner, "Austin")}, "level": {"admin"}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad level: %d", res.status)
+	}
+	// Revoke.
+	res = owner.postForm(base+"/revoke", url.Values{"kind": {"group"}, "target_id": {groupID(t, owner, "Chicago")}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", res.status)
+	}
+	if r := rangeText(owner.get(base)); r != "1–2 of 2" {
+		t.Fatalf("after revoke: %q", r)
+	}
+}
+
+func TestAccessEditorGivesOnlyWhatOneHolds(t *testing.T) {
+	a := newApp(t)
+	owner := a.login("owner@demo.test")
+	m := a.login("manager@demo.test")
+	drv := memberIDStr(t, a, "driver@demo.test")
+	base := "/users/" + drv + "/access"
+	ids, groups := listedVehicles(t, owner, "")
+
+	// The manager sees the driver's Chicago vehicle; the Austin one is
+	// counted but not named.
+	res := m.get(base)
+	if got := res.find("[data-testid=grant-row]"); len(got) != 1 || !strings.Contains(got[0], "Mercedes Sprinter 01") {
+		t.Fatalf("grants as the manager sees them: %v", got)
+	}
+	if strings.Contains(res.body, "Toyota Hilux 21") || len(res.find("[data-testid=grants-hidden]")) != 1 {
+		t.Fatal("a grant outside the manager's access shows")
+	}
+	// No "all vehicles" for someone who does not have it.
+	if len(res.find("[data-testid=access-mode-form]")) != 0 {
+		t.Fatal("manager is offered all vehicles")
+	}
+	if res := m.postForm(base+"/mode", url.Values{"mode": {"all"}}); res.status != http.StatusForbidden {
+		t.Fatalf("manager sets all vehicles: %d", res.status)
+	}
+	// Within their region: fine.
+	var milwaukee, austin string
+	for n, g := range groups {
+		if g == "Milwaukee" {
+			milwaukee = fmt.Sprint(ids[n])
+		}
+		if g == "Austin" {
+			austin = fmt.Sprint(ids[n])
+		}
+	}
+	res = m.postForm(base+"/grant", url.Values{"kind": {"vehicle"}, "target_id": {milwaukee}, "level": {"manage"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("grant within: %d %v", res.status, res.find("[data-testid=grant-error]"))
+	}
+	// Outside: not found, as if it did not exist.
+	if res := m.postForm(base+"/grant", url.Values{"kind": {"vehicle"}, "target_id": {austin}, "level": {"view"}}); res.status != http.StatusNotFound {
+		t.Fatalf("grant outside: %d", res.status)
+	}
+	// The search for vehicles to give finds only the manager's own.
+	res = m.htmx(base+"?vq=Toyota", "grant-vehicles")
+	for _, n := range res.find("[data-testid=grant-found] strong") {
+		if groups[n] != "Chicago" && groups[n] != "Milwaukee" && groups[n] != "North" {
+			t.Fatalf("search offers %s (%s)", n, groups[n])
+		}
+	}
+	// The Owner and the manager themselves are out of reach.
+	for _, who := range []string{"1", memberIDStr(t, a, "manager@demo.test"), memberIDStr(t, a, "admin@demo.test")} {
+		res := m.get("/users/" + who + "/access")
+		if res.status != 200 || len(res.find("[data-testid=access-refusal]")) != 1 && who != "1" || len(res.find("[data-testid=grant-group-form]")) != 0 {
+			t.Errorf("editor of %s as manager: %d", who, res.status)
+		}
+		if res := m.postForm("/users/"+who+"/access/grant", url.Values{"kind": {"vehicle"}, "target_id": {milwaukee}, "level": {"view"}}); res.status != http.StatusForbidden {
+			t.Errorf("grant to %s: %d", who, res.status)
+		}
+	}
+	// Read-only users see the editor without its controls.
+	res = a.login("accountant@demo.test").get(base)
+	if res.status != 200 || len(res.find("[data-testid=grant-group-form]")) != 0 || len(res.find("[data-testid=grant-remove]")) != 0 {
+		t.Fatalf("accountant: %d", res.status)
+	}
+}

@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"fleetgate/db"
+	"fleetgate/views"
+)
+
+// The pairing grid shows a page of vehicles against a page of clients;
+// never the whole cross product.
+const (
+	pairVehiclesPerPage = 25
+	pairClientsPerPage  = 10
+	pairListPerPage     = 15
+)
+
+func (s *Server) pairingPage(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	vq, cq := clip(c.QueryParam("vq"), 100), clip(c.QueryParam("cq"), 100)
+	group, _ := strconv.ParseInt(c.QueryParam("group"), 10, 64)
+	vp, cp := max(1, queryInt(c, "page")), max(1, queryInt(c, "cp"))
+	grid, err := s.db.PairingGrid(ctx, a, db.PairFilter{
+		Vehicles: db.VehicleFilter{Query: vq, GroupID: group, Page: vp, PerPage: pairVehiclesPerPage},
+		Clients:  db.ClientFilter{Query: cq, Page: cp, PerPage: pairClientsPerPage},
+	})
+	if err != nil {
+		return err
+	}
+	groups, err := s.db.Groups(ctx, a)
+	if err != nil {
+		return err
+	}
+	addr := func(vp, cp int) string {
+		v := url.Values{}
+		for k, x := range map[string]string{"vq": vq, "cq": cq} {
+			if x != "" {
+				v.Set(k, x)
+			}
+		}
+		if group != 0 {
+			v.Set("group", strconv.FormatInt(group, 10))
+		}
+		if vp > 1 {
+			v.Set("page", strconv.Itoa(vp))
+		}
+		if cp > 1 {
+			v.Set("cp", strconv.Itoa(cp))
+		}
+		if len(v) == 0 {
+			return "/pairing"
+		}
+		return "/pairing?" + v.Encode()
+	}
+	p := views.PairingPage{VQ: vq, CQ: cq, GroupID: group, Groups: groups, Grid: grid, Back: addr(vp, cp)}
+	vPager := views.Pager{Page: vp, Pages: pages(grid.VehicleTotal, pairVehiclesPerPage), Total: grid.VehicleTotal, PerPage: pairVehiclesPerPage}
+	cPager := views.Pager{Page: cp, Pages: pages(grid.ClientTotal, pairClientsPerPage), Total: grid.ClientTotal, PerPage: pairClientsPerPage}
+	p.Vehicles.Range, p.Clients.Range = vPager.Range(), cPager.Range()
+	if vp > 1 {
+		p.Vehicles.Prev = addr(vp-1, cp)
+	}
+	if vp < vPager.Pages {
+		p.Vehicles.Next = addr(vp+1, cp)
+	}
+	if cp > 1 {
+		p.Clients.Prev = addr(vp, cp-1)
+	}
+	if cp < cPager.Pages {
+		p.Clients.Next = addr(vp, cp+1)
+	}
+	p.Shell = s.shell(c, "Pairing", "/pairing")
+	return page(c, http.StatusOK, "pairing-grid", views.PairingGrid(p), views.Pairing(p))
+}
+
+// pairingToggle sets one pairing as the checkbox says and answers, for
+// htmx, the new checkbox (and the vehicle's pairing count); a browser
+// without script goes back where it came from.
+func (s *Server) pairingToggle(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	vehicleID, err := formID(c, "vehicle_id")
+	if err != nil {
+		return err
+	}
+	clientID, err := formID(c, "client_id")
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("paired") == "1"
+	v, cl, err := s.db.SetPairing(ctx, a, vehicleID, clientID, on)
+	if err != nil {
+		return err
+	}
+	back := localPath(c.FormValue("back"), "/pairing", "/pairing", "/vehicles", "/clients")
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.PairToggleAnswer(views.PairCell{CSRF: csrfToken(c), Vehicle: v, Client: cl, Paired: on, CanToggle: true, Back: back}))
+	}
+	if on {
+		s.flash(c, "ok", fmt.Sprintf("%s paired with %s.", v.Name, cl.Name))
+	} else {
+		s.flash(c, "ok", fmt.Sprintf("%s no longer paired with %s.", v.Name, cl.Name))
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// showPaired reads the "show" filter of a pairing list; by default the
+// paired ones, or all when there are none yet.
+func showPaired(c echo.Context, pairings int) bool {
+	switch c.QueryParam("show") {
+	case "paired":
+		return true
+	case "all":
+		return false
+	}
+	return pairings > 0
+}
+
+// vehicleClients is a vehicle's pairing editor: its page, or the section
+// of the vehicle's page.
+func (s *Server) vehicleClients(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.db.Vehicle(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	q := clip(c.QueryParam("q"), 100)
+	paired := showPaired(c, v.Clients)
+	pg := max(1, queryInt(c, "page"))
+	f := db.ClientFilter{Query: q, Page: pg, PerPage: pairListPerPage}
+	if paired {
+		f.PairedWith = id
+	}
+	rows, total, pairs, err := s.db.VehicleClients(ctx, a, id, f)
+	if err != nil {
+		return err
+	}
+	base := "/vehicles/" + strconv.FormatInt(id, 10) + "/clients"
+	params := url.Values{"q": {q}, "show": {map[bool]string{true: "paired", false: "all"}[paired]}}
+	pager := views.Pager{Page: pg, Pages: pages(total, pairListPerPage), Total: total, PerPage: pairListPerPage, Base: base, Params: params}
+	p := views.VehicleClientsPart{V: v, Q: q, PairedOnly: paired, Rows: rows, Paired: pairs, Pager: pager,
+		Back: "/vehicles/" + strconv.FormatInt(id, 10)}
+	if hxTarget(c) == "vehicle-clients" {
+		p.Shell.CSRF = csrfToken(c)
+		return render(c, http.StatusOK, views.VehicleClients(p))
+	}
+	p.Back = pager.URL(pg)
+	p.Shell = s.shell(c, "Clients of "+v.Name, "/vehicles")
+	return render(c, http.StatusOK, views.VehicleClientsPage(p))
+}
+
+// clientVehicles is a client's pairing editor: its page, or the section
+// of the client's page. Only vehicles in the actor's scope are listed.
+func (s *Server) clientVehicles(c echo.Context) error {
+	ctx, a := c.Request().Context(), actor(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cl, err := s.db.Client(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	q := clip(c.QueryParam("q"), 100)
+	paired := showPaired(c, cl.Vehicles)
+	pg := max(1, queryInt(c, "page"))
+	f := db.VehicleFilter{Query: q, Status: "all", Page: pg, PerPage: pairListPerPage}
+	if paired {
+		f.PairedWith = id
+	} else {
+		f.Status = "active"
+	}
+	rows, total, pairs, err := s.db.ClientVehicles(ctx, a, id, f)
+	if err != nil {
+		return err
+	}
+	base := "/clients/" + strconv.FormatInt(id, 10) + "/vehicles"
+	params := url.Values{"q": {q}, "show": {map[bool]string{true: "paired", false: "all"}[paired]}}
+	pager := views.Pager{Page: pg, Pages: pages(total, pairListPerPage), Total: total, PerPage: pairListPerPage, Base: base, Params: params}
+	p := views.ClientVehiclesPart{C: cl, Q: q, PairedOnly: paired, Rows: rows, Paired: pairs, Pager: pager,
+		Back: "/clients/" + strconv.FormatInt(id, 10)}
+	if hxTarget(c) == "client-vehicles" {
+		p.Shell.CSRF = csrfToken(c)
+		return render(c, http.StatusOK, views.ClientVehicles(p))
+	}
+	p.Back = pager.URL(pg)
+	p.Shell = s.shell(c, "Vehicles of "+cl.Name, "/clients")
+	return render(c, http.StatusOK, views.ClientVehiclesPage(p))
+}
