@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -494,5 +495,65 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM invitations WHERE revoked_at IS NULL`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("open invitations after revoke: %d", n)
+	}
+}
+
+func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
+	a := newApp(t)
+	manager := memberID(t, a, "manager@demo.test")
+	driver := memberID(t, a, "driver@demo.test")
+	o := a.login("owner@demo.test")
+	items := o.get(fmt.Sprintf("/users/%d/deactivate", manager)).find("[data-testid=leftover-vehicles] li")
+	if len(items) == 0 {
+		t.Fatal("the demo manager's region is not listed as theirs alone")
+	}
+	before := len(a.login("driver@demo.test").get("/vehicles").find("[data-testid=vehicle-row]"))
+	res := o.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(driver)}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", res.status)
+	}
+	var managed int
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM member_vehicle_grants WHERE member_id = ? AND level = 'manage'`, driver).Scan(&managed)
+	if managed < len(items) {
+		t.Fatalf("driver manages %d of %d handed vehicles", managed, len(items))
+	}
+	after := a.login("driver@demo.test").get("/vehicles").find("[data-testid=vehicle-row]")
+	if len(after) <= before {
+		t.Fatalf("driver sees %d vehicles, before %d", len(after), before)
+	}
+	// A member with all vehicles leaves nothing of this kind behind.
+	if items := o.get(fmt.Sprintf("/users/%d/deactivate", memberID(t, a, "admin@demo.test"))).find("[data-testid=leftover-vehicles] li"); len(items) != 0 {
+		t.Fatalf("admin leftovers: %v", items)
+	}
+}
+
+func TestDeletedMembersTripsStay(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	mustExec(t, a, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, trip_date, distance_km, created_at)
+		SELECT 1, vehicle_id, member_id, '2026-11-02', 42, '2026-11-02T10:00:00Z' FROM member_vehicle_grants WHERE member_id = ? LIMIT 1`, driver)
+	if res := a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d/delete", driver), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", res.status)
+	}
+	var name string
+	var who any
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT driver_name, driver_member_id FROM trips WHERE distance_km = 42`).Scan(&name, &who); err != nil {
+		t.Fatal(err)
+	}
+	if name != "former member Diego Driver" || who != nil {
+		t.Fatalf("trip kept as %q / %v", name, who)
+	}
+}
+
+func TestMemberPageLinksVehicleAccess(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	mustExec(t, a, `UPDATE member_vehicle_grants SET ends_at = ? WHERE member_id = ?`, time.Now().UTC().Add(72*time.Hour).Format(time.RFC3339), driver)
+	page := a.login("accountant@demo.test").get(fmt.Sprintf("/users/%d", driver))
+	if len(page.find("[data-testid=member-access-link]")) != 1 {
+		t.Fatal("no link to the vehicle access")
+	}
+	if ending := page.find("[data-testid=grants-ending] li"); len(ending) == 0 {
+		t.Fatal("grants ending within 7 days not listed on the member's page")
 	}
 }
