@@ -15,6 +15,7 @@ type NewPerson struct {
 	RoleID                            int64
 	Channel                           string
 	VehicleAccess                     string
+	Grants                            []GroupGrant // groups chosen up front, for selected access
 }
 
 // PersonAdded tells what AddPerson did.
@@ -31,6 +32,12 @@ func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded
 	var out PersonAdded
 	np.Email = strings.TrimSpace(np.Email)
 	if err := d.checkGrant(ctx, a, np.RoleID, np.VehicleAccess); err != nil {
+		return out, err
+	}
+	if np.VehicleAccess == "all" {
+		np.Grants = nil
+	}
+	if err := d.checkGroupGrants(ctx, a, np.Grants); err != nil {
 		return out, err
 	}
 	err := d.update(ctx, func(tx *sql.Tx) error {
@@ -56,13 +63,16 @@ func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded
 			Status: "active", Channel: np.Channel, VehicleAccess: np.VehicleAccess}); err != nil {
 			return err
 		}
+		if err := insertGroupGrants(ctx, tx, a.AccountID, out.MemberID, np.Grants, d.stamp()); err != nil {
+			return err
+		}
 		var role, first, last string
 		if err := tx.QueryRowContext(ctx, `SELECT r.name, u.first_name, u.last_name FROM members m JOIN roles r ON r.id = m.role_id
 			JOIN users u ON u.id = m.user_id WHERE m.id = ?`, out.MemberID).Scan(&role, &first, &last); err != nil {
 			return err
 		}
 		after := map[string]any{"member_id": out.MemberID, "email": np.Email, "name": displayName(first, last, np.Email),
-			"role": role, "status": "active", "channel": np.Channel, "vehicle_access": np.VehicleAccess, "existing_login": out.ExistingLogin}
+			"role": role, "status": "active", "channel": np.Channel, "vehicle_access": np.VehicleAccess, "groups": np.Grants, "existing_login": out.ExistingLogin}
 		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND email = ?
 			AND accepted_at IS NULL AND revoked_at IS NULL`, d.stamp(), a.AccountID, np.Email)
 		if err != nil {

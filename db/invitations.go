@@ -79,6 +79,7 @@ type NewInvitation struct {
 	RoleID        int64
 	Channel       string
 	VehicleAccess string
+	Grants        []GroupGrant  // groups chosen up front, for selected access
 	TTL           time.Duration // 0 means InviteTTL
 }
 
@@ -152,6 +153,12 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	if err := d.checkGrant(ctx, a, ni.RoleID, ni.VehicleAccess); err != nil {
 		return Invitation{}, "", err
 	}
+	if ni.VehicleAccess == "all" {
+		ni.Grants = nil
+	}
+	if err := d.checkGroupGrants(ctx, a, ni.Grants); err != nil {
+		return Invitation{}, "", err
+	}
 	ttl := ni.TTL
 	if ttl <= 0 {
 		ttl = InviteTTL
@@ -184,8 +191,8 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO invitations (account_id, email, role_id, channel, vehicle_access, grants,
 			token_hash, invited_by, invited_by_name, created_at, sent_at, expires_at)
-			SELECT ?, ?, r.id, ?, ?, '[]', ?, ?, ?, ?, ?, ? FROM roles r WHERE r.id = ? AND r.account_id = ?`,
-			a.AccountID, ni.Email, ni.Channel, ni.VehicleAccess, hashToken(token), a.MemberID, a.Name(),
+			SELECT ?, ?, r.id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM roles r WHERE r.id = ? AND r.account_id = ?`,
+			a.AccountID, ni.Email, ni.Channel, ni.VehicleAccess, encodeGrants(ni.Grants), hashToken(token), a.MemberID, a.Name(),
 			now.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano), now.Add(ttl).Format(time.RFC3339Nano), ni.RoleID, a.AccountID)
 		if isUnique(err) {
 			return FieldError("email", "An invitation to this e-mail is already pending. Resend or revoke it in the list of pending invitations.")
@@ -201,7 +208,7 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 			return err
 		}
 		after := map[string]any{"email": inv.Email, "role": inv.RoleName, "channel": inv.Channel,
-			"vehicle_access": inv.VehicleAccess, "expires_at": inv.ExpiresAt.Format(time.RFC3339)}
+			"vehicle_access": inv.VehicleAccess, "groups": ni.Grants, "expires_at": inv.ExpiresAt.Format(time.RFC3339)}
 		if replaced != 0 {
 			after["replaces_expired_invitation"] = replaced
 		}
@@ -417,12 +424,15 @@ func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance)
 // front: the mode ("all" or "selected") now, and the grants listed in the
 // invitation's grants column.
 //
-// MERGE: the per-member vehicle grants (branch "vehicles") do not exist
-// on this branch; invitations are created with grants = '[]'. Once the
-// grant tables are merged, decode inv.Grants here and insert each grant
-// for memberID in this same transaction.
+// applyInvitationAccess gives the new member the vehicle access chosen up
+// front, in the transaction that accepts the invitation.
 func applyInvitationAccess(ctx context.Context, tx *sql.Tx, inv Invitation, memberID int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ? WHERE id = ? AND account_id = ?`,
-		inv.VehicleAccess, memberID, inv.AccountID)
-	return err
+	if _, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ? WHERE id = ? AND account_id = ?`,
+		inv.VehicleAccess, memberID, inv.AccountID); err != nil {
+		return err
+	}
+	if inv.VehicleAccess == "all" {
+		return nil
+	}
+	return insertGroupGrants(ctx, tx, inv.AccountID, memberID, decodeGrants(inv.Grants), time.Now().UTC().Format(time.RFC3339))
 }

@@ -32,7 +32,43 @@ func (s *Server) inviteTTL() time.Duration {
 func (s *Server) grantForm(c echo.Context, roleID int64, channel, access string) (views.GrantForm, error) {
 	a := actor(c)
 	roles, err := s.db.GrantableRoles(c.Request().Context(), a)
-	return views.GrantForm{Roles: roles, CanGiveAll: a.VehicleAccess == "all", RoleID: roleID, Channel: channel, VehicleAccess: access}, err
+	if err != nil {
+		return views.GrantForm{}, err
+	}
+	f := views.GrantForm{Roles: roles, CanGiveAll: a.VehicleAccess == "all", RoleID: roleID, Channel: channel, VehicleAccess: access,
+		Chosen: map[int64]string{}}
+	groups, err := s.db.Groups(c.Request().Context(), a)
+	if err != nil {
+		return f, err
+	}
+	for _, g := range groups {
+		if g.Level >= db.View {
+			f.Groups = append(f.Groups, g)
+		}
+	}
+	for _, g := range readGroupGrants(c) {
+		f.Chosen[g.GroupID] = g.Level
+	}
+	return f, nil
+}
+
+// readGroupGrants reads the group selects ("group_<id>" = view | manage).
+func readGroupGrants(c echo.Context) []db.GroupGrant {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	var out []db.GroupGrant
+	for k, vs := range form {
+		id, err := strconv.ParseInt(strings.TrimPrefix(k, "group_"), 10, 64)
+		if !strings.HasPrefix(k, "group_") || err != nil || id <= 0 || len(vs) == 0 || len(out) >= 250 {
+			continue
+		}
+		if lvl := oneOf(vs[0], "view", "manage"); lvl != "" {
+			out = append(out, db.GroupGrant{GroupID: id, Level: lvl})
+		}
+	}
+	return out
 }
 
 // grantInput is the role, channel and vehicle access of a form as typed.
@@ -158,7 +194,7 @@ func (s *Server) inviteCreate(c echo.Context) error {
 		return reject(http.StatusUnprocessableEntity)
 	}
 	inv, token, err := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: email, RoleID: g.RoleID,
-		Channel: g.Channel, VehicleAccess: g.Access, TTL: s.inviteTTL()})
+		Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL()})
 	if status, ok := fieldFailure(err, errs); ok {
 		return reject(status)
 	}
