@@ -16,33 +16,8 @@ func bigFleet(tb testing.TB, d *db.DB, vehicles, clients int) (*db.Actor, int64)
 	tb.Helper()
 	ctx := context.Background()
 	o := account(tb, d, "Big", "o@big.test")
-	exec := func(q string, args ...any) {
-		tb.Helper()
-		if err := d.ExecForTest(ctx, q, args...); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	exec(`UPDATE subscriptions SET paid_vehicles = ?`, vehicles+100)
-	exec(`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-		SELECT ?, NULL, 'Region ' || i, '' FROM n`, o.AccountID)
-	exec(`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-		SELECT ?, r.id, 'Depot ' || r.id || '.' || n.i, '' FROM vehicle_groups r, n WHERE r.account_id = ? AND r.parent_id IS NULL`, o.AccountID, o.AccountID)
-	exec(`INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
-		WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
-		depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups WHERE account_id = ? AND parent_id IS NOT NULL)
-		SELECT ?, (SELECT id FROM depots WHERE k = n.i % 100), printf('Vehicle %06d', (n.i * 7919) % ?), printf('PL %06d', n.i), '', n.i % 500000,
-		       CASE WHEN n.i % 20 = 0 THEN 'archived' ELSE 'active' END, '', '' FROM n`, vehicles, o.AccountID, o.AccountID, vehicles)
-	exec(`INSERT INTO clients (account_id, name, email, created_at, updated_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		SELECT ?, printf('Client %06d', i), '', '', '' FROM n`, clients, o.AccountID)
-	// Every tenth vehicle is paired with two clients.
-	if clients > 0 {
-		exec(`INSERT INTO vehicle_clients (vehicle_id, client_id, created_at)
-			SELECT v.id, (SELECT MIN(id) FROM clients WHERE account_id = ?) + (v.id * 13) % ?, '' FROM vehicles v WHERE v.account_id = ? AND v.id % 10 = 0
-			UNION SELECT v.id, (SELECT MIN(id) FROM clients WHERE account_id = ?) + (v.id * 17 + 1) % ?, '' FROM vehicles v WHERE v.account_id = ? AND v.id % 10 = 0`,
-			o.AccountID, clients, o.AccountID, o.AccountID, clients, o.AccountID)
+	if err := d.GenerateFleet(ctx, o.AccountID, vehicles, clients); err != nil {
+		tb.Fatal(err)
 	}
 	gs, err := d.Groups(ctx, o)
 	if err != nil {

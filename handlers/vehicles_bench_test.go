@@ -1,34 +1,18 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
 )
 
-// addFleet puts into the demo account 10 regions of 10 depots each,
-// vehicles spread over the depots (one in twenty archived), clients, and
-// pairings for every tenth vehicle. It returns the id of "Region 01".
+// addFleet puts a large generated fleet into the demo account (see
+// db.GenerateFleet) and makes the demo manager manage "Region 01" only.
 func addFleet(tb testing.TB, a *app, vehicles, clients int) string {
 	tb.Helper()
-	mustExec(tb, a, `INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-		SELECT 1, NULL, printf('Region %02d', i), '' FROM n`)
-	mustExec(tb, a, `INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-		SELECT 1, r.id, r.name || printf(' depot %02d', n.i), '' FROM vehicle_groups r, n WHERE r.name LIKE 'Region %'`)
-	mustExec(tb, a, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
-		WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
-		depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups WHERE name LIKE 'Region % depot %')
-		SELECT 1, (SELECT id FROM depots WHERE k = n.i % 100), printf('Load vehicle %06d', (n.i * 7919) % ?), printf('LD %06d', n.i),
-		       '', n.i % 500000, CASE WHEN n.i % 20 = 0 THEN 'archived' ELSE 'active' END, '', '' FROM n`, vehicles, vehicles)
-	if clients > 0 {
-		mustExec(tb, a, `INSERT INTO clients (account_id, name, email, created_at, updated_at)
-			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-			SELECT 1, printf('Load client %06d', i), printf('c%d@load.test', i), '', '' FROM n`, clients)
-		mustExec(tb, a, `INSERT INTO vehicle_clients (vehicle_id, client_id, created_at)
-			SELECT v.id, c.id, '' FROM vehicles v JOIN clients c ON c.name = printf('Load client %06d', 1 + (v.id * 13) % ?)
-			 WHERE v.name LIKE 'Load vehicle %' AND v.id % 10 = 0`, clients)
+	if err := a.db.GenerateFleet(context.Background(), 1, vehicles, clients); err != nil {
+		tb.Fatal(err)
 	}
 	// The demo manager manages one region instead of North.
 	mustExec(tb, a, `DELETE FROM member_group_grants WHERE member_id = 3`)

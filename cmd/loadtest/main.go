@@ -38,6 +38,8 @@ func main() {
 
 func run() error {
 	members := flag.Int("members", 10_000, "generated members in the demo account")
+	vehicles := flag.Int("vehicles", 100_000, "generated vehicles (10 regions of 10 depots)")
+	clients := flag.Int("clients", 10_000, "generated clients")
 	workers := flag.Int("workers", 8, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to send requests (at most 2m)")
 	maxRequests := flag.Int("max-requests", 200_000, "stop after this many requests")
@@ -67,10 +69,14 @@ func run() error {
 	if err := d.GenerateMembers(ctx, owner.AccountID, *members, "x"); err != nil {
 		return err
 	}
-	for _, g := range Generators {
-		if err := g(ctx, d, owner); err != nil {
-			return err
-		}
+	if err := d.GenerateFleet(ctx, owner.AccountID, *vehicles, *clients); err != nil {
+		return err
+	}
+	// The demo manager manages one region of the large fleet.
+	if err := d.ExecForTest(ctx, `INSERT INTO member_group_grants (member_id, group_id, level, created_at)
+		SELECT m.id, g.id, 'manage', '' FROM members m JOIN users u ON u.id = m.user_id, vehicle_groups g
+		 WHERE u.email = 'manager@demo.test' AND g.name = 'Region 01' AND g.account_id = m.account_id`); err != nil {
+		return err
 	}
 	fmt.Printf("generated the account in %s\n", time.Since(start).Round(time.Millisecond))
 
@@ -87,7 +93,11 @@ func run() error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	paths := append([]string{"/users", "/users?page=200", "/users?q=person+00042", "/users?status=deactivated&page=5"}, Paths...)
+	// Each worker is one person; half are the Owner (all vehicles), half
+	// the Manager scoped to one region.
+	ownerPaths := []string{"/users", "/users?page=200", "/users?q=person+00042", "/users?status=deactivated&page=5",
+		"/vehicles", "/vehicles?page=200", "/vehicles?q=vehicle+0042", "/pairing", "/pairing?vq=0042&cq=0042"}
+	managerPaths := []string{"/vehicles", "/vehicles?page=50", "/vehicles?q=vehicle+0042", "/pairing", "/clients"}
 	type sample struct {
 		path string
 		dur  time.Duration
@@ -99,7 +109,11 @@ func run() error {
 	var sent int
 	var wg sync.WaitGroup
 	for w := 0; w < *workers; w++ {
-		c, err := login(base, "owner@demo.test", db.DemoPassword)
+		who, paths := "owner", ownerPaths
+		if w%2 == 1 {
+			who, paths = "manager", managerPaths
+		}
+		c, err := login(base, who+"@demo.test", db.DemoPassword)
 		if err != nil {
 			return err
 		}
@@ -115,6 +129,7 @@ func run() error {
 				sent++
 				mu.Unlock()
 				p := paths[i%len(paths)]
+				key := who + " " + p
 				t0 := time.Now()
 				req, _ := http.NewRequest(http.MethodGet, base+p, nil)
 				req.Header.Set("HX-Request", "true")
@@ -125,7 +140,7 @@ func run() error {
 					res.Body.Close()
 				}
 				mu.Lock()
-				samples = append(samples, sample{p, time.Since(t0), ok})
+				samples = append(samples, sample{key, time.Since(t0), ok})
 				mu.Unlock()
 			}
 		}(w)
@@ -141,7 +156,7 @@ func run() error {
 	}
 	fmt.Printf("%d requests in %s with %d workers: %.0f req/s, %d failed\n", len(samples), duration.String(), *workers,
 		float64(len(samples))/duration.Seconds(), failed)
-	fmt.Printf("%-45s %7s %9s %9s %9s\n", "address", "count", "p50", "p95", "p99")
+	fmt.Printf("%-50s %7s %9s %9s %9s\n", "who and address", "count", "p50", "p95", "p99")
 	keys := make([]string, 0, len(byPath))
 	for k := range byPath {
 		keys = append(keys, k)
@@ -153,20 +168,13 @@ func run() error {
 		pct := func(p float64) time.Duration {
 			return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
 		}
-		fmt.Printf("%-45s %7d %9s %9s %9s\n", k, len(ds), pct(.50), pct(.95), pct(.99))
+		fmt.Printf("%-50s %7d %9s %9s %9s\n", k, len(ds), pct(.50), pct(.95), pct(.99))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d requests failed", failed)
 	}
 	return nil
 }
-
-// Generators add each feature's share of the large account; Paths are the
-// addresses they add to the mix.
-var (
-	Generators []func(ctx context.Context, d *db.DB, owner *db.Actor) error
-	Paths      []string
-)
 
 // login returns an HTTP client holding a session of the given login.
 func login(base, email, pw string) (*http.Client, error) {
