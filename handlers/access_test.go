@@ -49,6 +49,8 @@ var access = map[string][]string{
 	"DELETE /api/v1/tokens/current": allRoles,
 	"GET /api/v1/me":                allRoles,
 	"GET /api/v1/users":             {"owner", "admin", "manager", "accountant"},
+	"GET /api/v1/vehicles":          allRoles,
+	"GET /api/v1/vehicles/:id":      allRoles,
 	// Invitations, adding people, profile, audit log.
 	"GET /users/invite":                  {"owner", "admin", "manager"},
 	"POST /users/invite":                 {"owner", "admin", "manager"},

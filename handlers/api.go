@@ -181,3 +181,68 @@ func (s *Server) apiUsers(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage})
 }
+
+type apiVehicle struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	Plate      string `json:"plate"`
+	VIN        string `json:"vin"`
+	Group      string `json:"group"`
+	OdometerKm int64  `json:"odometer_km"`
+	Status     string `json:"status"`
+	Access     string `json:"access"` // "view" or "manage"
+}
+
+func toAPIVehicle(v db.Vehicle) apiVehicle {
+	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupName, v.OdometerKm, v.Status, v.Level.String()}
+}
+
+// apiVehicles lists the vehicles in the member's scope: a driver sees
+// their own vehicles, exactly as in the console.
+func (s *Server) apiVehicles(c echo.Context) error {
+	f := db.VehicleFilter{
+		Query:   clip(c.QueryParam("q"), 100),
+		Status:  oneOf(c.QueryParam("status"), "active", "archived", "all"),
+		Page:    max(1, queryInt(c, "page")),
+		PerPage: 50,
+	}
+	if n := queryInt(c, "per_page"); n > 0 {
+		f.PerPage = min(n, 200)
+	}
+	rows, total, err := s.db.ListVehicles(c.Request().Context(), actor(c), f)
+	if err != nil {
+		return err
+	}
+	out := make([]apiVehicle, 0, len(rows))
+	for _, v := range rows {
+		out = append(out, toAPIVehicle(v))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage})
+}
+
+// apiVehicle is one vehicle with the clients it may be used for (rule 4);
+// outside the member's scope it is 404, like in the console.
+func (s *Server) apiVehicle(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	v, err := s.db.Vehicle(ctx, actor(c), id)
+	if err != nil {
+		return err
+	}
+	clients, _, err := s.db.ClientsForVehicle(ctx, actor(c), id, db.ClientFilter{PerPage: 200})
+	if err != nil {
+		return err
+	}
+	type apiClient struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	cs := make([]apiClient, 0, len(clients))
+	for _, cl := range clients {
+		cs = append(cs, apiClient{cl.ID, cl.Name})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"vehicle": toAPIVehicle(v), "clients": cs})
+}

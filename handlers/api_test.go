@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -105,5 +106,34 @@ func TestOpenAPIIsServed(t *testing.T) {
 	var spec map[string]any
 	if res.status != 200 || json.Unmarshal([]byte(res.body), &spec) != nil || spec["openapi"] == nil {
 		t.Fatalf("spec: %d", res.status)
+	}
+}
+
+func TestAPIVehiclesFollowTheScope(t *testing.T) {
+	a := newApp(t)
+	token := apiToken(t, a, "driver@demo.test")
+	c := a.client()
+	res := c.api(http.MethodGet, "/api/v1/vehicles", token, "")
+	var list struct {
+		Vehicles []struct {
+			ID     int64
+			Access string
+		}
+		Total int
+	}
+	if err := json.Unmarshal([]byte(res.body), &list); err != nil || res.status != 200 || list.Total != 2 || len(list.Vehicles) != 2 {
+		t.Fatalf("driver's vehicles: %d %s", res.status, res.body)
+	}
+	mine := list.Vehicles[0].ID
+	if res := c.api(http.MethodGet, fmt.Sprintf("/api/v1/vehicles/%d", mine), token, ""); res.status != 200 || !strings.Contains(res.body, `"clients"`) {
+		t.Fatalf("own vehicle: %d %s", res.status, res.body)
+	}
+	// A vehicle outside the driver's scope does not exist for them.
+	var other int64
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT id FROM vehicles WHERE account_id = 1 AND id NOT IN
+		(SELECT vehicle_id FROM member_vehicle_grants WHERE member_id = ?) LIMIT 1`, memberID(t, a, "driver@demo.test")).Scan(&other)
+	res = c.api(http.MethodGet, fmt.Sprintf("/api/v1/vehicles/%d", other), token, "")
+	if res.status != http.StatusNotFound || problemDetail(t, res) == "" {
+		t.Fatalf("out of scope: %d %s", res.status, res.body)
 	}
 }

@@ -114,6 +114,8 @@ func (s *Server) routes() []Route {
 		{DELETE, "/api/v1/tokens/current", SignedIn, s.apiRevokeToken},
 		{GET, "/api/v1/me", SignedIn, s.apiMe},
 		{GET, "/api/v1/users", Perm(perm.UsersView), s.apiUsers},
+		{GET, "/api/v1/vehicles", Perm(perm.VehiclesView), s.apiVehicles},
+		{GET, "/api/v1/vehicles/:id", Perm(perm.VehiclesView), s.apiVehicle},
 
 		// Invitations and adding people (handlers/invitations.go, add_member.go).
 		{GET, "/users/invite", Perm(perm.UsersManage), s.invitePage},
