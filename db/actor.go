@@ -77,9 +77,11 @@ func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
 	return a, nil
 }
 
-// WebRefusal tells why a member may not use the web console, or "" if
-// they may. Each reason has its own message at login.
-func WebRefusal(status, channel string, builtin perm.Builtin) string {
+// Refusal tells why a member may not use a channel ("web" for the
+// console, "mobile" for the JSON API), or "" if they may: "deactivated",
+// "inactive" (invited), "notifications" (that role cannot log in), or the
+// only channel they have ("mobile" or "web"). Each has its own message.
+func Refusal(status, channel string, builtin perm.Builtin, via string) string {
 	switch {
 	case status == "deactivated":
 		return "deactivated"
@@ -87,10 +89,15 @@ func WebRefusal(status, channel string, builtin perm.Builtin) string {
 		return "inactive"
 	case builtin == perm.Notifications:
 		return "notifications"
-	case channel == "mobile":
-		return "mobile"
+	case channel != "both" && channel != via:
+		return channel
 	}
 	return ""
+}
+
+// WebRefusal is Refusal for the web console.
+func WebRefusal(status, channel string, builtin perm.Builtin) string {
+	return Refusal(status, channel, builtin, "web")
 }
 
 // Membership is one account a login belongs to, for the account switcher.

@@ -9,20 +9,9 @@ import (
 	"fleetgate/db/perm"
 )
 
-// MobileRefusal tells why a member may not use the mobile channel (the
-// JSON API), or "" if they may.
+// MobileRefusal is Refusal for the mobile channel (the JSON API).
 func MobileRefusal(status, channel string, builtin perm.Builtin) string {
-	switch {
-	case status == "deactivated":
-		return "deactivated"
-	case status != "active":
-		return "inactive"
-	case builtin == perm.Notifications:
-		return "notifications"
-	case channel == "web":
-		return "web"
-	}
-	return ""
+	return Refusal(status, channel, builtin, "mobile")
 }
 
 // CreateToken issues an API token for a member and returns it; only its

@@ -28,7 +28,10 @@ type app struct {
 	e   *echo.Echo
 }
 
-func newApp(t testing.TB) *app {
+func newApp(t testing.TB) *app { return newAppConfigured(t, handlers.Config{}) }
+
+// newAppConfigured is newApp with a server configuration of the test's choice.
+func newAppConfigured(t testing.TB, cfg handlers.Config) *app {
 	t.Helper()
 	ctx := context.Background()
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "app.db"))
@@ -39,7 +42,7 @@ func newApp(t testing.TB) *app {
 	if _, err := d.EnsureDemo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e, s, err := handlers.New(ctx, d, handlers.Config{})
+	e, s, err := handlers.New(ctx, d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

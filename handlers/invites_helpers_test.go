@@ -12,10 +12,8 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/mail"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,27 +27,6 @@ import (
 
 // Helpers of the invitation, add-person, profile and audit tests.
 
-// newAppWith is newApp with a server configuration of the test's own (SMTP,
-// a logger to read).
-func newAppConfigured(t testing.TB, cfg handlers.Config) *app {
-	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "app.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.EnsureDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e, s, err := handlers.New(ctx, d, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return &app{t: t, db: d, srv: srv, s: s, e: e}
-}
 
 // logBuffer collects the server log; handlers write from their goroutines.
 type logBuffer struct {
