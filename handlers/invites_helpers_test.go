@@ -27,7 +27,6 @@ import (
 
 // Helpers of the invitation, add-person, profile and audit tests.
 
-
 // logBuffer collects the server log; handlers write from their goroutines.
 type logBuffer struct {
 	mu sync.Mutex
