@@ -154,28 +154,38 @@ func roleSetClosed(set perm.Set) (perm.Set, []perm.Key) {
 	return out, out.WithRequirements()
 }
 
+// postedMatrix reads the role of the address and the matrix posted for it.
+// answered is true when it has already answered: a scope setting was bad, and
+// the review is shown again with the messages.
+func (s *Server) postedMatrix(c echo.Context) (id int64, m roleMatrixPost, p views.RolePanel, answered bool, err error) {
+	if id, err = pathID(c, "id"); err != nil {
+		return
+	}
+	r, err := s.db.Role(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return
+	}
+	m = roleMatrixForm(c)
+	p = s.rolePanel(c, r)
+	p.Shown, p.FieldErrors, p.Typed = m.set, m.errs, m.typed
+	if len(m.errs) > 0 {
+		p.Error = "Correct the marked scope settings."
+		return id, m, p, true, s.renderReview(c, http.StatusUnprocessableEntity, p)
+	}
+	return id, m, p, false, nil
+}
+
 // roleImpact is the step before a save: it shows what saving the posted
 // toggles would do to the members holding the role, and the button that
 // saves them. It refuses what the save would refuse.
 func (s *Server) roleImpact(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	id, err := pathID(c, "id")
-	if err != nil {
+	id, m, p, answered, err := s.postedMatrix(c)
+	if answered || err != nil {
 		return err
 	}
-	r, err := s.db.Role(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	m := roleMatrixForm(c)
 	posted := m.set
-	p := s.rolePanel(c, r)
-	p.Shown, p.FieldErrors, p.Typed = posted, m.errs, m.typed
-	if len(m.errs) > 0 {
-		p.Error = "Correct the marked scope settings."
-		return s.renderReview(c, http.StatusUnprocessableEntity, p)
-	}
 	set, added := roleSetClosed(posted)
 	im, err := s.db.RoleImpact(ctx, a, id, m.version, posted)
 	if err != nil {
@@ -246,22 +256,11 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 func (s *Server) roleSave(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	id, err := pathID(c, "id")
-	if err != nil {
+	id, m, p, answered, err := s.postedMatrix(c)
+	if answered || err != nil {
 		return err
 	}
-	r, err := s.db.Role(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	m := roleMatrixForm(c)
 	posted := m.set
-	p := s.rolePanel(c, r)
-	p.Shown, p.FieldErrors, p.Typed = posted, m.errs, m.typed
-	if len(m.errs) > 0 {
-		p.Error = "Correct the marked scope settings."
-		return s.renderReview(c, http.StatusUnprocessableEntity, p)
-	}
 	res, err := s.db.SaveRole(ctx, a, db.RoleSave{RoleID: id, Version: m.version, Perms: posted})
 	if err != nil {
 		return s.matrixRefused(c, p, err)
