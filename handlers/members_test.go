@@ -267,6 +267,10 @@ func TestPreviewAs(t *testing.T) {
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
+	// The demo driver also has a South vehicle, outside the manager's
+	// access (see TestPreviewStaysWithinOwnVehicleAccess): keep them North.
+	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id NOT IN (
+		SELECT v.id FROM vehicles v JOIN vehicle_groups d ON d.id = v.group_id JOIN vehicle_groups r ON r.id = d.parent_id WHERE r.name = 'North')`, driver)
 	m := a.login("manager@demo.test")
 	// Within reach only: a manager cannot preview an admin.
 	if res := m.postForm(fmt.Sprintf("/users/%d/preview", admin), nil); res.status != http.StatusForbidden {
@@ -555,5 +559,44 @@ func TestMemberPageLinksVehicleAccess(t *testing.T) {
 	}
 	if ending := page.find("[data-testid=grants-ending] li"); len(ending) == 0 {
 		t.Fatal("grants ending within 7 days not listed on the member's page")
+	}
+}
+
+// Previewing shows the console as the member sees it, so it is only for a
+// member whose vehicle access lies within the previewer's own: otherwise a
+// manager of one region would read other regions' vehicles through a
+// driver's eyes. The check holds on every request, not only at the start.
+func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	var south int64
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT g.vehicle_id FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
+		JOIN vehicle_groups d ON d.id = v.group_id JOIN vehicle_groups r ON r.id = d.parent_id
+		WHERE g.member_id = ? AND r.name = 'South'`, driver).Scan(&south); err != nil {
+		t.Fatal(err)
+	}
+	m := a.login("manager@demo.test")
+	// The driver sees a South vehicle; the manager (North only) may not look through their eyes.
+	res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil)
+	if res.status != http.StatusForbidden || !strings.Contains(res.body, "outside your own vehicle access") {
+		t.Fatalf("preview of a member who sees more: %d", res.status)
+	}
+	if res := m.get(fmt.Sprintf("/vehicles/%d", south)); res.status != http.StatusNotFound {
+		t.Fatalf("manager sees the South vehicle: %d", res.status)
+	}
+	// Without the South vehicle, the driver is within the manager's access.
+	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver, south)
+	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("preview within access: %d", res.status)
+	}
+	if got := m.get("/vehicles").find("[data-testid=vehicle-name]"); len(got) != 1 {
+		t.Fatalf("driver's vehicles in preview: %v", got)
+	}
+	// The driver gets the South vehicle back meanwhile: the preview ends on
+	// the next request, and the vehicle stays out of the manager's sight.
+	mustExec(t, a, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', '2026-01-01T00:00:00Z')`, driver, south)
+	res = m.get(fmt.Sprintf("/vehicles/%d", south))
+	if res.status != http.StatusNotFound || len(res.find("[data-testid=preview-banner]")) != 0 {
+		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))
 	}
 }
