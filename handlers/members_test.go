@@ -119,6 +119,28 @@ func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
 	}
 }
 
+// Names with control characters (line breaks, escape codes) are refused
+// here as on the invite, add and profile forms.
+func TestMemberEditRefusesControlCharacters(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	c := a.login("owner@demo.test")
+	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Die\x1b[31mgo", "Dri\nver", roleIDByName(t, a, "Driver"), "both"))
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.status)
+	}
+	for _, id := range []string{"#first_name-error", "#last_name-error"} {
+		if len(res.find(id)) != 1 {
+			t.Errorf("no message %s", id)
+		}
+	}
+	var first string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT first_name FROM users WHERE email = 'driver@demo.test'`).Scan(&first)
+	if first != "Diego" {
+		t.Fatalf("name saved as %q", first)
+	}
+}
+
 func TestNoEscalation(t *testing.T) {
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
