@@ -622,3 +622,25 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))
 	}
 }
+
+// The deactivate page lists the vehicles only the member manages as the
+// viewer may see them: a manager of one region does not learn the names of
+// another region's vehicles there.
+func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	var south string
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT v.name FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
+		JOIN vehicle_groups d ON d.id = v.group_id JOIN vehicle_groups r ON r.id = d.parent_id
+		WHERE g.member_id = ? AND r.name = 'South'`, driver).Scan(&south); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/users/%d/deactivate", driver)
+	if items := a.login("owner@demo.test").get(path).find("[data-testid=leftover-vehicles] li"); !contains(items, south) {
+		t.Fatalf("owner does not see %s among %v", south, items)
+	}
+	items := a.login("manager@demo.test").get(path).find("[data-testid=leftover-vehicles] li")
+	if contains(items, south) || len(items) != 1 || !strings.Contains(items[0], "outside your own vehicle access") {
+		t.Fatalf("manager sees %v", items)
+	}
+}
