@@ -15,11 +15,39 @@ func init() {
 		list: func(ctx context.Context, q queryer, a *Actor, memberID int64, now string) (Leftover, error) {
 			l := Leftover{Kind: "vehicles", Label: "Vehicles only they manage"}
 			ids, names, err := soleManaged(ctx, q, a.AccountID, memberID, timeKeyOf(now))
+			if err != nil || a.VehicleAccess == "all" {
+				l.Items = names
+				return l, err
+			}
+			// Only the vehicles the actor sees are named; the others are counted.
+			sc := memberScope(a.AccountID, a.MemberID, false, timeKeyOf(now))
+			rows, err := q.QueryContext(ctx, sc.with()+`SELECT vehicle_id FROM visible`, sc.args...)
 			if err != nil {
 				return l, err
 			}
-			_ = ids
-			l.Items = names
+			defer rows.Close()
+			seen := map[int64]bool{}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return l, err
+				}
+				seen[id] = true
+			}
+			if err := rows.Err(); err != nil {
+				return l, err
+			}
+			hidden := 0
+			for i, id := range ids {
+				if seen[id] {
+					l.Items = append(l.Items, names[i])
+				} else {
+					hidden++
+				}
+			}
+			if hidden > 0 {
+				l.Items = append(l.Items, fmt.Sprintf("%d vehicle(s) outside your own vehicle access", hidden))
+			}
 			return l, nil
 		},
 		settle: func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error) {

@@ -308,19 +308,9 @@ func (d *DB) StartPreview(ctx context.Context, a *Actor, sessionToken string, me
 	if a.PreviewBy != nil {
 		return Errorf(EForbidden, "You are already previewing; exit the preview first.")
 	}
-	target, err := d.Member(ctx, a, memberID)
+	target, err := d.checkPreview(ctx, a, memberID)
 	if err != nil {
 		return err
-	}
-	if memberID == a.MemberID {
-		return Errorf(EForbidden, "You already see the console as yourself.")
-	}
-	if !target.IsOwner {
-		if err := d.CheckReach(ctx, a, memberID); err != nil {
-			return err
-		}
-	} else if !a.IsOwner() {
-		return Errorf(EForbidden, "Nobody can preview the console as the account Owner.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET preview_member_id = ? WHERE id_hash = ? AND member_id = ?`,
@@ -330,6 +320,52 @@ func (d *DB) StartPreview(ctx context.Context, a *Actor, sessionToken string, me
 		return d.audit(ctx, tx, a, Event{Kind: "member.preview", Target: target.Name(),
 			Summary: fmt.Sprintf("%s previewed the console as %s", a.Name(), target.Name())})
 	})
+}
+
+// checkPreview refuses a preview the actor may not start or go on with:
+// of themselves, of a member out of their reach, or of a member who sees
+// vehicles or groups the actor does not (the preview would show them).
+// SessionActor asks again on every request of a previewing session.
+func (d *DB) checkPreview(ctx context.Context, a *Actor, memberID int64) (MemberDetail, error) {
+	target, err := d.Member(ctx, a, memberID)
+	if err != nil {
+		return target, err
+	}
+	if memberID == a.MemberID {
+		return target, Errorf(EForbidden, "You already see the console as yourself.")
+	}
+	if !target.IsOwner {
+		if err := d.CheckReach(ctx, a, memberID); err != nil {
+			return target, err
+		}
+	} else if !a.IsOwner() {
+		return target, Errorf(EForbidden, "Nobody can preview the console as the account Owner.")
+	}
+	if !a.Can(perm.UsersManage) {
+		return target, Errorf(EForbidden, "Previewing needs '%s'.", perm.Label(perm.UsersManage))
+	}
+	if a.VehicleAccess == "all" {
+		return target, nil
+	}
+	ts, err := memberScopeOf(ctx, d.r, a.AccountID, memberID, d.nowKey())
+	if err != nil {
+		return target, err
+	}
+	t := ts.as("t_")
+	sc := d.scopeOf(a)
+	var wider bool
+	err = d.r.QueryRowContext(ctx, sc.with(t.cte)+`SELECT
+		EXISTS (SELECT 1 FROM t_visible WHERE vehicle_id NOT IN (SELECT vehicle_id FROM visible))
+		OR EXISTS (SELECT 1 FROM t_scope_covered WHERE group_id NOT IN (SELECT group_id FROM scope_covered)
+		   AND group_id NOT IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL))`,
+		sc.argsWith(t.args...)...).Scan(&wider)
+	if err != nil {
+		return target, err
+	}
+	if wider {
+		return target, Errorf(EForbidden, "%s sees vehicles outside your own vehicle access, so you cannot preview the console as them.", target.Name())
+	}
+	return target, nil
 }
 
 // EndPreview returns the session to its own member.

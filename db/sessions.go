@@ -84,8 +84,15 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	if preview.Valid {
 		p, err := d.loadActor(ctx, preview.Int64)
 		if err == nil && p.AccountID == a.AccountID {
-			p.PreviewBy = a
-			return p, nil
+			// Rule 1: the preview is allowed again on every request; once
+			// it is not, the session is the real person's own again.
+			if _, err := d.checkPreview(ctx, a, p.MemberID); err == nil {
+				p.PreviewBy = a
+				return p, nil
+			} else if ErrorCode(err) == "" {
+				return nil, err
+			}
+			_ = d.EndPreview(ctx, token)
 		}
 	}
 	return a, nil

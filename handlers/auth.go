@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -150,9 +151,11 @@ func (s *Server) clearSessionCookie(c echo.Context) {
 }
 
 // safeNext keeps only same-site paths as a place to go after login.
+// Control characters are refused: browsers drop tabs and line breaks from
+// a Location, which would turn "/\t/evil.example" into "//evil.example".
 func safeNext(next string) string {
 	if len(next) > 500 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.HasPrefix(next, "/login") {
+		strings.HasPrefix(next, "/login") || strings.IndexFunc(next, unicode.IsControl) >= 0 {
 		return ""
 	}
 	return next

@@ -213,3 +213,24 @@ func mustExec(t testing.TB, a *app, q string, args ...any) {
 		t.Fatal(err)
 	}
 }
+
+// After login the console goes back where the visitor wanted to go, but
+// never to another site: browsers drop tabs and line breaks from a
+// Location, so "/\t/evil.example" would become "//evil.example".
+func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
+	a := newApp(t)
+	res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}, "next": {"/vehicles?q=van"}})
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/vehicles?q=van" {
+		t.Fatalf("same-site next: %d %q", res.status, res.header.Get("Location"))
+	}
+	for _, next := range []string{"//evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\t\\evil.example", "https://evil.example/", "/login"} {
+		page := a.client().get("/login?next=" + url.QueryEscape(next))
+		if v, _ := page.doc().Find("input[name=next]").Attr("value"); v != "" {
+			t.Errorf("login page keeps next %q as %q", next, v)
+		}
+		res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}, "next": {next}})
+		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/" {
+			t.Errorf("next %q: %d %q", next, res.status, res.header.Get("Location"))
+		}
+	}
+}

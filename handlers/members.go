@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
@@ -104,6 +105,11 @@ func (s *Server) memberSave(c echo.Context) error {
 	checkLen(f.Errors, "phone", "Phone", f.Phone, 40)
 	if f.FirstName == "" && f.LastName == "" {
 		f.Errors["first_name"] = "Enter a first or last name."
+	}
+	for field, v := range map[string]string{"first_name": f.FirstName, "last_name": f.LastName} {
+		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			f.Errors[field] = "Use letters, spaces and punctuation only."
+		}
 	}
 	if f.Phone != "" && !validPhone(f.Phone) {
 		f.Errors["phone"] = "Use digits, spaces and + - ( ) only."

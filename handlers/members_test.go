@@ -119,6 +119,28 @@ func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
 	}
 }
 
+// Names with control characters (line breaks, escape codes) are refused
+// here as on the invite, add and profile forms.
+func TestMemberEditRefusesControlCharacters(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	c := a.login("owner@demo.test")
+	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Die\x1b[31mgo", "Dri\nver", roleIDByName(t, a, "Driver"), "both"))
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.status)
+	}
+	for _, id := range []string{"#first_name-error", "#last_name-error"} {
+		if len(res.find(id)) != 1 {
+			t.Errorf("no message %s", id)
+		}
+	}
+	var first string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT first_name FROM users WHERE email = 'driver@demo.test'`).Scan(&first)
+	if first != "Diego" {
+		t.Fatalf("name saved as %q", first)
+	}
+}
+
 func TestNoEscalation(t *testing.T) {
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
@@ -267,6 +289,10 @@ func TestPreviewAs(t *testing.T) {
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
+	// The demo driver also has a South vehicle, outside the manager's
+	// access (see TestPreviewStaysWithinOwnVehicleAccess): keep them North.
+	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id NOT IN (
+		SELECT v.id FROM vehicles v JOIN vehicle_groups d ON d.id = v.group_id JOIN vehicle_groups r ON r.id = d.parent_id WHERE r.name = 'North')`, driver)
 	m := a.login("manager@demo.test")
 	// Within reach only: a manager cannot preview an admin.
 	if res := m.postForm(fmt.Sprintf("/users/%d/preview", admin), nil); res.status != http.StatusForbidden {
@@ -555,5 +581,66 @@ func TestMemberPageLinksVehicleAccess(t *testing.T) {
 	}
 	if ending := page.find("[data-testid=grants-ending] li"); len(ending) == 0 {
 		t.Fatal("grants ending within 7 days not listed on the member's page")
+	}
+}
+
+// Previewing shows the console as the member sees it, so it is only for a
+// member whose vehicle access lies within the previewer's own: otherwise a
+// manager of one region would read other regions' vehicles through a
+// driver's eyes. The check holds on every request, not only at the start.
+func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	var south int64
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT g.vehicle_id FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
+		JOIN vehicle_groups d ON d.id = v.group_id JOIN vehicle_groups r ON r.id = d.parent_id
+		WHERE g.member_id = ? AND r.name = 'South'`, driver).Scan(&south); err != nil {
+		t.Fatal(err)
+	}
+	m := a.login("manager@demo.test")
+	// The driver sees a South vehicle; the manager (North only) may not look through their eyes.
+	res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil)
+	if res.status != http.StatusForbidden || !strings.Contains(res.body, "outside your own vehicle access") {
+		t.Fatalf("preview of a member who sees more: %d", res.status)
+	}
+	if res := m.get(fmt.Sprintf("/vehicles/%d", south)); res.status != http.StatusNotFound {
+		t.Fatalf("manager sees the South vehicle: %d", res.status)
+	}
+	// Without the South vehicle, the driver is within the manager's access.
+	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver, south)
+	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("preview within access: %d", res.status)
+	}
+	if got := m.get("/vehicles").find("[data-testid=vehicle-name]"); len(got) != 1 {
+		t.Fatalf("driver's vehicles in preview: %v", got)
+	}
+	// The driver gets the South vehicle back meanwhile: the preview ends on
+	// the next request, and the vehicle stays out of the manager's sight.
+	mustExec(t, a, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', '2026-01-01T00:00:00Z')`, driver, south)
+	res = m.get(fmt.Sprintf("/vehicles/%d", south))
+	if res.status != http.StatusNotFound || len(res.find("[data-testid=preview-banner]")) != 0 {
+		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))
+	}
+}
+
+// The deactivate page lists the vehicles only the member manages as the
+// viewer may see them: a manager of one region does not learn the names of
+// another region's vehicles there.
+func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
+	a := newApp(t)
+	driver := memberID(t, a, "driver@demo.test")
+	var south string
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT v.name FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
+		JOIN vehicle_groups d ON d.id = v.group_id JOIN vehicle_groups r ON r.id = d.parent_id
+		WHERE g.member_id = ? AND r.name = 'South'`, driver).Scan(&south); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/users/%d/deactivate", driver)
+	if items := a.login("owner@demo.test").get(path).find("[data-testid=leftover-vehicles] li"); !contains(items, south) {
+		t.Fatalf("owner does not see %s among %v", south, items)
+	}
+	items := a.login("manager@demo.test").get(path).find("[data-testid=leftover-vehicles] li")
+	if contains(items, south) || len(items) != 1 || !strings.Contains(items[0], "outside your own vehicle access") {
+		t.Fatalf("manager sees %v", items)
 	}
 }
