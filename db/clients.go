@@ -149,6 +149,14 @@ func (in ClientInput) Problems() map[string]string {
 		p["name"] = "Enter the client's name."
 	case len([]rune(in.Name)) > ClientNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(ClientNameMax) + " characters."
+	case hasControl(in.Name):
+		p["name"] = "Use letters, digits, spaces and punctuation only."
+	}
+	if hasControl(in.Phone) {
+		p["phone"] = "Use letters, digits, spaces and punctuation only."
+	}
+	if hasControl(in.Address) {
+		p["address"] = "Use letters, digits, spaces and punctuation only."
 	}
 	if in.Email != "" {
 		if len(in.Email) > ClientEmailMax {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Code classifies an error for the handlers: each maps to one HTTP status.
@@ -72,3 +73,7 @@ func ruleViolation(err error) error {
 	}
 	return err
 }
+
+// hasControl reports whether s holds a control character (an escape code,
+// a NUL): names and other one-line fields refuse them.
+func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }

@@ -192,6 +192,8 @@ func cleanGroupName(name string) (string, error) {
 		return "", FieldError("name", "Enter a name for the group.")
 	case len([]rune(name)) > GroupNameMax:
 		return "", FieldError("name", "A group name has at most %d characters.", GroupNameMax)
+	case hasControl(name):
+		return "", FieldError("name", "Use letters, digits, spaces and punctuation only.")
 	}
 	return name, nil
 }

@@ -89,6 +89,12 @@ func (d *DB) UpdateMember(ctx context.Context, a *Actor, memberID int64, e Membe
 			return err
 		}
 	}
+	// Name and phone belong to the login. When it works in other accounts
+	// too, only its owner changes them (My profile), not this account.
+	if before.Accounts > 1 && (strings.TrimSpace(e.FirstName) != before.FirstName ||
+		strings.TrimSpace(e.LastName) != before.LastName || strings.TrimSpace(e.Phone) != before.Phone) {
+		return &Error{Code: EForbidden, Field: "first_name", Message: "This person's login also works in other accounts: only they can change their name and phone, under My profile."}
+	}
 	return d.update(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, phone = ? WHERE id = ?`,
 			strings.TrimSpace(e.FirstName), strings.TrimSpace(e.LastName), strings.TrimSpace(e.Phone), before.UserID); err != nil {

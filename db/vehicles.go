@@ -210,9 +210,13 @@ func (in VehicleInput) Problems() map[string]string {
 		p["name"] = "Enter a name, e.g. \"Van 12\"."
 	case len([]rune(in.Name)) > VehicleNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(VehicleNameMax) + " characters."
+	case hasControl(in.Name):
+		p["name"] = "Use letters, digits, spaces and punctuation only."
 	}
 	if len([]rune(in.Plate)) > VehiclePlateMax {
 		p["plate"] = "A plate has at most " + strconv.Itoa(VehiclePlateMax) + " characters."
+	} else if hasControl(in.Plate) {
+		p["plate"] = "Use letters, digits, spaces and punctuation only."
 	}
 	if len(in.VIN) > VehicleVINMax {
 		p["vin"] = "A VIN has at most 17 characters."

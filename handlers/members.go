@@ -99,6 +99,9 @@ func (s *Server) memberSave(c echo.Context) error {
 		Channel:   c.FormValue("channel"),
 		Errors:    map[string]string{},
 	}
+	if p.M.Accounts > 1 { // the form does not offer them: they stay as they are
+		f.FirstName, f.LastName, f.Phone = p.M.FirstName, p.M.LastName, p.M.Phone
+	}
 	f.RoleID, _ = strconv.ParseInt(c.FormValue("role_id"), 10, 64)
 	checkLen(f.Errors, "first_name", "First name", f.FirstName, 100)
 	checkLen(f.Errors, "last_name", "Last name", f.LastName, 100)

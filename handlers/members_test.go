@@ -644,3 +644,28 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 		t.Fatalf("manager sees %v", items)
 	}
 }
+
+// A login that works in several accounts keeps its name and phone: one
+// account's Admin cannot rewrite what the others show.
+func TestSharedLoginNameIsTheirs(t *testing.T) {
+	a := newApp(t)
+	otherAccountDriver(t, a)
+	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
+		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'driver'), '2026-01-01T00:00:00Z'
+		  FROM users u, accounts a WHERE u.email = 'driver@demo.test' AND a.name = 'Other Co'`)
+	driver := memberID(t, a, "driver@demo.test")
+	o := a.login("owner@demo.test")
+	page := o.get(fmt.Sprintf("/users/%d", driver))
+	if _, disabled := page.doc().Find("#first_name").Attr("disabled"); !disabled || len(page.find("[data-testid=shared-login]")) != 1 {
+		t.Fatal("the name of a shared login is offered for editing")
+	}
+	// The role still changes; the name posted anyway is ignored.
+	res := o.postForm(fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %v", res.status, res.find(".error"))
+	}
+	page = o.get(fmt.Sprintf("/users/%d", driver))
+	if h := page.find("h1"); h[0] != "Diego Driver" || page.find("[data-testid=member-role]")[0] != "Manager" {
+		t.Fatalf("after save: %v %v", h, page.find("[data-testid=member-role]"))
+	}
+}

@@ -389,3 +389,27 @@ func memberIDStr(t testing.TB, a *app, email string) string {
 	}
 	return strconv.FormatInt(rows[0].ID, 10)
 }
+
+// One-line fields refuse control characters (an escape code would reach
+// every list and export that shows the name).
+func TestNamesRefuseControlCharacters(t *testing.T) {
+	a := newApp(t)
+	c := a.login("admin@demo.test")
+	for _, tc := range []struct {
+		path, field string
+		form        url.Values
+	}{
+		{"/vehicles", "name", url.Values{"name": {"Van\x1b[31m"}}},
+		{"/vehicles", "plate", url.Values{"name": {"Van"}, "plate": {"AB\x00 1"}}},
+		{"/clients", "name", url.Values{"name": {"Acme\x07"}}},
+	} {
+		res := c.postForm(tc.path, tc.form)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "punctuation only") {
+			t.Errorf("%s %s: %d %v", tc.path, tc.field, res.status, res.find(".field .error"))
+		}
+	}
+	res := a.login("owner@demo.test").postForm("/groups", url.Values{"name": {"Depot\x1b"}, "parent_id": {"0"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "punctuation only") {
+		t.Errorf("group: %d", res.status)
+	}
+}
