@@ -61,8 +61,13 @@ func (d *DB) ChangePassword(ctx context.Context, a *Actor, hash, keepToken strin
 			return err
 		}
 		ended, _ = res.RowsAffected()
+		// The mobile app logs in again too: a stolen password's tokens end with it.
+		tokens, err := endLoginTokens(ctx, tx, a.UserID)
+		if err != nil {
+			return err
+		}
 		return d.audit(ctx, tx, a, Event{Kind: "profile.password", Target: a.Email, Summary: "Changed own password",
-			Before: map[string]any{"password": "old"}, After: map[string]any{"password": "new", "other_sessions_ended": ended}})
+			Before: map[string]any{"password": "old"}, After: map[string]any{"password": "new", "other_sessions_ended": ended, "api_tokens_ended": tokens}})
 	})
 	return ended, err
 }
@@ -101,8 +106,12 @@ func (d *DB) EndAllOwnSessions(ctx context.Context, a *Actor) (int64, error) {
 			return err
 		}
 		ended, _ = res.RowsAffected()
+		tokens, err := endLoginTokens(ctx, tx, a.UserID)
+		if err != nil {
+			return err
+		}
 		return d.audit(ctx, tx, a, Event{Kind: "profile.logout_everywhere", Target: a.Email, Summary: "Logged out everywhere",
-			After: map[string]any{"sessions_ended": ended}})
+			After: map[string]any{"sessions_ended": ended, "api_tokens_ended": tokens}})
 	})
 	return ended, err
 }
@@ -132,4 +141,13 @@ func (d *DB) AccountPeople(ctx context.Context, a *Actor) ([]Person, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// endLoginTokens deletes the API tokens of every membership of a login.
+func endLoginTokens(ctx context.Context, tx *sql.Tx, userID int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE member_id IN (SELECT id FROM members WHERE user_id = ?)`, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -137,3 +137,16 @@ func TestAPIVehiclesFollowTheScope(t *testing.T) {
 		t.Fatalf("out of scope: %d %s", res.status, res.body)
 	}
 }
+
+func TestPasswordChangeEndsAPITokens(t *testing.T) {
+	a := newApp(t)
+	token := apiToken(t, a, "driver@demo.test")
+	c := a.login("driver@demo.test")
+	res := c.postForm("/profile/password", url.Values{"current_password": {db.DemoPassword}, "new_password": {"velvet tram orbit"}, "new_password_again": {"velvet tram orbit"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("change password: %d %v", res.status, res.find(".error"))
+	}
+	if res := c.api(http.MethodGet, "/api/v1/me", token, ""); res.status != http.StatusUnauthorized {
+		t.Fatalf("token survived the password change: %d", res.status)
+	}
+}

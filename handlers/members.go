@@ -341,8 +341,13 @@ func (s *Server) usersBulk(c echo.Context) error {
 		return err
 	}
 	msg := fmt.Sprintf("Changed %d member(s).", res.Changed)
-	if len(res.Skipped) > 0 {
-		msg += fmt.Sprintf(" Skipped %d: %s", len(res.Skipped), strings.Join(res.Skipped, "; "))
+	if n := len(res.Skipped); n > 0 {
+		// The message travels in a cookie: name a few, count the rest.
+		shown := res.Skipped[:min(n, 5)]
+		msg += fmt.Sprintf(" Skipped %d: %s", n, strings.Join(shown, "; "))
+		if n > len(shown) {
+			msg += fmt.Sprintf("; and %d more.", n-len(shown))
+		}
 	}
 	kind := "ok"
 	if res.Changed == 0 {

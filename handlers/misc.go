@@ -85,13 +85,14 @@ func pathID(c echo.Context, name string) (int64, error) {
 	return id, nil
 }
 
-// queryInt reads a non-negative integer query parameter (0 when absent or bad).
+// queryInt reads a non-negative integer query parameter (0 when absent or
+// bad), at most a million so that page arithmetic cannot overflow.
 func queryInt(c echo.Context, name string) int {
 	n, err := strconv.Atoi(c.QueryParam(name))
 	if err != nil || n < 0 {
 		return 0
 	}
-	return n
+	return min(n, 1_000_000)
 }
 
 // clip trims s and cuts it to at most n runes.
