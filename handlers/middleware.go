@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"crypto/subtle"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -206,5 +205,3 @@ func hxTarget(c echo.Context) string {
 	}
 	return c.Request().Header.Get("HX-Target")
 }
-
-var errNoActor = errors.New("no actor on a signed-in route")
