@@ -94,6 +94,8 @@ func (s *Server) routes() []Route {
 		{GET, "/", SignedIn, s.home},
 		{POST, "/account/switch", SignedIn, s.switchAccount},
 
+		// Users (handlers/users.go, members.go): the list, one member's page,
+		// and what users.manage may do to a member within its reach (db/reach.go).
 		{GET, "/users", Perm(perm.UsersView), s.usersList},
 		{GET, "/users/export.csv", Perm(perm.UsersView), s.usersCSV},
 		{POST, "/users/bulk", Perm(perm.UsersManage), s.usersBulk},
