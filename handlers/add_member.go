@@ -80,7 +80,7 @@ func (s *Server) addMember(c echo.Context) error {
 	}
 	added, err := s.db.AddPerson(ctx, actor(c), db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
 		Email: f.Email, PasswordHash: hash, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)})
-	if status, ok := fieldFailure(err, errs); ok {
+	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
 	if err != nil {

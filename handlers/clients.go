@@ -51,8 +51,7 @@ func (s *Server) clientCreate(c echo.Context) error {
 	}
 	id, err := s.db.CreateClient(c.Request().Context(), actor(c), in)
 	if err != nil {
-		var whole string
-		if status, ok := formFailure(err, f.Errors, &whole); ok && whole == "" {
+		if status, ok := formFieldFailure(err, f.Errors); ok {
 			return render(c, status, views.ClientFormPage(f))
 		}
 		return err
@@ -110,8 +109,7 @@ func (s *Server) clientUpdate(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, views.ClientFormPage(f))
 	}
 	if err := s.db.UpdateClient(ctx, a, id, in); err != nil {
-		var whole string
-		if status, ok := formFailure(err, f.Errors, &whole); ok && whole == "" {
+		if status, ok := formFieldFailure(err, f.Errors); ok {
 			return render(c, status, views.ClientFormPage(f))
 		}
 		return err

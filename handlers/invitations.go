@@ -152,20 +152,6 @@ func newPasswordProblem(pw, again, email string) (field, msg string) {
 	return "", ""
 }
 
-// fieldFailure reports whether err is a message about one form field,
-// and the status to re-render the form with: 403 for what the rules of
-// access refuse, 422 for any other bad input.
-func fieldFailure(err error, errs views.FieldMsgs) (int, bool) {
-	var fe *db.Error
-	if !errors.As(err, &fe) || fe.Field == "" {
-		return 0, false
-	}
-	errs[fe.Field] = fe.Message
-	if fe.Code == db.EForbidden {
-		return http.StatusForbidden, true
-	}
-	return http.StatusUnprocessableEntity, true
-}
 
 func (s *Server) invitePage(c echo.Context) error {
 	g, err := s.grantForm(c, 0, "web", "selected")
@@ -195,7 +181,7 @@ func (s *Server) inviteCreate(c echo.Context) error {
 	}
 	inv, token, err := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: email, RoleID: g.RoleID,
 		Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL()})
-	if status, ok := fieldFailure(err, errs); ok {
+	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
 	if err != nil {

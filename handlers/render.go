@@ -188,3 +188,36 @@ func problem(c echo.Context, status int, title, detail string) error {
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	return c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
 }
+
+// formFailure puts a db error about the form into it and tells the status
+// to answer with; ok is false for errors the error handler should answer.
+func formFailure(err error, errs map[string]string, whole *string) (status int, ok bool) {
+	var e *db.Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	switch e.Code {
+	case db.EInvalid:
+		status = http.StatusUnprocessableEntity
+	case db.EConflict:
+		status = http.StatusConflict
+	case db.EForbidden:
+		status = http.StatusForbidden
+	default:
+		return 0, false
+	}
+	if e.Field != "" && errs != nil {
+		errs[e.Field] = e.Message
+	} else {
+		*whole = e.Message
+	}
+	return status, true
+}
+
+// formFieldFailure is formFailure for forms whose every refusal names a
+// field: an error without one is not a form error.
+func formFieldFailure(err error, errs map[string]string) (status int, ok bool) {
+	var whole string
+	status, ok = formFailure(err, errs, &whole)
+	return status, ok && whole == ""
+}

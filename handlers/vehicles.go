@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -123,30 +122,6 @@ func readVehicleForm(c echo.Context, f *views.VehicleForm) db.VehicleInput {
 	return in
 }
 
-// formFailure puts a db error about the form into it and tells the status
-// to answer with; ok is false for errors the error handler should answer.
-func formFailure(err error, errs map[string]string, whole *string) (status int, ok bool) {
-	var e *db.Error
-	if !errors.As(err, &e) {
-		return 0, false
-	}
-	switch e.Code {
-	case db.EInvalid:
-		status = http.StatusUnprocessableEntity
-	case db.EConflict:
-		status = http.StatusConflict
-	case db.EForbidden:
-		status = http.StatusForbidden
-	default:
-		return 0, false
-	}
-	if e.Field != "" && errs != nil {
-		errs[e.Field] = e.Message
-	} else {
-		*whole = e.Message
-	}
-	return status, true
-}
 
 func (s *Server) vehicleNew(c echo.Context) error {
 	f, err := s.vehicleForm(c, "New vehicle", db.Vehicle{})
