@@ -152,7 +152,6 @@ func newPasswordProblem(pw, again, email string) (field, msg string) {
 	return "", ""
 }
 
-
 func (s *Server) invitePage(c echo.Context) error {
 	g, err := s.grantForm(c, 0, "web", "selected")
 	if err != nil {

@@ -122,7 +122,6 @@ func readVehicleForm(c echo.Context, f *views.VehicleForm) db.VehicleInput {
 	return in
 }
 
-
 func (s *Server) vehicleNew(c echo.Context) error {
 	f, err := s.vehicleForm(c, "New vehicle", db.Vehicle{})
 	if err != nil {
