@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -66,6 +67,14 @@ func init() {
 			}
 			if toAll {
 				return fmt.Sprintf("%d vehicle(s) stay with the new manager, who has all vehicles", len(ids)), nil
+			}
+			// Giving vehicle access is changing that member: rule 5 applies.
+			if err := checkReach(ctx, tx, a, h.ToMemberID); err != nil {
+				var fe *Error
+				if errors.As(err, &fe) {
+					return "", &Error{Code: EInvalid, Field: "handover_to", Message: "You cannot hand vehicles to this member: " + fe.Message}
+				}
+				return "", err
 			}
 			given := 0
 			for _, id := range ids {

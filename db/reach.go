@@ -81,8 +81,13 @@ func (d *DB) CheckGrantRole(ctx context.Context, a *Actor, roleID int64) error {
 // member's own row, the Owner, or a member whose role is wider than the
 // actor's. A member of another account is ENotFound.
 func (d *DB) CheckReach(ctx context.Context, a *Actor, memberID int64) error {
+	return checkReach(ctx, d.r, a, memberID)
+}
+
+// checkReach is CheckReach on any connection (inside a write transaction too).
+func checkReach(ctx context.Context, q queryer, a *Actor, memberID int64) error {
 	var roleID int64
-	err := d.r.QueryRowContext(ctx, `SELECT role_id FROM members WHERE id = ? AND account_id = ?`, memberID, a.AccountID).Scan(&roleID)
+	err := q.QueryRowContext(ctx, `SELECT role_id FROM members WHERE id = ? AND account_id = ?`, memberID, a.AccountID).Scan(&roleID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("Member")
 	}
@@ -95,7 +100,7 @@ func (d *DB) CheckReach(ctx context.Context, a *Actor, memberID int64) error {
 	case memberID == a.MemberID:
 		return Errorf(EForbidden, "You cannot change your own role, access or status. Ask another Admin or the Owner.")
 	}
-	set, _, err := d.RoleSet(ctx, a, roleID)
+	set, _, err := roleSet(ctx, q, a.AccountID, roleID)
 	if err != nil {
 		return err
 	}

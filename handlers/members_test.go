@@ -669,3 +669,24 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 		t.Fatalf("after save: %v %v", h, page.find("[data-testid=member-role]"))
 	}
 }
+
+// Handing vehicles over is giving access: only to a member within reach.
+func TestHandoverOnlyToMembersWithinReach(t *testing.T) {
+	a := newApp(t)
+	manager := memberID(t, a, "manager@demo.test")
+	admin := memberID(t, a, "admin@demo.test")
+	mustExec(t, a, `UPDATE members SET vehicle_access = 'selected' WHERE id = ?`, admin)
+	// A second manager deactivates the first and tries to hand the region to the admin.
+	mustExec(t, a, `UPDATE members SET role_id = (SELECT role_id FROM members WHERE id = ?), vehicle_access = 'all' WHERE id = ?`,
+		manager, memberID(t, a, "accountant@demo.test"))
+	m2 := a.login("accountant@demo.test")
+	res := m2.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(admin)}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "cannot hand vehicles") {
+		t.Fatalf("hand-over to a wider role: %d", res.status)
+	}
+	var status string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT status FROM members WHERE id = ?`, manager).Scan(&status)
+	if status != "active" {
+		t.Fatal("the refused hand-over still deactivated the member")
+	}
+}
