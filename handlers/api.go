@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
-	"fleetgate/db/password"
 )
 
 // The JSON API is the mobile channel. It sits in the same route table and
@@ -58,31 +56,13 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 200 || len(req.Name) > 60 {
 		return problem(c, http.StatusUnprocessableEntity, "Invalid input", "email (at most 254 characters) and password (at most 200) are required; name at most 60.")
 	}
-	emailKey, ipKey := "email:"+strings.ToLower(req.Email), "ip:"+c.RealIP()
-	for _, k := range []string{emailKey, ipKey} {
-		left, err := s.db.Locked(ctx, k)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			secs := int(math.Ceil(left.Seconds()))
-			c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
-			return problem(c, http.StatusTooManyRequests, "Too many attempts", fmt.Sprintf("Too many failed attempts. Try again in %d s.", secs))
-		}
-	}
-	u, found, err := s.db.UserForLogin(ctx, req.Email)
-	if err != nil {
+	u, wait, ok, err := s.checkLogin(c, req.Email, req.Password)
+	switch {
+	case err != nil:
 		return err
-	}
-	ok := false
-	if found {
-		ok = password.Check(req.Password, u.PasswordHash)
-	} else {
-		password.CheckNobody(req.Password)
-	}
-	if !ok {
-		_ = s.db.Fail(ctx, emailKey, db.EmailThrottle)
-		_ = s.db.Fail(ctx, ipKey, db.IPThrottle)
+	case wait > 0:
+		return problem(c, http.StatusTooManyRequests, "Too many attempts", fmt.Sprintf("Too many failed attempts. Try again in %d s.", wait))
+	case !ok:
 		return problem(c, http.StatusUnauthorized, "Not logged in", badLogin)
 	}
 	ms, err := s.db.Memberships(ctx, u.ID)
@@ -115,7 +95,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 		}[reason]
 		return problem(c, http.StatusForbidden, "Not allowed", msg)
 	}
-	_ = s.db.ClearFailures(ctx, emailKey)
+	_ = s.db.ClearFailures(ctx, loginKey(req.Email))
 	name := req.Name
 	if name == "" {
 		name = "mobile app"

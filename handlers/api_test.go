@@ -150,3 +150,15 @@ func TestPasswordChangeEndsAPITokens(t *testing.T) {
 		t.Fatalf("token survived the password change: %d", res.status)
 	}
 }
+
+// The API and the login form share one throttle: failures on one lock both.
+func TestAPISharesTheLoginThrottle(t *testing.T) {
+	a := newApp(t)
+	for i := 0; i < db.EmailThrottle.Limit; i++ {
+		a.client().postForm("/login", url.Values{"email": {"driver@demo.test"}, "password": {"wrong-password"}})
+	}
+	res := a.client().api(http.MethodPost, "/api/v1/tokens", "", `{"email":"driver@demo.test","password":"`+db.DemoPassword+`"}`)
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" || !strings.Contains(problemDetail(t, res), "Try again in") {
+		t.Fatalf("API while locked: %d %s", res.status, res.body)
+	}
+}

@@ -30,6 +30,47 @@ func (s *Server) loginPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.Login(f))
 }
 
+// checkLogin is the one password check of the console and the API. While
+// the e-mail or the client address is locked it answers how many seconds
+// are left (and sets Retry-After). An unknown e-mail costs the same work as
+// a wrong password, and both count as a failure.
+func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, wait int, ok bool, err error) {
+	ctx := c.Request().Context()
+	emailKey, ipKey := loginKey(email), "ip:"+c.RealIP()
+	for _, k := range []string{emailKey, ipKey} {
+		left, err := s.db.Locked(ctx, k)
+		if err != nil {
+			return u, 0, false, err
+		}
+		if left > 0 {
+			wait = int(math.Ceil(left.Seconds()))
+			c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+			return u, wait, false, nil
+		}
+	}
+	u, found, err := s.db.UserForLogin(ctx, email)
+	if err != nil {
+		return u, 0, false, err
+	}
+	if found {
+		ok = password.Check(pw, u.PasswordHash)
+	} else {
+		password.CheckNobody(pw)
+	}
+	if !ok {
+		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
+			return u, 0, false, err
+		}
+		if err := s.db.Fail(ctx, ipKey, db.IPThrottle); err != nil {
+			return u, 0, false, err
+		}
+	}
+	return u, 0, ok, nil
+}
+
+// loginKey is the throttling key of an e-mail.
+func loginKey(email string) string { return "email:" + strings.ToLower(email) }
+
 func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := strings.TrimSpace(c.FormValue("email"))
@@ -45,36 +86,14 @@ func (s *Server) login(c echo.Context) error {
 		}
 		return render(c, http.StatusUnprocessableEntity, views.Login(f))
 	}
-	emailKey, ipKey := "email:"+strings.ToLower(email), "ip:"+c.RealIP()
-	for _, k := range []string{emailKey, ipKey} {
-		left, err := s.db.Locked(ctx, k)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			secs := int(math.Ceil(left.Seconds()))
-			c.Response().Header().Set("Retry-After", fmt.Sprint(secs))
-			f.Error = fmt.Sprintf("Too many failed attempts. Try again in %d s.", secs)
-			return render(c, http.StatusTooManyRequests, views.Login(f))
-		}
-	}
-	u, found, err := s.db.UserForLogin(ctx, email)
-	if err != nil {
+	u, wait, ok, err := s.checkLogin(c, email, pw)
+	switch {
+	case err != nil:
 		return err
-	}
-	ok := false
-	if found {
-		ok = password.Check(pw, u.PasswordHash)
-	} else {
-		password.CheckNobody(pw)
-	}
-	if !ok {
-		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
-			return err
-		}
-		if err := s.db.Fail(ctx, ipKey, db.IPThrottle); err != nil {
-			return err
-		}
+	case wait > 0:
+		f.Error = fmt.Sprintf("Too many failed attempts. Try again in %d s.", wait)
+		return render(c, http.StatusTooManyRequests, views.Login(f))
+	case !ok:
 		f.Error = badLogin
 		return render(c, http.StatusUnauthorized, views.Login(f))
 	}
@@ -94,7 +113,7 @@ func (s *Server) login(c echo.Context) error {
 		f.Error = refusalMessage(ms)
 		return render(c, http.StatusForbidden, views.Login(f))
 	}
-	_ = s.db.ClearFailures(ctx, emailKey)
+	_ = s.db.ClearFailures(ctx, loginKey(email))
 	token, err := s.db.CreateSession(ctx, u.ID, chosen.MemberID, c.Request().UserAgent(), c.RealIP())
 	if err != nil {
 		return err
