@@ -29,3 +29,19 @@ func BenchmarkUnknownEmail(b *testing.B) {
 		CheckNobody("fleetgate-demo")
 	}
 }
+
+// The production parameters are OWASP's minimum for argon2id; tests may
+// lower Params, never Production.
+func TestProductionParams(t *testing.T) {
+	p := Production
+	if p.Memory != 19*1024 || p.Iterations != 2 || p.Parallelism != 1 || p.SaltLength != 16 || p.KeyLength != 32 {
+		t.Fatalf("production argon2id parameters changed: %+v", p)
+	}
+	if Params != &Production {
+		t.Fatal("Params must default to Production")
+	}
+	h, _ := Hash("x")
+	if want := "$argon2id$v=19$m=19456,t=2,p=1$"; len(h) < len(want) || h[:len(want)] != want {
+		t.Fatalf("hash %q does not use the production parameters", h)
+	}
+}
