@@ -95,7 +95,6 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 		}[reason]
 		return problem(c, http.StatusForbidden, "Not allowed", msg)
 	}
-	_ = s.db.ClearFailures(ctx, loginKey(req.Email))
 	name := req.Name
 	if name == "" {
 		name = "mobile app"

@@ -30,38 +30,38 @@ func (s *Server) loginPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.Login(f))
 }
 
-// checkLogin is the one password check of the console and the API. While
-// the e-mail or the client address is locked it answers how many seconds
-// are left (and sets Retry-After). An unknown e-mail costs the same work as
-// a wrong password, and both count as a failure.
+// checkLogin is the one password check of the console and the API: the
+// login form, API token creation, joining by invitation with an existing
+// login and the password change all go through it. The attempt is counted
+// (per e-mail and per client address) before the password is checked, in
+// one transaction with the lock check, so parallel guesses are throttled
+// like sequential ones. While a key is locked it answers how many seconds
+// are left (and sets Retry-After). An unknown e-mail costs the same work
+// as a wrong password; a right password takes its attempt back.
 func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, wait int, ok bool, err error) {
 	ctx := c.Request().Context()
-	emailKey, ipKey := loginKey(email), "ip:"+c.RealIP()
-	for _, k := range []string{emailKey, ipKey} {
-		left, err := s.db.Locked(ctx, k)
-		if err != nil {
-			return u, 0, false, err
-		}
-		if left > 0 {
-			wait = int(math.Ceil(left.Seconds()))
-			c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
-			return u, wait, false, nil
-		}
+	emailKey := db.ThrottleKey{Key: loginKey(email), Rule: db.EmailThrottle}
+	ipKey := db.ThrottleKey{Key: "ip:" + c.RealIP(), Rule: db.IPThrottle}
+	left, err := s.db.Attempt(ctx, emailKey, ipKey)
+	if err != nil {
+		return u, 0, false, err
+	}
+	if left > 0 {
+		wait = int(math.Ceil(left.Seconds()))
+		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+		return u, wait, false, nil
 	}
 	u, found, err := s.db.UserForLogin(ctx, email)
 	if err != nil {
 		return u, 0, false, err
 	}
-	if found {
+	if found && len(pw) <= password.MaxLength {
 		ok = password.Check(pw, u.PasswordHash)
 	} else {
 		password.CheckNobody(pw)
 	}
-	if !ok {
-		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
-			return u, 0, false, err
-		}
-		if err := s.db.Fail(ctx, ipKey, db.IPThrottle); err != nil {
+	if ok {
+		if err := s.db.Succeeded(ctx, emailKey, ipKey); err != nil {
 			return u, 0, false, err
 		}
 	}
@@ -113,7 +113,6 @@ func (s *Server) login(c echo.Context) error {
 		f.Error = refusalMessage(ms)
 		return render(c, http.StatusForbidden, views.Login(f))
 	}
-	_ = s.db.ClearFailures(ctx, loginKey(email))
 	token, err := s.db.CreateSession(ctx, u.ID, chosen.MemberID, c.Request().UserAgent(), c.RealIP())
 	if err != nil {
 		return err

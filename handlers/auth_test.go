@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"fleetgate/db"
@@ -231,6 +232,57 @@ func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
 		res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}, "next": {next}})
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/" {
 			t.Errorf("next %q: %d %q", next, res.status, res.header.Get("Location"))
+		}
+	}
+}
+
+// A burst of parallel guesses is throttled like a sequence: each attempt is
+// counted before its password is checked, so no more than the e-mail's
+// limit of guesses is ever checked, and the rest are told to wait.
+func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	a := newApp(t)
+	const n = 60
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &client{a: a, http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/api/v1/tokens",
+				strings.NewReader(`{"email":"owner@demo.test","password":"wrong-password"}`))
+			req.Header.Set("Content-Type", "application/json")
+			r, err := c.http.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			r.Body.Close()
+			statuses <- r.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusUnauthorized] > db.EmailThrottle.Limit || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Fatalf("%d parallel guesses: %v; want at most %d checked (401), the rest 429", n, count, db.EmailThrottle.Limit)
+	}
+	// The right password waits too, on the form as on the API.
+	if res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusTooManyRequests {
+		t.Fatalf("right password after the burst: %d, want 429", res.status)
+	}
+}
+
+// A right password takes its attempt back: an office whose colleagues log
+// in all day from one address is never locked by its own successes.
+func TestSuccessfulLoginsDoNotLockTheAddress(t *testing.T) {
+	a := newApp(t)
+	for i := 0; i < db.IPThrottle.Limit+5; i++ {
+		if res := a.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusSeeOther {
+			t.Fatalf("login %d: %d", i+1, res.status)
 		}
 	}
 }
