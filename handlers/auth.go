@@ -118,7 +118,6 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, token)
-	s.setCSRFCookie(c) // a new token for the new session
 	dest := f.Next
 	if dest == "" {
 		dest = "/"
@@ -161,6 +160,7 @@ func (s *Server) setSessionCookie(c echo.Context, token string) {
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		s.log.Error("save session cookie", "err", err)
 	}
+	s.setCSRFCookieTo(c, s.sessionCSRF(token)) // the new session's token
 }
 
 func (s *Server) clearSessionCookie(c echo.Context) {

@@ -457,7 +457,6 @@ func (s *Server) accept(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, session)
-	s.setCSRFCookie(c)
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You joined as "+member.RoleName+".")
 	return c.Redirect(http.StatusSeeOther, firstSection(member))
 }

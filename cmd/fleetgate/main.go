@@ -40,11 +40,12 @@ func main() {
 }
 
 type options struct {
-	addr, dbPath               string
-	demo, secureCookies, proxy bool
-	smtp                       handlers.SMTPConfig
-	baseURL                    string
-	inviteTTL                  time.Duration
+	addr, dbPath              string
+	demo, secureCookies, hsts bool
+	trustProxy                string
+	smtp                      handlers.SMTPConfig
+	baseURL                   string
+	inviteTTL                 time.Duration
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -60,7 +61,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.dbPath, "db", env("FLEETGATE_DB", "fleetgate.db"), "SQLite database file")
 	fs.BoolVar(&o.demo, "demo", envBool("FLEETGATE_DEMO"), "create the demo account (once) and print its logins")
 	fs.BoolVar(&o.secureCookies, "secure-cookies", envBool("FLEETGATE_SECURE_COOKIES"), "mark cookies Secure (behind a TLS proxy)")
-	fs.BoolVar(&o.proxy, "trust-proxy", envBool("FLEETGATE_TRUST_PROXY"), "take the client address from X-Forwarded-For")
+	fs.StringVar(&o.trustProxy, "trust-proxy", env("FLEETGATE_TRUST_PROXY", ""), "addresses of the reverse proxies (IPs or CIDR ranges, comma-separated) whose X-Forwarded-For gives the client address")
+	fs.BoolVar(&o.hsts, "hsts", envBool("FLEETGATE_HSTS"), "send Strict-Transport-Security (only when the console is served over TLS)")
 	fs.StringVar(&o.smtp.Host, "smtp-host", env("FLEETGATE_SMTP_HOST", ""), "SMTP server for invitation e-mails (none: links go to the log)")
 	fs.IntVar(&o.smtp.Port, "smtp-port", envInt("FLEETGATE_SMTP_PORT", 587), "SMTP port (465: TLS from the start; else STARTTLS when offered)")
 	fs.StringVar(&o.smtp.User, "smtp-user", env("FLEETGATE_SMTP_USER", ""), "SMTP user for PLAIN authentication (none: no authentication)")
@@ -104,7 +106,7 @@ func serve(ctx context.Context, o options, out io.Writer) error {
 		}
 		printDemo(out, created)
 	}
-	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustProxy: o.proxy, Logger: log,
+	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: splitList(o.trustProxy), HSTS: o.hsts, Logger: log,
 		SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL})
 	if err != nil {
 		return err
@@ -169,4 +171,15 @@ func envBool(name string) bool {
 		return true
 	}
 	return false
+}
+
+// splitList reads a comma-separated list, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
