@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -99,11 +100,12 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if name == "" {
 		name = "mobile app"
 	}
-	token, err := s.db.CreateToken(ctx, chosen.MemberID, name)
+	token, expires, err := s.db.CreateToken(ctx, chosen.MemberID, name)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "account_id": chosen.AccountID, "account": chosen.AccountName})
+	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "expires_at": expires.Format(time.RFC3339),
+		"account_id": chosen.AccountID, "account": chosen.AccountName})
 }
 
 func (s *Server) apiRevokeToken(c echo.Context) error {
