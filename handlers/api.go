@@ -94,6 +94,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 			"notifications": "Your role (Notifications only) receives e-mails but cannot log in.",
 			"web":           "Your access is for the web console only. Ask an Admin to enable the mobile app for you.",
 		}[reason]
+		s.recordSignIn(c, u.ID, 0, "refused")
 		return problem(c, http.StatusForbidden, "Not allowed", msg)
 	}
 	name := req.Name
@@ -104,6 +105,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
 	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "expires_at": expires.Format(time.RFC3339),
 		"account_id": chosen.AccountID, "account": chosen.AccountName})
 }

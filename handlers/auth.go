@@ -49,6 +49,9 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 	if left > 0 {
 		wait = int(math.Ceil(left.Seconds()))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+		if u, found, err := s.db.UserForLogin(ctx, email); err == nil && found {
+			s.recordSignIn(c, u.ID, 0, "locked")
+		}
 		return u, wait, false, nil
 	}
 	u, found, err := s.db.UserForLogin(ctx, email)
@@ -64,8 +67,24 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 		if err := s.db.Succeeded(ctx, emailKey, ipKey); err != nil {
 			return u, 0, false, err
 		}
+	} else if found {
+		s.recordSignIn(c, u.ID, 0, "wrong_password")
 	}
 	return u, 0, ok, nil
+}
+
+// recordSignIn keeps an attempt in the login's sign-in history (and a
+// success in the account's audit log). A failure to record is logged, not
+// shown: it must not lock people out.
+func (s *Server) recordSignIn(c echo.Context, userID, memberID int64, outcome string) {
+	channel := "web"
+	if isAPI(c) {
+		channel = "api"
+	}
+	if err := s.db.RecordSignIn(c.Request().Context(), db.SignInAttempt{UserID: userID, MemberID: memberID,
+		IP: c.RealIP(), UserAgent: c.Request().UserAgent(), Channel: channel, Outcome: outcome}); err != nil {
+		s.log.Error("record sign-in", "err", err)
+	}
 }
 
 // loginKey is the throttling key of an e-mail.
@@ -110,6 +129,7 @@ func (s *Server) login(c echo.Context) error {
 		}
 	}
 	if chosen == nil {
+		s.recordSignIn(c, u.ID, 0, "refused")
 		f.Error = refusalMessage(ms)
 		return render(c, http.StatusForbidden, views.Login(f))
 	}
@@ -118,6 +138,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, token)
+	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
 	dest := f.Next
 	if dest == "" {
 		dest = "/"

@@ -35,8 +35,13 @@ func (s *Server) profileView(c echo.Context) (views.ProfilePage, error) {
 	if err != nil {
 		return views.ProfilePage{}, err
 	}
+	signIns, err := s.db.OwnSignIns(ctx, a, 20)
+	if err != nil {
+		return views.ProfilePage{}, err
+	}
 	return views.ProfilePage{Shell: s.shell(c, "My profile", "/profile"), Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, Previewing: actor(c).PreviewBy != nil}, nil
+		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, SignIns: signIns,
+		Previewing: actor(c).PreviewBy != nil}, nil
 }
 
 func (s *Server) profilePage(c echo.Context) error {
