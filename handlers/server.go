@@ -25,6 +25,9 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For.
 	TrustProxy bool
 	Logger     *slog.Logger
+	// AccessLog writes a line per request to Logger (method, path,
+	// status, duration, member, request id).
+	AccessLog bool
 
 	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
 	// its Host is set, else links go to the log and the pending list.
@@ -67,9 +70,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	// The middleware order, written once: recover, limits, headers, then
-	// the session and CSRF. Authorization is attached per route from the
-	// route table, after these.
+	// The middleware order, written once: the request id and the access
+	// log, recover, limits, headers, then the session and CSRF.
+	// Authorization is attached per route from the route table, after these.
+	e.Use(requestID)
+	if cfg.AccessLog {
+		e.Use(s.accessLog)
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(securityHeaders)
