@@ -49,6 +49,8 @@ func TestBadCommandLines(t *testing.T) {
 	}{
 		{"value given to a switch with a space", nil, []string{"serve", "--demo", "true", "--addr", "127.0.0.1:9000", "--db", db},
 			[]string{`unexpected argument "true"`, "4 more", "--demo=true"}},
+		{"proxy address given with a space", nil, []string{"serve", "--db", db, "--trust-proxy", "10.0.0.1"}, []string{`unexpected argument "10.0.0.1"`, "--trust-proxy=10.0.0.1"}},
+		{"proxy not an address", map[string]string{"FLEETGATE_TRUST_PROXY": "10.0.0.1,proxy.local"}, []string{"serve", "--db", db}, []string{`FLEETGATE_TRUST_PROXY="10.0.0.1,proxy.local"`, "proxy addresses"}},
 		{"extra argument", nil, []string{"serve", "--db", db, "extra"}, []string{`unexpected argument "extra"`, "takes only flags"}},
 		{"argument to migrate", nil, []string{"migrate", db}, []string{"fleetgate migrate:", `unexpected argument "` + db + `"`}},
 		{"argument to version", nil, []string{"version", "now"}, []string{`unexpected argument "now"`}},
@@ -125,6 +127,7 @@ func TestGoodValues(t *testing.T) {
 		{"FLEETGATE_INVITE_TTL": "36h30m", "FLEETGATE_SMTP_PORT": "465", "FLEETGATE_LOG_LEVEL": "WARN", "FLEETGATE_LOG_FORMAT": "json"},
 		{"FLEETGATE_SMTP_HOST": "mail.example.com", "FLEETGATE_SMTP_FROM": "Fleetgate <fleet@example.com>", "FLEETGATE_BASE_URL": "https://fleet.example.com/console"},
 		{"FLEETGATE_DB": "", "FLEETGATE_ADDR": ""}, // empty is unset
+		{"FLEETGATE_TRUST_PROXY": "127.0.0.1, 10.0.0.0/8,::1"},
 	} {
 		f := newFlags("serve", mapEnv(env))
 		serveFlags(f)

@@ -126,6 +126,36 @@ func parseBool(v string) (bool, error) {
 	return false, errors.New("not true or false (use true, false, 1, 0, yes, no, on or off)")
 }
 
+// Proxies binds the proxies whose X-Forwarded-For is believed: false (the
+// default: none), true (any on a loopback, link-local or private address),
+// or a comma-separated list of addresses and networks (only those).
+func (f *flags) Proxies(on *bool, nets *[]*net.IPNet, shown *string, name, env, usage string) {
+	f.bind(name, env, "false", "[=ADDRESSES]", usage, true, func(v string) error {
+		if b, err := parseBool(v); err == nil {
+			*on, *nets, *shown = b, nil, strconv.FormatBool(b)
+			return nil
+		}
+		var list []*net.IPNet
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if ip := net.ParseIP(part); ip != nil {
+				bits := 128
+				if ip.To4() != nil {
+					bits = 32
+				}
+				part = fmt.Sprintf("%s/%d", part, bits)
+			}
+			_, n, err := net.ParseCIDR(part)
+			if err != nil {
+				return errors.New("not true, false or a comma-separated list of proxy addresses or networks, e.g. 127.0.0.1 or 10.0.0.0/8")
+			}
+			list = append(list, n)
+		}
+		*on, *nets, *shown = true, list, v
+		return nil
+	})
+}
+
 // Port binds a TCP port number (1-65535).
 func (f *flags) Port(p *int, name, env string, def int, usage string) {
 	f.bind(name, env, strconv.Itoa(def), "PORT", usage, false, func(v string) error {
@@ -228,7 +258,7 @@ func (f *flags) unexpected(args, rest []string) string {
 	if i := len(args) - len(rest); i > 0 {
 		prev := strings.TrimLeft(args[i-1], "-")
 		if b := f.lookupBinding(prev); b != nil && b.isBool && !strings.Contains(prev, "=") {
-			msg += fmt.Sprintf(": --%s is a switch and takes no separate value; write --%s=%s", b.name, b.name, rest[0])
+			msg += fmt.Sprintf(": --%s takes a value only after \"=\": write --%s=%s", b.name, b.name, rest[0])
 			return msg
 		}
 	}
@@ -259,7 +289,10 @@ func (f *flags) writeHelp(w io.Writer, synopsis, about string) {
 	fmt.Fprintf(w, "\nFlags (each can be set by its environment variable instead; the flag wins):\n")
 	for _, b := range f.list {
 		head := "  --" + b.name
-		if b.meta != "" {
+		switch {
+		case strings.HasPrefix(b.meta, "["):
+			head += b.meta
+		case b.meta != "":
 			head += " " + b.meta
 		}
 		fmt.Fprintf(w, "%s\n      %s\n      env %s", head, b.usage, b.env)

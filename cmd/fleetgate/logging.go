@@ -12,7 +12,7 @@ type logOptions struct {
 
 // logFlags binds --log-level and --log-format.
 func logFlags(f *flags, o *logOptions) {
-	f.Choice(&o.level, "log-level", "FLEETGATE_LOG_LEVEL", "info", "the least severe log lines written", "debug", "info", "warn", "error")
+	f.Choice(&o.level, "log-level", "FLEETGATE_LOG_LEVEL", "info", "write log lines of this level and above", "debug", "info", "warn", "error")
 	f.Choice(&o.format, "log-format", "FLEETGATE_LOG_FORMAT", "text", "text (key=value) or json, one line per event", "text", "json")
 }
 

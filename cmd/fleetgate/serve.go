@@ -20,6 +20,8 @@ type serveOptions struct {
 	addr, dbPath          string
 	demo, secureCookies   bool
 	trustProxy, accessLog bool
+	proxies               []*net.IPNet
+	proxiesShown          string
 	baseURL               string
 	smtp                  handlers.SMTPConfig
 	inviteTTL             time.Duration
@@ -32,7 +34,8 @@ func serveFlags(f *flags) runner {
 	dbFlag(f, &o.dbPath)
 	f.Bool(&o.demo, "demo", "FLEETGATE_DEMO", false, "create the demo account (once) and print its logins")
 	f.Bool(&o.secureCookies, "secure-cookies", "FLEETGATE_SECURE_COOKIES", false, "mark cookies Secure (set it when a TLS proxy is in front)")
-	f.Bool(&o.trustProxy, "trust-proxy", "FLEETGATE_TRUST_PROXY", false, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
+	f.Proxies(&o.trustProxy, &o.proxies, &o.proxiesShown, "trust-proxy", "FLEETGATE_TRUST_PROXY",
+		"take the client address from X-Forwarded-For sent by these proxies (comma-separated addresses or networks; true: any on a loopback or private network)")
 	f.String(&o.baseURL, "base-url", "FLEETGATE_BASE_URL", "", "URL", "public address of the console for links in e-mails (unset: taken from each request)", checkBaseURL)
 	f.String(&o.smtp.Host, "smtp-host", "FLEETGATE_SMTP_HOST", "", "HOST", "mail server for invitation e-mails (unset: links go to the log)", checkHost)
 	f.Port(&o.smtp.Port, "smtp-port", "FLEETGATE_SMTP_PORT", 587, "its port (465: TLS from the start; else STARTTLS when offered)")
@@ -79,7 +82,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 		}
 		printDemo(c.out, created)
 	}
-	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustProxy: o.trustProxy, Logger: log,
+	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustProxy: o.trustProxy, TrustedProxies: o.proxies, Logger: log,
 		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL})
 	if err != nil {
 		return err
@@ -97,7 +100,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	log.Info("Fleetgate is listening", "url", "http://"+ln.Addr().String(), "secure_cookies", o.secureCookies,
-		"trust_proxy", o.trustProxy, "access_log", o.accessLog)
+		"trust_proxy", o.proxiesShown, "access_log", o.accessLog)
 	if c.ready != nil {
 		c.ready(ln.Addr())
 	}

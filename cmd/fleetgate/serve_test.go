@@ -8,10 +8,16 @@ import (
 	"testing"
 )
 
-// postJSON posts body to url and returns the status.
-func postJSON(t *testing.T, url, body string) int {
+// postJSON posts body to url and returns the status; header is pairs of
+// names and values.
+func postJSON(t *testing.T, url, body string, header ...string) int {
 	t.Helper()
-	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +102,8 @@ func TestServeLogs(t *testing.T) {
 
 // TestServeLogOptions: --log-format json writes one JSON object per line;
 // --access-log=false drops the request lines but keeps the security ones;
-// --log-level warn drops the info lines.
+// --log-level warn drops the info lines; the client address comes from
+// X-Forwarded-For only when sent by a trusted proxy.
 func TestServeLogOptions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -131,6 +138,26 @@ func TestServeLogOptions(t *testing.T) {
 				t.Errorf("security or start-up line missing:\n%s", log)
 			}
 		}},
+		{"trusted proxy", nil, []string{"--trust-proxy=127.0.0.1"}, func(t *testing.T, log string) {
+			if !strings.Contains(log, `msg="login failed" email=nobody@example.com ip=203.0.113.9 `) || !strings.Contains(log, "trust_proxy=127.0.0.1") {
+				t.Errorf("address not taken from the trusted proxy's header:\n%s", log)
+			}
+		}},
+		{"any local proxy", nil, []string{"--trust-proxy"}, func(t *testing.T, log string) {
+			if !strings.Contains(log, `msg="login failed" email=nobody@example.com ip=203.0.113.9 `) || !strings.Contains(log, "trust_proxy=true") {
+				t.Errorf("address not taken from a loopback proxy's header:\n%s", log)
+			}
+		}},
+		{"other proxy", map[string]string{"FLEETGATE_TRUST_PROXY": "10.0.0.1"}, nil, func(t *testing.T, log string) {
+			if !strings.Contains(log, `msg="login failed" email=nobody@example.com ip=127.0.0.1 `) {
+				t.Errorf("header believed from an untrusted address:\n%s", log)
+			}
+		}},
+		{"no proxy", nil, nil, func(t *testing.T, log string) {
+			if !strings.Contains(log, `msg="login failed" email=nobody@example.com ip=127.0.0.1 `) || !strings.Contains(log, "trust_proxy=false") {
+				t.Errorf("header believed without --trust-proxy:\n%s", log)
+			}
+		}},
 		{"warn level", nil, []string{"--log-level", "warn"}, func(t *testing.T, log string) {
 			if strings.Contains(log, "level=INFO") {
 				t.Errorf("info lines written at warn level:\n%s", log)
@@ -145,7 +172,7 @@ func TestServeLogOptions(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"--db", filepath.Join(t.TempDir(), "x.db")}, tt.args...)
 			addr, out, stop := startServe(t, tt.env, args...)
-			if st := postJSON(t, "http://"+addr+"/api/v1/tokens", `{"email":"nobody@example.com","password":"wrong"}`); st != http.StatusUnauthorized {
+			if st := postJSON(t, "http://"+addr+"/api/v1/tokens", `{"email":"nobody@example.com","password":"wrong"}`, "X-Forwarded-For", "203.0.113.9"); st != http.StatusUnauthorized {
 				t.Fatalf("status %d", st)
 			}
 			if err := stop(); err != nil {
