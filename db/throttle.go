@@ -31,16 +31,30 @@ type ThrottleKey struct {
 	Rule Throttle
 }
 
+// AttemptResult is what Attempt found and did.
+type AttemptResult struct {
+	Wait      time.Duration // > 0: LockedKey is locked for that long, nothing was charged
+	LockedKey string
+	Locks     []Lock // keys this attempt locked (it reached their limit)
+}
+
+// Lock is a key locked for a while.
+type Lock struct {
+	Key string
+	For time.Duration
+}
+
 // Attempt charges one password attempt to every key before the password
 // is checked. The check of the locks and the count are one write
 // transaction, so a burst of parallel attempts cannot all read "not
 // locked" before any of them is counted: at most Limit attempts per key
 // reach the (slow) password check in a window. It answers how long the
-// first locked key is still locked; 0 means go ahead. A locked key
-// charges nothing.
-func (d *DB) Attempt(ctx context.Context, keys ...ThrottleKey) (time.Duration, error) {
-	var wait time.Duration
+// first locked key is still locked (Wait 0 means go ahead), and which keys
+// this attempt locked. A locked key charges nothing.
+func (d *DB) Attempt(ctx context.Context, keys ...ThrottleKey) (AttemptResult, error) {
+	var res AttemptResult
 	err := d.update(ctx, func(tx *sql.Tx) error {
+		res = AttemptResult{}
 		now := d.Now()
 		type row struct {
 			failures int
@@ -66,7 +80,7 @@ func (d *DB) Attempt(ctx context.Context, keys ...ThrottleKey) (time.Duration, e
 					return fmt.Errorf("read throttle %s: %w", k.Key, err)
 				}
 				if left := t.Sub(now); left > 0 {
-					wait = left
+					res.Wait, res.LockedKey = left, k.Key
 					return nil
 				}
 			}
@@ -88,6 +102,7 @@ func (d *DB) Attempt(ctx context.Context, keys ...ThrottleKey) (time.Duration, e
 					lock = k.Rule.MaxLock
 				}
 				locked = now.Add(lock).Format(time.RFC3339Nano)
+				res.Locks = append(res.Locks, Lock{Key: k.Key, For: lock})
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (key, failures, first_at, locked_until) VALUES (?, ?, ?, ?)
 				ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at, locked_until = excluded.locked_until`,
@@ -97,7 +112,7 @@ func (d *DB) Attempt(ctx context.Context, keys ...ThrottleKey) (time.Duration, e
 		}
 		return nil
 	})
-	return wait, err
+	return res, err
 }
 
 // Succeeded takes back an attempt whose password was right: the e-mail's

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +58,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 200 || len(req.Name) > 60 {
 		return problem(c, http.StatusUnprocessableEntity, "Invalid input", "email (at most 254 characters) and password (at most 200) are required; name at most 60.")
 	}
-	u, wait, ok, err := s.checkLogin(c, req.Email, req.Password)
+	u, wait, ok, err := s.checkLogin(c, "login", req.Email, req.Password)
 	switch {
 	case err != nil:
 		return err
@@ -106,6 +107,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 		return err
 	}
 	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
+	s.security(c, slog.LevelInfo, "API token created", "member_id", chosen.MemberID, "user_id", u.ID, "token_name", name)
 	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "expires_at": expires.Format(time.RFC3339),
 		"account_id": chosen.AccountID, "account": chosen.AccountName})
 }

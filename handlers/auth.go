@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -38,17 +39,18 @@ func (s *Server) loginPage(c echo.Context) error {
 // like sequential ones. While a key is locked it answers how many seconds
 // are left (and sets Retry-After). An unknown e-mail costs the same work
 // as a wrong password; a right password takes its attempt back.
-func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, wait int, ok bool, err error) {
+func (s *Server) checkLogin(c echo.Context, what, email, pw string) (u db.LoginUser, wait int, ok bool, err error) {
 	ctx := c.Request().Context()
 	emailKey := db.ThrottleKey{Key: loginKey(email), Rule: db.EmailThrottle}
 	ipKey := db.ThrottleKey{Key: "ip:" + c.RealIP(), Rule: db.IPThrottle}
-	left, err := s.db.Attempt(ctx, emailKey, ipKey)
+	att, err := s.db.Attempt(ctx, emailKey, ipKey)
 	if err != nil {
 		return u, 0, false, err
 	}
-	if left > 0 {
+	if left := att.Wait; left > 0 {
 		wait = int(math.Ceil(left.Seconds()))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+		s.security(c, slog.LevelWarn, what+" refused: locked", "email", email, "key", att.LockedKey, "retry_after_s", wait)
 		if u, found, err := s.db.UserForLogin(ctx, email); err == nil && found {
 			s.recordSignIn(c, u.ID, 0, "locked")
 		}
@@ -67,8 +69,14 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 		if err := s.db.Succeeded(ctx, emailKey, ipKey); err != nil {
 			return u, 0, false, err
 		}
-	} else if found {
-		s.recordSignIn(c, u.ID, 0, "wrong_password")
+	} else {
+		s.security(c, slog.LevelWarn, what+" failed", "email", email)
+		for _, k := range att.Locks {
+			s.security(c, slog.LevelWarn, "login locked after repeated failures", "key", k.Key, "for", k.For.Round(time.Second))
+		}
+		if found {
+			s.recordSignIn(c, u.ID, 0, "wrong_password")
+		}
 	}
 	return u, 0, ok, nil
 }
@@ -105,7 +113,7 @@ func (s *Server) login(c echo.Context) error {
 		}
 		return render(c, http.StatusUnprocessableEntity, views.Login(f))
 	}
-	u, wait, ok, err := s.checkLogin(c, email, pw)
+	u, wait, ok, err := s.checkLogin(c, "login", email, pw)
 	switch {
 	case err != nil:
 		return err
@@ -139,6 +147,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.setSessionCookie(c, token)
 	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
+	s.security(c, slog.LevelInfo, "login", "member_id", chosen.MemberID, "user_id", u.ID)
 	dest := f.Next
 	if dest == "" {
 		dest = "/"

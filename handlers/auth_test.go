@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -373,7 +374,7 @@ func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
 	if s := req(untrusted, "198.51.100.7"); s != http.StatusTooManyRequests {
 		t.Fatalf("an invented X-Forwarded-For escaped the lock: %d", s)
 	}
-	trusted := newAppConfigured(t, handlers.Config{TrustedProxies: []string{"127.0.0.1"}})
+	trusted := newAppConfigured(t, handlers.Config{TrustedProxies: []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1), Mask: net.CIDRMask(32, 32)}}})
 	for i := 0; i < db.IPThrottle.Limit; i++ {
 		c := trusted.client()
 		c.postRaw("/login", url.Values{"email": {fmt.Sprintf("z%d@x.test", i)}, "password": {"wrong-password"}, "_csrf": {c.csrf()}}, "X-Forwarded-For", "198.51.100.1")

@@ -386,7 +386,7 @@ func (s *Server) accept(c echo.Context) error {
 			f.Error = inv.Email + " already has a Fleetgate login. Enter its password to join."
 			return render(c, http.StatusConflict, views.Accept(f))
 		}
-		_, wait, ok, err := s.checkLogin(c, inv.Email, pw)
+		_, wait, ok, err := s.checkLogin(c, "invitation acceptance: password check", inv.Email, pw)
 		switch {
 		case err != nil:
 			return err

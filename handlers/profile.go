@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -90,7 +91,7 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if current == "" {
 		p.PwErrors["current_password"] = "Enter your current password."
 	} else {
-		_, wait, ok, err := s.checkLogin(c, a.Email, current)
+		_, wait, ok, err := s.checkLogin(c, "password change: current password check", a.Email, current)
 		switch {
 		case err != nil:
 			return err
@@ -117,6 +118,7 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.security(c, slog.LevelInfo, "password changed", "member_id", a.MemberID, "user_id", a.UserID, "other_sessions_ended", ended)
 	msg := "Your password was changed."
 	switch ended {
 	case 0:

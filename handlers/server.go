@@ -6,11 +6,9 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -25,15 +23,18 @@ type Config struct {
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy). Requests over TLS get Secure cookies anyway.
 	SecureCookies bool
-	// TrustedProxies are the addresses (IPs or CIDR ranges) of the reverse
-	// proxies in front of the console: only a request coming from one of
-	// them has its client address taken from X-Forwarded-For (for login
-	// throttling and the logs). Empty: X-Forwarded-For is ignored.
-	TrustedProxies []string
+	// TrustedProxies are the reverse proxies in front of the console: only
+	// a request coming from one of them has its client address taken from
+	// X-Forwarded-For (for login throttling and the logs). Empty: the
+	// header is ignored.
+	TrustedProxies []*net.IPNet
 	// HSTS sends Strict-Transport-Security (one year) for deployments
 	// served over TLS only; browsers then refuse plain HTTP to the host.
 	HSTS   bool
 	Logger *slog.Logger
+	// AccessLog writes a line per request to Logger (method, path,
+	// status, duration, member, request id).
+	AccessLog bool
 
 	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
 	// its Host is set, else links go to the log and the pending list.
@@ -55,31 +56,6 @@ type Server struct {
 	csrfKey []byte // derives each session's CSRF token
 }
 
-// trustOptions turns the configured proxy addresses into Echo's trust
-// options: those ranges only, not every private or loopback address.
-func trustOptions(proxies []string) ([]echo.TrustOption, error) {
-	if len(proxies) == 0 {
-		return nil, nil
-	}
-	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
-	for _, p := range proxies {
-		p = strings.TrimSpace(p)
-		if !strings.Contains(p, "/") {
-			if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
-				p += "/32"
-			} else {
-				p += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(p)
-		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR range", p)
-		}
-		opts = append(opts, echo.TrustIPRange(n))
-	}
-	return opts, nil
-}
-
 // New builds the Echo instance with every route of the route table.
 func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error) {
 	key, err := d.Secret(ctx, "cookie-hash-key", 64)
@@ -93,10 +69,6 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	trusted, err := trustOptions(cfg.TrustedProxies)
-	if err != nil {
-		return nil, nil, err
-	}
 	store := sessions.NewCookieStore(key)
 	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
 	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey}
@@ -105,16 +77,24 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
-	if len(trusted) > 0 {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader(trusted...)
+	if len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	// The middleware order, written once: headers first (so that every
-	// answer carries them, a refused oversized body too), recover, limits,
-	// then the session and CSRF. Authorization is attached per route from
-	// the route table, after these.
+	// answer carries them, a refused oversized body too), the request id
+	// and the access log, recover, limits, then the session and CSRF.
+	// Authorization is attached per route from the route table, after these.
 	e.Use(s.securityHeaders)
+	e.Use(requestID)
+	if cfg.AccessLog {
+		e.Use(s.accessLog)
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.loadSession)
