@@ -2,9 +2,9 @@ package db
 
 import (
 	"context"
-	"fmt"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"fleetgate/db/perm"

@@ -85,4 +85,3 @@ func (s *Server) security(c echo.Context, level slog.Level, msg string, args ...
 	args = append(args, "ip", c.RealIP(), "request_id", requestIDOf(c))
 	s.log.Log(context.WithoutCancel(c.Request().Context()), level, msg, args...)
 }
-
