@@ -26,6 +26,10 @@ type Actor struct {
 	VehicleAccess string // "all" or "selected"
 	Perms         perm.Set
 
+	// Token is set when the request came with an API token: its kind and
+	// whether it may only read.
+	Token *TokenUse
+
 	// PreviewBy is set while someone previews the console as this member:
 	// it is the member who is really at the keyboard. Nothing may change.
 	PreviewBy *Actor

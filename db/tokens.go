@@ -33,13 +33,15 @@ func (d *DB) CreateToken(ctx context.Context, memberID int64, name string) (stri
 }
 
 // TokenActor loads the actor of an API token, checked like a session on
-// every request: a deactivated member or a member without the mobile
-// channel gets ENotFound.
+// every request: a deactivated member gets ENotFound, and so does a member
+// without the mobile channel for a mobile app's token (an integration
+// token, made on My profile, works whatever the channel).
 func (d *DB) TokenActor(ctx context.Context, token string) (*Actor, error) {
 	var memberID int64
 	var last, expires sql.NullString
-	err := d.r.QueryRowContext(ctx, `SELECT member_id, last_used_at, expires_at FROM api_tokens WHERE token_hash = ?`, hashToken(token)).
-		Scan(&memberID, &last, &expires)
+	use := &TokenUse{}
+	err := d.r.QueryRowContext(ctx, `SELECT id, member_id, last_used_at, expires_at, kind, read_only FROM api_tokens WHERE token_hash = ?`, hashToken(token)).
+		Scan(&use.ID, &memberID, &last, &expires, &use.Kind, &use.ReadOnly)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}
@@ -59,9 +61,14 @@ func (d *DB) TokenActor(ctx context.Context, token string) (*Actor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if MobileRefusal(a.Status, a.Channel, a.Builtin) != "" {
+	channel := a.Channel
+	if use.Kind == TokenIntegration {
+		channel = "both" // the channel is about the app and the console, not integrations
+	}
+	if MobileRefusal(a.Status, channel, a.Builtin) != "" {
 		return nil, notFound("Token")
 	}
+	a.Token = use
 	now := d.Now()
 	if t, _ := time.Parse(time.RFC3339Nano, last.String); !last.Valid || now.Sub(t) > time.Minute {
 		_, _ = d.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?`, now.Format(time.RFC3339Nano), hashToken(token))

@@ -22,14 +22,17 @@ var allRoles = []string{"owner", "admin", "manager", "accountant", "driver"}
 // policy. "public" routes are reachable without a session. A route added
 // to the table without a line here fails TestAccessMatrixCoversEveryRoute.
 var access = map[string][]string{
-	"GET /healthz":         {"public"},
-	"GET /static/*":        {"public"},
-	"GET /login":           {"public"},
-	"POST /login":          {"public"},
-	"POST /logout":         allRoles,
-	"GET /":                allRoles,
-	"POST /account/switch": allRoles,
-	"GET /users":           {"owner", "admin", "manager", "accountant"},
+	"GET /healthz":  {"public"},
+	"GET /static/*": {"public"},
+	"GET /login":    {"public"},
+	"POST /login":   {"public"},
+	// The second step of a login with two-factor sign-in.
+	"GET /login/two-factor":  {"public"},
+	"POST /login/two-factor": {"public"},
+	"POST /logout":           allRoles,
+	"GET /":                  allRoles,
+	"POST /account/switch":   allRoles,
+	"GET /users":             {"owner", "admin", "manager", "accountant"},
 
 	"GET /users/export.csv":      {"owner", "admin", "manager", "accountant"},
 	"POST /users/bulk":           {"owner", "admin", "manager"},
@@ -67,7 +70,17 @@ var access = map[string][]string{
 	"POST /profile/password":             allRoles,
 	"POST /profile/sessions/end":         allRoles,
 	"POST /profile/sessions/end-all":     allRoles,
-	"GET /audit":                         {"owner", "admin", "accountant"},
+	// Two-factor sign-in and API tokens on My profile: one's own login.
+	"GET /profile/two-factor":          allRoles,
+	"POST /profile/two-factor/setup":   allRoles,
+	"POST /profile/two-factor/confirm": allRoles,
+	"POST /profile/two-factor/remove":  allRoles,
+	"POST /profile/tokens":             allRoles,
+	"POST /profile/tokens/:id/revoke":  allRoles,
+	// The account setting "require two-factor sign-in".
+	"GET /settings/two-factor":  {"owner", "admin"},
+	"POST /settings/two-factor": {"owner", "admin"},
+	"GET /audit":                {"owner", "admin", "accountant"},
 	// Roles: the sample id is the Owner role, which nobody can change, so
 	// the allowed POSTs are refused by the rules, not by the policy.
 	"GET /roles":                         {"owner", "admin", "accountant"},
@@ -208,7 +221,8 @@ func TestAccessMatrix(t *testing.T) {
 }
 
 // endsSession are routes that would end the session the other rows use.
-var endsSession = map[string]bool{"/logout": true, "/profile/sessions/end-all": true}
+// A token revoked by its id could be the one another row uses.
+var endsSession = map[string]bool{"/logout": true, "/profile/sessions/end-all": true, "/profile/tokens/:id/revoke": true}
 
 // samplePath fills path parameters with ids of the demo account.
 func samplePath(p string) string {

@@ -42,6 +42,7 @@ type tokenRequest struct {
 	Password  string `json:"password"`
 	AccountID int64  `json:"account_id"`
 	Name      string `json:"name"`
+	TOTPCode  string `json:"totp_code"`
 }
 
 // apiCreateToken logs in for the mobile channel and returns a bearer token.
@@ -97,6 +98,43 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 		}[reason]
 		s.recordSignIn(c, u.ID, 0, "refused")
 		return problem(c, http.StatusForbidden, "Not allowed", msg)
+	}
+	// The second factor, for a login that has it; a role that requires it
+	// cannot get a token before it is set up (in the console).
+	has, err := s.db.HasTwoFactor(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if has {
+		if strings.TrimSpace(req.TOTPCode) == "" {
+			return problemFields(c, http.StatusUnauthorized, "Two-factor code required",
+				"This login uses two-factor sign-in: send totp_code, the code your authenticator app shows now (or a recovery code).",
+				map[string]string{"totp_code": "Required: the current code from your authenticator app, or a recovery code."})
+		}
+		how, wait, err := s.checkSecondFactor(c, u.ID, clip(req.TOTPCode, 40))
+		switch {
+		case err != nil:
+			return err
+		case wait > 0:
+			return problem(c, http.StatusTooManyRequests, "Too many attempts", fmt.Sprintf("Too many wrong codes. Try again in %d s.", wait))
+		case how == "":
+			return problemFields(c, http.StatusUnauthorized, "Wrong two-factor code", "The totp_code is not right, or was used already.",
+				map[string]string{"totp_code": "Not right, or used already: send the code your app shows now."})
+		}
+	} else {
+		a, err := s.db.ActorByMember(ctx, chosen.MemberID)
+		if err != nil {
+			return err
+		}
+		must, err := s.db.MustSetUpTwoFactor(ctx, a)
+		if err != nil {
+			return err
+		}
+		if must {
+			s.recordSignIn(c, u.ID, 0, "refused")
+			return problem(c, http.StatusForbidden, "Two-factor sign-in required",
+				"Your role in "+chosen.AccountName+" requires two-factor sign-in. Set it up in the console (My profile), then ask for a token with totp_code.")
+		}
 	}
 	name := req.Name
 	if name == "" {

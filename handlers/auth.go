@@ -141,14 +141,35 @@ func (s *Server) login(c echo.Context) error {
 		f.Error = refusalMessage(ms)
 		return render(c, http.StatusForbidden, views.Login(f))
 	}
-	token, err := s.db.CreateSession(ctx, u.ID, chosen.MemberID, c.Request().UserAgent(), c.RealIP())
+	// A login with two-factor sign-in gives its code on a second page
+	// before any session exists.
+	has, err := s.db.HasTwoFactor(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if has {
+		pending, err := s.db.CreatePendingLogin(ctx, u.ID, chosen.MemberID, f.Next)
+		if err != nil {
+			return err
+		}
+		s.setPendingCookie(c, pending)
+		return c.Redirect(http.StatusSeeOther, "/login/two-factor")
+	}
+	return s.startSession(c, u.ID, chosen.MemberID, f.Next)
+}
+
+// startSession opens a console session once every step of the login is
+// done (the password, and the code where the login has two-factor
+// sign-in), records the sign-in and goes where the visitor wanted to go.
+func (s *Server) startSession(c echo.Context, userID, memberID int64, next string) error {
+	token, err := s.db.CreateSession(c.Request().Context(), userID, memberID, c.Request().UserAgent(), c.RealIP())
 	if err != nil {
 		return err
 	}
 	s.setSessionCookie(c, token)
-	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
-	s.security(c, slog.LevelInfo, "login", "member_id", chosen.MemberID, "user_id", u.ID)
-	dest := f.Next
+	s.recordSignIn(c, userID, memberID, "ok")
+	s.security(c, slog.LevelInfo, "login", "member_id", memberID, "user_id", userID)
+	dest := safeNext(next)
 	if dest == "" {
 		dest = "/"
 	}

@@ -154,6 +154,26 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if a.PreviewBy != nil && !safeMethod(c) && !previewExempt[c.Path()] {
 				return &db.Error{Code: db.EForbidden, Message: "You are previewing the console as " + a.Name() + ": nothing can be changed. Exit the preview first."}
 			}
+			if a.Token != nil && a.Token.ReadOnly && !safeMethod(c) && !readOnlyTokenExempt[c.Request().Method+" "+c.Path()] {
+				return &db.Error{Code: db.EForbidden, Message: "This API token is read-only: it may read (GET) but not change anything. Use a token without the read-only flag."}
+			}
+			if a.Token == nil {
+				// A member whose role requires two-factor sign-in and who
+				// has none sees only its setup until it is done.
+				real := a
+				if a.PreviewBy != nil {
+					real = a.PreviewBy
+				}
+				if !twoFactorSetupPaths[c.Request().Method+" "+c.Path()] {
+					must, err := s.db.MustSetUpTwoFactor(c.Request().Context(), real)
+					if err != nil {
+						return err
+					}
+					if must {
+						return s.toTwoFactorSetup(c)
+					}
+				}
+			}
 			if need.kind == needPerm && !a.Can(need.perm) {
 				return deniedError(need.perm)
 			}
@@ -168,6 +188,10 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 // previewExempt are the only changes allowed while previewing: they act on
 // the real person's own session, not on the previewed member.
 var previewExempt = map[string]bool{"/logout": true, "/preview/exit": true, "/account/switch": true}
+
+// readOnlyTokenExempt are the changes a read-only API token may still
+// make: ending itself.
+var readOnlyTokenExempt = map[string]bool{"DELETE /api/v1/tokens/current": true}
 
 func safeMethod(c echo.Context) bool {
 	m := c.Request().Method

@@ -189,6 +189,12 @@ func problem(c echo.Context, status int, title, detail string) error {
 	return c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
 }
 
+// problemFields is problem with a message per request field ("errors").
+func problemFields(c echo.Context, status int, title, detail string, fields map[string]string) error {
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	return c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": fields})
+}
+
 // formFailure puts a db error about the form into it and tells the status
 // to answer with; ok is false for errors the error handler should answer.
 func formFailure(err error, errs map[string]string, whole *string) (status int, ok bool) {

@@ -90,6 +90,10 @@ func (s *Server) routes() []Route {
 		{GET, "/static/*", Public, s.static},
 		{GET, "/login", Public, s.loginPage},
 		{POST, "/login", Public, s.login},
+		// The second step of a login with two-factor sign-in (handlers/two_factor.go):
+		// reachable only with the pending step's cookie.
+		{GET, "/login/two-factor", Public, s.loginCodePage},
+		{POST, "/login/two-factor", Public, s.loginCode},
 		{POST, "/logout", SignedIn, s.logout},
 		{GET, "/", SignedIn, s.home},
 		{POST, "/account/switch", SignedIn, s.switchAccount},
@@ -137,6 +141,15 @@ func (s *Server) routes() []Route {
 		{POST, "/profile/password", SignedIn, s.profilePassword},
 		{POST, "/profile/sessions/end", SignedIn, s.profileEndSession},
 		{POST, "/profile/sessions/end-all", SignedIn, s.profileEndAll},
+		{GET, "/profile/two-factor", SignedIn, s.twoFactorPage},
+		{POST, "/profile/two-factor/setup", SignedIn, s.twoFactorSetup},
+		{POST, "/profile/two-factor/confirm", SignedIn, s.twoFactorConfirm},
+		{POST, "/profile/two-factor/remove", SignedIn, s.twoFactorRemove},
+		{POST, "/profile/tokens", SignedIn, s.profileTokenCreate},
+		{POST, "/profile/tokens/:id/revoke", SignedIn, s.profileTokenRevoke},
+		// The account setting "require two-factor sign-in" for chosen roles.
+		{GET, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsPage},
+		{POST, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsSave},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
 
