@@ -66,21 +66,16 @@ func (d *DB) totpAEAD(ctx context.Context) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func (d *DB) sealSecret(ctx context.Context, userID int64, secret string) ([]byte, error) {
-	aead, err := d.totpAEAD(ctx)
-	if err != nil {
-		return nil, err
-	}
+// The key is read before any write transaction begins: reading it may
+// write it (the first time), and the writer is one connection.
+
+func sealSecret(aead cipher.AEAD, userID int64, secret string) []byte {
 	nonce := make([]byte, aead.NonceSize())
 	_, _ = rand.Read(nonce)
-	return aead.Seal(nonce, nonce, []byte(secret), []byte("totp:"+strconv.FormatInt(userID, 10))), nil
+	return aead.Seal(nonce, nonce, []byte(secret), []byte("totp:"+strconv.FormatInt(userID, 10)))
 }
 
-func (d *DB) openSecret(ctx context.Context, userID int64, sealed []byte) (string, error) {
-	aead, err := d.totpAEAD(ctx)
-	if err != nil {
-		return "", err
-	}
+func openSecret(aead cipher.AEAD, userID int64, sealed []byte) (string, error) {
 	if len(sealed) < aead.NonceSize() {
 		return "", errors.New("totp secret: too short")
 	}
@@ -140,10 +135,11 @@ func (d *DB) BeginTwoFactor(ctx context.Context, a *Actor) (TwoFactorSetup, erro
 	if err != nil {
 		return TwoFactorSetup{}, fmt.Errorf("generate totp: %w", err)
 	}
-	sealed, err := d.sealSecret(ctx, a.UserID, key.Secret())
+	aead, err := d.totpAEAD(ctx)
 	if err != nil {
 		return TwoFactorSetup{}, err
 	}
+	sealed := sealSecret(aead, a.UserID, key.Secret())
 	err = d.update(ctx, func(tx *sql.Tx) error {
 		var confirmed sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT confirmed_at FROM totp_secrets WHERE user_id = ?`, a.UserID).Scan(&confirmed)
@@ -175,7 +171,11 @@ func (d *DB) PendingTwoFactor(ctx context.Context, a *Actor) (TwoFactorSetup, er
 	if err != nil {
 		return TwoFactorSetup{}, err
 	}
-	secret, err := d.openSecret(ctx, a.UserID, sealed)
+	aead, err := d.totpAEAD(ctx)
+	if err != nil {
+		return TwoFactorSetup{}, err
+	}
+	secret, err := openSecret(aead, a.UserID, sealed)
 	if err != nil {
 		return TwoFactorSetup{}, err
 	}
@@ -218,8 +218,12 @@ func (d *DB) ConfirmTwoFactor(ctx context.Context, a *Actor, code string) ([]str
 	if !IsTOTPCode(code) {
 		return nil, FieldError("code", "Enter the 6-digit code your app shows for Fleetgate.")
 	}
+	aead, err := d.totpAEAD(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var codes []string
-	err := d.update(ctx, func(tx *sql.Tx) error {
+	err = d.update(ctx, func(tx *sql.Tx) error {
 		var sealed []byte
 		err := tx.QueryRowContext(ctx, `SELECT secret FROM totp_secrets WHERE user_id = ? AND confirmed_at IS NULL`, a.UserID).Scan(&sealed)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -228,7 +232,7 @@ func (d *DB) ConfirmTwoFactor(ctx context.Context, a *Actor, code string) ([]str
 		if err != nil {
 			return err
 		}
-		secret, err := d.openSecret(ctx, a.UserID, sealed)
+		secret, err := openSecret(aead, a.UserID, sealed)
 		if err != nil {
 			return err
 		}
@@ -288,14 +292,18 @@ func recoveryHash(code string) []byte {
 // already used, or older, is refused. A recovery code is used up.
 // how is "totp", "recovery", or "" when refused.
 func (d *DB) SecondFactor(ctx context.Context, userID int64, code string) (how string, err error) {
+	aead, err := d.totpAEAD(ctx)
+	if err != nil {
+		return "", err
+	}
 	err = d.update(ctx, func(tx *sql.Tx) error {
-		how, err = secondFactor(ctx, d, tx, userID, code)
+		how, err = d.secondFactor(ctx, aead, tx, userID, code)
 		return err
 	})
 	return how, err
 }
 
-func secondFactor(ctx context.Context, d *DB, tx *sql.Tx, userID int64, code string) (string, error) {
+func (d *DB) secondFactor(ctx context.Context, aead cipher.AEAD, tx *sql.Tx, userID int64, code string) (string, error) {
 	code = strings.TrimSpace(code)
 	if code == "" || len(code) > 40 {
 		return "", nil
@@ -311,7 +319,7 @@ func secondFactor(ctx context.Context, d *DB, tx *sql.Tx, userID int64, code str
 		if err != nil {
 			return "", err
 		}
-		secret, err := d.openSecret(ctx, userID, sealed)
+		secret, err := openSecret(aead, userID, sealed)
 		if err != nil {
 			return "", err
 		}
@@ -343,8 +351,12 @@ func secondFactor(ctx context.Context, d *DB, tx *sql.Tx, userID int64, code str
 // DisableTwoFactor turns two-factor sign-in off with a current code or a
 // recovery code (the caller has checked the password).
 func (d *DB) DisableTwoFactor(ctx context.Context, a *Actor, code string) error {
+	aead, err := d.totpAEAD(ctx)
+	if err != nil {
+		return err
+	}
 	return d.update(ctx, func(tx *sql.Tx) error {
-		how, err := secondFactor(ctx, d, tx, a.UserID, code)
+		how, err := d.secondFactor(ctx, aead, tx, a.UserID, code)
 		if err != nil {
 			return err
 		}

@@ -154,7 +154,9 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if a.PreviewBy != nil && !safeMethod(c) && !previewExempt[c.Path()] {
 				return &db.Error{Code: db.EForbidden, Message: "You are previewing the console as " + a.Name() + ": nothing can be changed. Exit the preview first."}
 			}
-			if a.Token != nil && a.Token.ReadOnly && !safeMethod(c) && !readOnlyTokenExempt[c.Request().Method+" "+c.Path()] {
+			if a.Token != nil && a.Token.ReadOnly && !safeMethod(c) {
+				// A read-only token reads, whatever its member may do; it
+				// is revoked on My profile.
 				return &db.Error{Code: db.EForbidden, Message: "This API token is read-only: it may read (GET) but not change anything. Use a token without the read-only flag."}
 			}
 			if a.Token == nil {
@@ -188,10 +190,6 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 // previewExempt are the only changes allowed while previewing: they act on
 // the real person's own session, not on the previewed member.
 var previewExempt = map[string]bool{"/logout": true, "/preview/exit": true, "/account/switch": true}
-
-// readOnlyTokenExempt are the changes a read-only API token may still
-// make: ending itself.
-var readOnlyTokenExempt = map[string]bool{"DELETE /api/v1/tokens/current": true}
 
 func safeMethod(c echo.Context) bool {
 	m := c.Request().Method
