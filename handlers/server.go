@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -43,6 +45,12 @@ type Server struct {
 	cookies *sessions.CookieStore
 	log     *slog.Logger
 	table   []Route
+
+	// setupDone is set once an account exists: /setup is gone for good.
+	setupDone atomic.Bool
+	setupCode string
+	// mail counts e-mails being sent in the background (Wait waits for them).
+	mail sync.WaitGroup
 }
 
 // New builds the Echo instance with every route of the route table.
@@ -79,8 +87,15 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	for _, r := range s.table {
 		r.register(e, s)
 	}
+	if err := s.prepareSetup(ctx); err != nil {
+		return nil, nil, err
+	}
 	return e, s, nil
 }
+
+// Wait waits for the e-mails still being sent in the background (at
+// shutdown, and in tests).
+func (s *Server) Wait() { s.mail.Wait() }
 
 // Table returns the route table (for tests that walk it).
 func (s *Server) Table() []Route { return s.table }
