@@ -19,8 +19,8 @@ import (
 // Settings are one account's settings.
 type Settings struct {
 	AccountName  string
-	TimeZone     string // an IANA name, e.g. "Europe/Lisbon"
-	DistanceUnit string // "km" or "mi"
+	TimeZone     string        // an IANA name, e.g. "Europe/Lisbon"
+	DistanceUnit string        // "km" or "mi"
 	InviteTTL    time.Duration // 0: the server's default
 	SessionMax   time.Duration // a session ends this long after login at the latest
 	SessionIdle  time.Duration // and after this long without a request

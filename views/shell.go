@@ -21,8 +21,8 @@ type Shell struct {
 	Accounts    []AccountChoice
 	Nav         []NavItem
 	Flash       []Flash
-	PreviewOf   string // set while previewing the console as another member
-	ReadOnly    string // why the account is read-only (its subscription ended), naming who can renew
+	PreviewOf   string   // set while previewing the console as another member
+	ReadOnly    string   // why the account is read-only (its subscription ended), naming who can renew
 	Warnings    []string // subscription warnings for those who may see it
 }
 
