@@ -580,3 +580,37 @@ func TestAnotherAccountUnderTheSubscription(t *testing.T) {
 		t.Fatalf("manager: %d", r.status)
 	}
 }
+
+// A vehicle access with a last day ends at midnight of that day in the
+// account's time zone, and the page shows that day.
+func TestGrantLastDayFollowsTheAccountsTimeZone(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.login("owner@demo.test")
+	if r := c.postForm("/settings", settingsValues(1, "Asia/Tokyo")); r.status != http.StatusSeeOther {
+		t.Fatalf("settings: %d", r.status)
+	}
+	driver := actorByEmail(t, a, "driver@demo.test")
+	var vehicle int64
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM vehicles WHERE account_id = ? AND status = 'active' ORDER BY id LIMIT 1`, driver.AccountID).Scan(&vehicle); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().UTC().AddDate(0, 0, 20).Format(time.DateOnly)
+	r := c.postForm(fmt.Sprintf("/users/%d/access/grant", driver.MemberID), url.Values{"kind": {"vehicle"}, "target_id": {fmt.Sprint(vehicle)},
+		"level": {"view"}, "ends_on": {day}})
+	if r.status >= 400 {
+		t.Fatalf("grant: %d %s", r.status, r.body)
+	}
+	var ends string
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT ends_at FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver.MemberID, vehicle).Scan(&ends); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := time.Parse(time.DateOnly, day)
+	want := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, time.FixedZone("JST", 9*3600)).UTC()
+	if got, _ := time.Parse(time.RFC3339, ends); !got.Equal(want) {
+		t.Fatalf("ends at %s, want %s (midnight in Tokyo)", ends, want.Format(time.RFC3339))
+	}
+	if page := c.get(fmt.Sprintf("/users/%d/access", driver.MemberID)); !strings.Contains(page.body, day) {
+		t.Fatalf("the access page does not show the last day %s", day)
+	}
+}
