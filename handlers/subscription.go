@@ -127,6 +127,13 @@ func (s *Server) subscriptionAddAccount(c echo.Context) error {
 		return err
 	}
 	nl := &views.NewAccountLink{AccountName: out.AccountName, OwnerEmail: out.OwnerEmail, Existing: out.Token == ""}
+	if out.Token == "" && out.OwnerEmail != a.Email {
+		// An existing login is told by e-mail where to find the new account.
+		url := s.absURL(c, "/login")
+		body := "Hello,\n\n" + a.Name() + " created the Fleetgate account " + out.AccountName + " with you as its Owner.\n\n" +
+			"Log in with your usual password and choose it in the account switcher at the top of the console:\n\n" + url + "\n"
+		_, _ = s.deliver(ctx, out.OwnerEmail, "Your Fleetgate account "+out.AccountName, body, "new account owner notice", url)
+	}
 	if out.Token != "" {
 		url := s.absURL(c, "/reset/"+out.Token)
 		subject := "Your Fleetgate account " + out.AccountName

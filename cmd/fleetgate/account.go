@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 
 	"fleetgate/db"
@@ -24,7 +26,14 @@ func accountFlags(f *flags) runner {
 	f.String(&o.name, "name", "FLEETGATE_ACCOUNT_NAME", "", "NAME", "the new account's name (required)", checkAccountName)
 	f.String(&o.ownerEmail, "owner-email", "FLEETGATE_OWNER_EMAIL", "", "EMAIL", "e-mail of the account's Owner (required)", checkOwnerEmail)
 	f.String(&o.baseURL, "base-url", "FLEETGATE_BASE_URL", "http://127.0.0.1:8080", "URL", "public address of the console, for the printed link", checkBaseURL)
-	f.Port(&o.paid, "paid-vehicles", "FLEETGATE_PAID_VEHICLES", 10, "vehicles the new subscription pays for")
+	f.bind("paid-vehicles", "FLEETGATE_PAID_VEHICLES", "10", "N", "vehicles the new subscription pays for", false, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return errors.New("not a number of vehicles (0-1000000)")
+		}
+		o.paid = n
+		return nil
+	})
 	f.check(func() error {
 		switch {
 		case o.name == "":
