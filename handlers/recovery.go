@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -85,29 +86,24 @@ func (s *Server) forgot(c echo.Context) error {
 		f.Errors["email"] = m
 		return render(c, http.StatusUnprocessableEntity, views.Forgot(f))
 	}
-	emailKey, ipKey := "reset:"+strings.ToLower(email), "reset-ip:"+c.RealIP()
-	for _, k := range []string{emailKey, ipKey} {
-		left, err := s.db.Locked(ctx, k)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			wait := int(math.Ceil(left.Seconds()))
-			c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
-			f.Error = fmt.Sprintf("Too many requests for a new password. Try again in %s.", waitText(wait))
-			return render(c, http.StatusTooManyRequests, views.Forgot(f))
-		}
-	}
-	if err := s.db.Fail(ctx, emailKey, db.ResetEmailThrottle); err != nil {
+	// Every request counts, before anything is looked up, in one write with
+	// the locks: known and unknown e-mails alike.
+	att, err := s.db.Attempt(ctx, db.ThrottleKey{Key: "reset:" + strings.ToLower(email), Rule: db.ResetEmailThrottle},
+		db.ThrottleKey{Key: "reset-ip:" + c.RealIP(), Rule: db.ResetIPThrottle})
+	if err != nil {
 		return err
 	}
-	if err := s.db.Fail(ctx, ipKey, db.ResetIPThrottle); err != nil {
-		return err
+	if att.Wait > 0 {
+		wait := int(math.Ceil(att.Wait.Seconds()))
+		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+		f.Error = fmt.Sprintf("Too many requests for a new password. Try again in %s.", waitText(wait))
+		return render(c, http.StatusTooManyRequests, views.Forgot(f))
 	}
 	link, found, err := s.db.RequestPasswordReset(ctx, email, c.RealIP())
 	if err != nil {
 		return err
 	}
+	s.security(c, slog.LevelInfo, "password reset requested", "email", email, "known", found)
 	if found {
 		url := s.absURL(c, "/reset/"+link.Token)
 		subject, body := resetMail(link.Name, url, link.ExpiresAt, "")
@@ -170,13 +166,17 @@ func (s *Server) reset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, _, _, err := s.db.UsePasswordReset(ctx, c.Param("token"), hash); err != nil {
+	userID, sessions, tokens, err := s.db.UsePasswordReset(ctx, c.Param("token"), hash)
+	if err != nil {
 		if db.ErrorCode(err) == db.EConflict {
 			return render(c, http.StatusGone, views.Gone(csrfToken(c), "Link no longer valid", err.(*db.Error).Message))
 		}
 		return err
 	}
-	_ = s.db.ClearFailures(ctx, loginKey(p.Email))
+	s.security(c, slog.LevelInfo, "password set with a reset link", "user_id", userID, "purpose", p.Purpose,
+		"sessions_ended", sessions, "api_tokens_ended", tokens)
+	// The owner of the e-mail is back: earlier wrong passwords are forgiven.
+	_ = s.db.Succeeded(ctx, db.ThrottleKey{Key: loginKey(p.Email), Rule: db.EmailThrottle})
 	s.clearSessionCookie(c)
 	s.setCSRFCookie(c)
 	return c.Redirect(http.StatusSeeOther, "/login?password=set")

@@ -74,17 +74,6 @@ func (s *Server) setup(c echo.Context) error {
 		LastName:    strings.TrimSpace(clip(c.FormValue("last_name"), 200)),
 		Email:       strings.TrimSpace(clip(c.FormValue("email"), 300))}
 	code, pw := clip(c.FormValue("code"), 100), c.FormValue("password")
-	// Wrong codes are throttled for everyone: the code is the only lock.
-	left, err := s.db.Locked(ctx, setupKey)
-	if err != nil {
-		return err
-	}
-	if left > 0 {
-		wait := int(math.Ceil(left.Seconds()))
-		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
-		f.Errors["code"] = fmt.Sprintf("Too many wrong setup codes. Try again in %d s.", wait)
-		return render(c, http.StatusTooManyRequests, views.Setup(f))
-	}
 	if strings.TrimSpace(code) == "" {
 		f.Errors["code"] = "Enter the setup code from the server's log."
 	}
@@ -111,17 +100,25 @@ func (s *Server) setup(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.Setup(f))
 	}
+	// Tries of the code are throttled for everyone (the code is the only
+	// lock), each counted before it is checked.
+	key := db.ThrottleKey{Key: setupKey, Rule: db.SetupThrottle}
+	att, err := s.db.Attempt(ctx, key)
+	if err != nil {
+		return err
+	}
+	if att.Wait > 0 {
+		wait := int(math.Ceil(att.Wait.Seconds()))
+		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+		f.Errors["code"] = fmt.Sprintf("Too many wrong setup codes. Try again in %d s.", wait)
+		return render(c, http.StatusTooManyRequests, views.Setup(f))
+	}
 	hash, err := password.Hash(pw)
 	if err != nil {
 		return err
 	}
 	done, err := s.db.SetupFirstAccount(ctx, db.FirstAccount{Code: code, AccountName: f.AccountName, FirstName: f.FirstName,
 		LastName: f.LastName, Email: f.Email, PasswordHash: hash})
-	if db.ErrorCode(err) == db.EInvalid {
-		if err := s.db.Fail(ctx, setupKey, db.SetupThrottle); err != nil {
-			return err
-		}
-	}
 	if status, ok := formFieldFailure(err, f.Errors); ok {
 		return render(c, status, views.Setup(f))
 	}
@@ -129,7 +126,7 @@ func (s *Server) setup(c echo.Context) error {
 		return err
 	}
 	s.setupDone.Store(true)
-	_ = s.db.ClearFailures(ctx, setupKey)
+	_ = s.db.Succeeded(ctx, key)
 	s.log.Info("first account created", "account", done.AccountName, "owner", f.Email)
 	if old := sessionToken(c); old != "" {
 		_ = s.db.EndSession(ctx, old)
@@ -139,7 +136,7 @@ func (s *Server) setup(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, session)
-	s.setCSRFCookie(c)
+	s.recordSignIn(c, done.UserID, done.MemberID, "ok")
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You are its Owner: invite the people who work with you from Users.")
 	return c.Redirect(http.StatusSeeOther, "/users")
 }
