@@ -34,6 +34,7 @@ type Actor struct {
 	// SubscriptionEnds is the last day of the account's subscription;
 	// after it the account is read-only (see ReadOnly).
 	SubscriptionEnds time.Time
+	SubscriptionID   int64
 
 	// PreviewBy is set while someone previews the console as this member:
 	// it is the member who is really at the keyboard. Nothing may change.
@@ -73,7 +74,7 @@ func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
 	err := d.r.QueryRowContext(ctx, `
 		SELECT m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
 		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access,
-		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on
+		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on, sub.id
 		  FROM members m
 		  JOIN accounts a ON a.id = m.account_id
 		  JOIN subscriptions sub ON sub.id = a.subscription_id
@@ -83,7 +84,7 @@ func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
 		 WHERE m.id = ?`, memberID).Scan(
 		&a.UserID, &a.MemberID, &a.AccountID, &a.AccountName, &a.OwnerMemberID, &a.Email, &a.FirstName, &a.LastName,
 		&a.RoleID, &a.RoleName, &builtin, &a.Status, &a.Channel, &a.VehicleAccess,
-		&a.TimeZone, &a.DistanceUnit, &ends)
+		&a.TimeZone, &a.DistanceUnit, &ends, &a.SubscriptionID)
 	if err != nil {
 		return nil, err
 	}

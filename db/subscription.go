@@ -120,6 +120,23 @@ func (s Subscription) Warnings(now time.Time) []string {
 	return out
 }
 
+// SubscriptionWarnings reads only what the warnings need (the end, the paid
+// and the active vehicles of the actor's subscription) and returns them.
+// One count over an index: cheaper than Subscription, which also counts
+// archived vehicles per account.
+func (d *DB) SubscriptionWarnings(ctx context.Context, a *Actor) ([]string, error) {
+	var s Subscription
+	var ends string
+	if err := d.r.QueryRowContext(ctx, `SELECT s.id, s.ends_on, s.paid_vehicles,
+			(SELECT COUNT(*) FROM accounts x JOIN vehicles v ON v.account_id = x.id AND v.status = 'active' WHERE x.subscription_id = s.id)
+		  FROM subscriptions s JOIN accounts a ON a.subscription_id = s.id WHERE a.id = ?`, a.AccountID).
+		Scan(&s.ID, &ends, &s.PaidVehicles, &s.InUse); err != nil {
+		return nil, err
+	}
+	s.EndsOn, _ = time.Parse(time.DateOnly, ends)
+	return s.Warnings(d.Now()), nil
+}
+
 // SubscriptionChange is the form of the subscription page.
 type SubscriptionChange struct {
 	PaidVehicles int

@@ -81,9 +81,7 @@ func (s *Server) shell(c echo.Context, title, section string) views.Shell {
 		sh.ReadOnly = s.readOnlyMessage(c, a)
 	}
 	if a.Can(perm.BillingView) {
-		if sub, err := s.db.Subscription(c.Request().Context(), a); err == nil {
-			sh.Warnings = sub.Warnings(now)
-		}
+		sh.Warnings = s.subscriptionWarnings(c, a)
 	}
 	if ms, err := s.db.Memberships(c.Request().Context(), real.UserID); err == nil {
 		for _, m := range ms {

@@ -62,6 +62,8 @@ type Server struct {
 	setupCode string
 	// mail counts e-mails being sent in the background (Wait waits for them).
 	mail sync.WaitGroup
+	// warnings caches the subscription banners per subscription id.
+	warnings sync.Map
 }
 
 // New builds the Echo instance with every route of the route table.

@@ -86,6 +86,7 @@ func (s *Server) subscriptionSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.warnings.Delete(actor(c).SubscriptionID)
 	return c.Redirect(http.StatusSeeOther, "/subscription?saved=1")
 }
 
@@ -152,4 +153,31 @@ func (s *Server) subscriptionAddAccount(c echo.Context) error {
 	}
 	p.NewLink = nl
 	return render(c, http.StatusOK, views.Subscription(p))
+}
+
+// warningsTTL is how long the subscription warnings of the page frame are
+// reused: counting the vehicles in use of a large fleet on every page
+// would cost more than the page. A change of the subscription drops them.
+const warningsTTL = time.Minute
+
+type cachedWarnings struct {
+	list []string
+	at   time.Time
+}
+
+// subscriptionWarnings are the banners for members with billing.view.
+func (s *Server) subscriptionWarnings(c echo.Context, a *db.Actor) []string {
+	now := time.Now()
+	if v, ok := s.warnings.Load(a.SubscriptionID); ok {
+		if w := v.(cachedWarnings); now.Sub(w.at) < warningsTTL {
+			return w.list
+		}
+	}
+	list, err := s.db.SubscriptionWarnings(c.Request().Context(), a)
+	if err != nil {
+		s.log.Error("subscription warnings", "err", err)
+		return nil
+	}
+	s.warnings.Store(a.SubscriptionID, cachedWarnings{list: list, at: now})
+	return list
 }
