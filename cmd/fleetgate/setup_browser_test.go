@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -59,4 +60,48 @@ func TestBrowserFirstStartSetup(t *testing.T) {
 	}
 	// Setup is gone now.
 	must(t, ctx, chromedp.Navigate(c.url+"/setup"), chromedp.WaitVisible(chromedp.CSS("[data-testid=error]")))
+}
+
+// TestBrowserAccountsPagesAccessibility checks the pages of this feature
+// with axe on their own (the whole-console sweep has them too): forgot
+// password, a reset link, account settings with a message, the
+// subscription with its forms, and a member's page with the reset button.
+func TestBrowserAccountsPagesAccessibility(t *testing.T) {
+	c := startConsole(t)
+	ctx := browser(t)
+	must(t, ctx, chromedp.Navigate(c.url+"/forgot"), chromedp.WaitVisible(chromedp.ID("email")))
+	checkAxe(t, ctx, "/forgot")
+	must(t, ctx,
+		chromedp.SendKeys(chromedp.ID("email"), "driver@demo.test"),
+		chromedp.Click(chromedp.CSS("[data-testid=forgot-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=forgot-sent]")),
+	)
+	checkAxe(t, ctx, "/forgot (sent)")
+	// The e-mail goes out in the background; without SMTP its link is logged.
+	resetLink := regexp.MustCompile(`http://\S+/reset/[A-Za-z0-9_-]+`)
+	link := ""
+	for deadline := time.Now().Add(10 * time.Second); link == "" && time.Now().Before(deadline); {
+		if link = resetLink.FindString(c.out.String()); link == "" {
+			<-time.After(20 * time.Millisecond)
+		}
+	}
+	if link == "" {
+		t.Fatalf("no reset link in the log:\n%s", c.out)
+	}
+	must(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("password")))
+	checkAxe(t, ctx, "/reset/…")
+	logIn(t, ctx, c, "owner@demo.test")
+	must(t, ctx,
+		chromedp.Navigate(c.url+"/settings"),
+		chromedp.WaitVisible(chromedp.ID("time_zone")),
+		chromedp.SetValue(chromedp.ID("time_zone"), "Mars/Olympus"),
+		chromedp.Click(chromedp.CSS("[data-testid=settings-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=error-time_zone]")),
+	)
+	shot(t, ctx, "settings-bad-zone")
+	checkAxe(t, ctx, "/settings (with a message)")
+	for _, p := range []string{"/subscription", "/users/5"} {
+		must(t, ctx, chromedp.Navigate(c.url+p), chromedp.WaitVisible(chromedp.ID("main")))
+		checkAxe(t, ctx, p)
+	}
 }
