@@ -305,7 +305,6 @@ func (s *Server) twoFactorSettingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f.Saved = c.QueryParam("saved") == "1"
 	return render(c, http.StatusOK, views.TwoFactorSettings(s.shell(c, "Two-factor sign-in for the account", "/settings"), f))
 }
 
@@ -347,5 +346,6 @@ func (s *Server) twoFactorSettingsSave(c echo.Context) error {
 		}
 		return render(c, status, views.TwoFactorSettings(s.shell(c, "Two-factor sign-in for the account", "/settings"), f))
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/two-factor?saved=1")
+	s.flash(c, "ok", "Saved which roles must use two-factor sign-in.")
+	return c.Redirect(http.StatusSeeOther, "/settings#two-factor-policy")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 )
 
 // testClock lets a test move the server's clock in whole TOTP steps.
@@ -42,7 +43,12 @@ func (c *testClock) code(t testing.TB, secret string) string {
 // profile and returns the secret and the recovery codes.
 func setUpTwoFactor(t testing.TB, clock *testClock, c *client) (string, []string) {
 	t.Helper()
-	res := c.postForm("/profile/two-factor/setup", url.Values{"current_password": {db.DemoPassword}})
+	return setUpTwoFactorWith(t, clock, c, db.DemoPassword)
+}
+
+func setUpTwoFactorWith(t testing.TB, clock *testClock, c *client, password string) (string, []string) {
+	t.Helper()
+	res := c.postForm("/profile/two-factor/setup", url.Values{"current_password": {password}})
 	secret := res.doc().Find("[data-testid=totp-secret]").AttrOr("value", "")
 	uri := res.doc().Find("[data-testid=totp-uri]").AttrOr("value", "")
 	if res.status != http.StatusOK || len(secret) < 16 || !strings.HasPrefix(uri, "otpauth://totp/Fleetgate:") || !strings.Contains(uri, "secret="+secret) {
@@ -380,5 +386,33 @@ func TestAPITokenAsksForTheCode(t *testing.T) {
 	// A login without two-factor sign-in needs no code.
 	if res := c.api(http.MethodPost, "/api/v1/tokens", "", `{"email":"owner@demo.test","password":"`+db.DemoPassword+`"}`); res.status != http.StatusForbidden {
 		t.Fatalf("owner (web only) on the app: %d", res.status) // refused for the channel, not for a code
+	}
+}
+
+// Joining another account by invitation with an existing login asks for
+// its code too: the password alone makes no session.
+func TestInvitationAcceptAsksForTheCode(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	clock := useClock(a)
+	owner := actorByEmail(t, a, "owner@demo.test")
+	secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
+	secret, _ := setUpTwoFactorWith(t, clock, a.loginWith("bea@beta.test", "beta owner password"), "beta owner password")
+	_, link := a.login("owner@demo.test").invite("bea@beta.test", builtinRoleID(t, a, owner, perm.Manager), "selected")
+	guest := a.client()
+	res := guest.postForm(linkPath(t, link), url.Values{"existing": {"1"}, "password": {"beta owner password"}})
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/login/two-factor" {
+		t.Fatalf("accept: %d %s", res.status, res.header.Get("Location"))
+	}
+	if res := guest.get("/users"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/login") {
+		t.Fatalf("session before the code: %d", res.status)
+	}
+	res = guest.postForm("/login/two-factor", url.Values{"code": {clock.code(t, secret)}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("code: %d", res.status)
+	}
+	menu := strings.Join(guest.get("/users").find(".user-menu .menu-body p"), " | ")
+	if !strings.Contains(menu, "Manager in Demo Fleet") {
+		t.Fatalf("menu: %q", menu)
 	}
 }
