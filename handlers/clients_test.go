@@ -90,7 +90,7 @@ func TestClientCRUDAndDeleteRefusedWhileTripsReferToIt(t *testing.T) {
 	}
 	loc := res.header.Get("Location")
 	id := strings.TrimPrefix(loc, "/clients/")
-	if res := c.postForm(loc, url.Values{"name": {"Zenith Couriers Ltd"}}); res.status != http.StatusSeeOther {
+	if res := c.postEdit(t, loc+"/edit", loc, url.Values{"name": {"Zenith Couriers Ltd"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("edit: %d", res.status)
 	}
 	if got := c.get(loc).find("[data-testid=client-title]"); len(got) != 1 || got[0] != "Zenith Couriers Ltd" {

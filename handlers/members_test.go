@@ -73,7 +73,7 @@ func TestMemberEdit(t *testing.T) {
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("admin@demo.test")
-	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
+	res := c.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", res.status, res.find(".error"))
 	}
@@ -149,12 +149,12 @@ func TestNoEscalation(t *testing.T) {
 	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	// A manager cannot give the Admin role (wider than their own) …
-	res := m.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
+	res := m.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#role_id-error"), ""), "do not hold") {
 		t.Fatalf("manager gave Admin: %d", res.status)
 	}
 	// … nor the Owner role, even as the Owner.
-	res = a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
+	res = a.login("owner@demo.test").postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("owner role given: %d", res.status)
 	}
@@ -660,7 +660,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 		t.Fatal("the name of a shared login is offered for editing")
 	}
 	// The role still changes; the name posted anyway is ignored.
-	res := o.postForm(fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
+	res := o.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %v", res.status, res.find(".error"))
 	}

@@ -136,7 +136,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 
 	// Edits in scope pass; out of scope they are 404, like the pages.
 	form := url.Values{"name": {"Renamed van"}, "plate": {"IL 1"}, "odometer_km": {"1000"}, "group_id": {groupID(t, m, "Chicago")}}
-	if res := m.postForm(fmt.Sprintf("/vehicles/%d", inNorth), form); res.status != http.StatusSeeOther {
+	if res := m.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inNorth), fmt.Sprintf("/vehicles/%d", inNorth), form); res.status != http.StatusSeeOther {
 		t.Fatalf("edit in scope: %d %s", res.status, res.find(".error"))
 	}
 	for _, path := range []string{"/vehicles/%d", "/vehicles/%d/archive", "/vehicles/%d/restore"} {
@@ -154,7 +154,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 	}
 	// Moving a vehicle out of the managed group is refused next to the field.
 	form.Set("group_id", groupID(t, a.login("owner@demo.test"), "Austin"))
-	res := m.postForm(fmt.Sprintf("/vehicles/%d", inNorth), form)
+	res := m.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inNorth), fmt.Sprintf("/vehicles/%d", inNorth), form)
 	if res.status != http.StatusUnprocessableEntity || len(res.find("#vehicle-group ~ .error")) != 1 {
 		t.Fatalf("move out of scope: %d %v", res.status, res.find(".error"))
 	}
@@ -172,7 +172,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 	// Moving a vehicle into the manager's region shows it to them on the next request.
 	owner := a.login("owner@demo.test")
 	ownerForm := url.Values{"name": {southName}, "group_id": {groupID(t, owner, "Milwaukee")}}
-	if res := owner.postForm(fmt.Sprintf("/vehicles/%d", inSouth), ownerForm); res.status != http.StatusSeeOther {
+	if res := owner.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inSouth), fmt.Sprintf("/vehicles/%d", inSouth), ownerForm); res.status != http.StatusSeeOther {
 		t.Fatalf("owner moves: %d", res.status)
 	}
 	if res := m.get(fmt.Sprintf("/vehicles/%d", inSouth)); res.status != http.StatusOK {
