@@ -201,7 +201,6 @@ func (d *DB) setStatus(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64
 		Target: before.Name(), Summary: summary, Before: stateOf(before), After: after})
 }
 
-
 // Leftover is one kind of thing a member leaves behind when deactivated.
 type Leftover struct {
 	Kind  string // e.g. "api_tokens"
