@@ -47,6 +47,16 @@ func ErrorCode(err error) Code {
 	return ""
 }
 
+// SafeMessage is the message of err that may be shown to a user: that of
+// a *Error anywhere in its chain, else a general sentence.
+func SafeMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "The server could not answer. Try again in a moment."
+}
+
 // notFound is the one answer for "absent" and "not yours to see".
 func notFound(what string) *Error { return Errorf(ENotFound, "%s not found.", what) }
 

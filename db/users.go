@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 )
 
@@ -88,7 +89,11 @@ func (m MemberRow) Name() string { return displayName(m.FirstName, m.LastName, m
 func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, int, error) {
 	where := []string{"m.account_id = ?"}
 	args := []any{a.AccountID}
-	for _, w := range strings.Fields(f.Query) {
+	words, ok := field.SearchWords(f.Query)
+	if !ok {
+		where = append(where, "1 = 0") // a word no stored text can hold
+	}
+	for _, w := range words {
 		like := "%" + escapeLike(w) + "%"
 		where = append(where, `(u.first_name LIKE ? ESCAPE '\' OR u.last_name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)
 		args = append(args, like, like, like)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"fleetgate/db/field"
 )
 
 // Vehicle is a vehicle as the actor sees it, with the actor's level on it.
@@ -85,7 +87,11 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 	// Words of three characters or more go to the trigram index in one
 	// MATCH (all of them must occur); shorter ones are matched with LIKE.
 	var phrases []string
-	for _, w := range strings.Fields(f.Query) {
+	words, ok := field.SearchWords(f.Query)
+	if !ok {
+		conds = append(conds, "1 = 0") // a word no stored text can hold
+	}
+	for _, w := range words {
 		if len([]rune(w)) >= 3 {
 			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 			continue

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 	"fleetgate/views"
 )
@@ -107,7 +108,8 @@ func hasGroup(gs []db.Group, id int64) bool {
 func readVehicleForm(c echo.Context, f *views.VehicleForm) db.VehicleInput {
 	f.Name, f.Plate, f.VIN = clip(c.FormValue("name"), 200), clip(c.FormValue("plate"), 100), clip(c.FormValue("vin"), 100)
 	f.Odometer = clip(c.FormValue("odometer_km"), 20)
-	f.GroupID, _ = strconv.ParseInt(c.FormValue("group_id"), 10, 64)
+	groupID, groupErr := field.ID(c.FormValue("group_id"))
+	f.GroupID = groupID
 	in := db.VehicleInput{Name: f.Name, Plate: f.Plate, VIN: f.VIN, GroupID: f.GroupID}
 	odo := strings.ReplaceAll(strings.ReplaceAll(f.Odometer, ",", ""), " ", "")
 	var odoErr bool
@@ -119,6 +121,9 @@ func readVehicleForm(c echo.Context, f *views.VehicleForm) db.VehicleInput {
 	f.Errors = in.Problems()
 	if odoErr {
 		f.Errors["odometer_km"] = "Enter the odometer in whole kilometres, from 0 to 9,999,999."
+	}
+	if groupErr != "" {
+		f.Errors["group_id"] = "Choose one of the offered groups."
 	}
 	return in
 }
