@@ -123,6 +123,7 @@ func same(t testing.TB, what string, got []string, want ...string) {
 }
 
 func TestScopeResolution(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -177,6 +178,7 @@ func TestScopeResolution(t *testing.T) {
 }
 
 func TestGrantEndsWithoutAnyoneActing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -214,6 +216,7 @@ func TestGrantEndsWithoutAnyoneActing(t *testing.T) {
 // set form of the scope (lists) and the single-vehicle form (checks)
 // always give the same answer.
 func TestScopeShapesAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
 	for round := 0; round < 4; round++ {
@@ -279,6 +282,7 @@ func TestScopeShapesAgree(t *testing.T) {
 }
 
 func TestAccountsNeverMix(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -349,6 +353,7 @@ func TestAccountsNeverMix(t *testing.T) {
 }
 
 func TestClientRule4(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d

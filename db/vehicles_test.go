@@ -21,6 +21,7 @@ func lastAudit(t testing.TB, d *db.DB, a *db.Actor) db.AuditEntry {
 }
 
 func TestVehicleLimitCountsActiveVehiclesOfTheSubscription(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -71,6 +72,7 @@ func TestVehicleLimitCountsActiveVehiclesOfTheSubscription(t *testing.T) {
 }
 
 func TestVehicleValidationAndAudit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -140,6 +142,7 @@ func TestVehicleValidationAndAudit(t *testing.T) {
 }
 
 func TestVehicleListSearchFilterPage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -178,6 +181,7 @@ func TestVehicleListSearchFilterPage(t *testing.T) {
 }
 
 func TestVehicleEditsNeedManageAndStayInScope(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -222,6 +226,7 @@ func TestVehicleEditsNeedManageAndStayInScope(t *testing.T) {
 }
 
 func TestGroupTree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -294,6 +299,7 @@ func TestGroupTree(t *testing.T) {
 }
 
 func TestClientsCRUD(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -344,6 +350,7 @@ func TestClientsCRUD(t *testing.T) {
 }
 
 func TestPairing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d

@@ -29,6 +29,7 @@ func clientIDs(t testing.TB, c *client) map[string]int64 {
 }
 
 func TestClientsFollowRule4(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	all := clientIDs(t, a.login("owner@demo.test"))
 	if len(all) != 15 {
@@ -71,6 +72,7 @@ func TestClientsFollowRule4(t *testing.T) {
 }
 
 func TestClientCRUDAndDeleteRefusedWhileTripsReferToIt(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	res := c.postForm("/clients", url.Values{"name": {""}, "email": {"nope"}, "phone": {"+1 555"}})

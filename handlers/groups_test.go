@@ -8,6 +8,7 @@ import (
 )
 
 func TestGroupsTreeCreateMoveDelete(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.login("owner@demo.test")
 	res := owner.get("/groups")

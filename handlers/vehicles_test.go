@@ -56,6 +56,7 @@ func rangeText(r response) string {
 }
 
 func TestVehicleScopePerBuiltinRole(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.login("owner@demo.test")
 	all, allGroups := listedVehicles(t, owner, "")
@@ -120,6 +121,7 @@ func TestVehicleScopePerBuiltinRole(t *testing.T) {
 }
 
 func TestManagerLimitedToOneGroup(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	all, groups := listedVehicles(t, a.login("owner@demo.test"), "")
 	var inNorth, inSouth int64
@@ -222,6 +224,7 @@ func otherAccount(t testing.TB, a *app) (group, vehicle, client, member int64) {
 }
 
 func TestOtherAccountsIdsAnswer404(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	g, v, cl, m := otherAccount(t, a)
 	owner := a.login("owner@demo.test")
@@ -256,6 +259,7 @@ func TestOtherAccountsIdsAnswer404(t *testing.T) {
 }
 
 func TestVehicleFormKeepsInputAndSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("admin@demo.test")
 	res := c.get("/vehicles/new")
@@ -299,6 +303,7 @@ func TestVehicleFormKeepsInputAndSaysWhatIsWrong(t *testing.T) {
 }
 
 func TestVehicleLimitMessage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mustExec(t, a, `UPDATE subscriptions SET paid_vehicles = 40`)
 	c := a.login("owner@demo.test")
@@ -343,6 +348,7 @@ func TestVehicleLimitMessage(t *testing.T) {
 }
 
 func TestButtonsFollowPermissionsAndLevel(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids, _ := listedVehicles(t, a.login("owner@demo.test"), "")
 	for who, want := range map[string]struct{ create, edit bool }{
@@ -393,6 +399,7 @@ func memberIDStr(t testing.TB, a *app, email string) string {
 // One-line fields refuse control characters (an escape code would reach
 // every list and export that shows the name).
 func TestNamesRefuseControlCharacters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("admin@demo.test")
 	for _, tc := range []struct {
