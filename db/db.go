@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -20,6 +21,11 @@ type DB struct {
 	w   *sql.DB // exactly one connection: SQLite has one writer at a time
 	r   *sql.DB // readers; WAL lets them run beside the writer
 	Now func() time.Time
+
+	// beforeWrite, set by tests only (BeforeNextWriteForTest), runs once
+	// just before the next write transaction opens: another writer's
+	// change lands exactly there.
+	beforeWrite atomic.Pointer[func()]
 }
 
 func dsn(path string, readOnly bool) string {
@@ -79,7 +85,13 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // update runs fn in a write transaction and commits when it returns nil.
+// Every check that guards a write runs inside fn, on tx: what it reads is
+// what the write changes, since SQLite has one writer at a time and the
+// transaction takes the write lock as it begins (_txlock=immediate).
 func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if hook := d.beforeWrite.Swap(nil); hook != nil {
+		(*hook)()
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
