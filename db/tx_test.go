@@ -56,6 +56,17 @@ func TestReachCheckedInsideTheWrite(t *testing.T) {
 			t.Parallel()
 			d := open(t)
 			o := account(t, d, "Acme", "o@acme.test")
+			// Managers here may delete members too, so that every write
+			// gets as far as its reach check.
+			r, err := d.Role(ctx, o, roleID(t, d, o, perm.Manager))
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := r.Perms.Clone()
+			set[perm.UsersDelete] = map[string]int{}
+			if _, err := d.SaveRole(ctx, o, db.RoleSave{RoleID: r.ID, Version: r.Version, Perms: set}); err != nil {
+				t.Fatal(err)
+			}
 			mgrID := member(t, d, o, "m@acme.test", perm.Manager)
 			if err := d.SetAccessMode(ctx, o, mgrID, "all"); err != nil {
 				t.Fatal(err)
@@ -66,7 +77,6 @@ func TestReachCheckedInsideTheWrite(t *testing.T) {
 			f.granted = mkVehicle(t, d, o, "Van 2", 0)
 			grant(t, d, o, target, "vehicle", f.granted, db.View, nil)
 			f.version = memberVersion(t, d, o, target)
-			var err error
 			if f.session, err = d.CreateSession(ctx, mgr.UserID, mgr.MemberID, "test", "127.0.0.1"); err != nil {
 				t.Fatal(err)
 			}
@@ -216,5 +226,39 @@ func TestMemberVersionMovesWithEveryChange(t *testing.T) {
 		if got := memberVersion(t, d, o, driver); got != v+1 {
 			t.Fatalf("step %d: version %d, want %d", i, got, v+1)
 		}
+	}
+}
+
+// The actor is read again inside the write too: a Manager made a Driver
+// while their request is under way can no longer change anyone with it.
+func TestActorReadAgainInsideTheWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := open(t)
+	o := account(t, d, "Acme", "o@acme.test")
+	mgrID := member(t, d, o, "m@acme.test", perm.Manager)
+	mgr := actorOf(t, d, mgrID)
+	target := member(t, d, o, "d@acme.test", perm.Driver)
+	v := memberVersion(t, d, o, target)
+	d.BeforeNextWriteForTest(func() {
+		m, _ := d.Member(ctx, o, mgrID)
+		if err := d.UpdateMember(ctx, o, mgrID, m.Version, db.MemberEdit{FirstName: m.FirstName, RoleID: roleID(t, d, o, perm.Driver), Channel: m.Channel}); err != nil {
+			t.Error(err)
+		}
+	})
+	err := d.UpdateMember(ctx, mgr, target, v, db.MemberEdit{FirstName: "X", RoleID: roleID(t, d, o, perm.Driver), Channel: "both"})
+	if db.ErrorCode(err) != db.EForbidden || !strings.Contains(err.Error(), "Manage users") {
+		t.Fatalf("a demoted manager's write: %v", err)
+	}
+	if m, _ := d.Member(ctx, o, target); m.FirstName == "X" || m.Version != v {
+		t.Fatalf("target changed: %+v", m)
+	}
+	// Deactivated meanwhile: refused as well.
+	o2 := actorOf(t, d, o.MemberID)
+	if err := d.SetStatus(ctx, o2, mgrID, "deactivated", db.Handover{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetStatus(ctx, mgr, target, "deactivated", db.Handover{}); db.ErrorCode(err) != db.EForbidden {
+		t.Fatalf("a deactivated manager's write: %v", err)
 	}
 }
