@@ -79,6 +79,7 @@ type MemberRow struct {
 	Status      string
 	Channel     string
 	LastLoginAt *time.Time
+	Version     int // bumped by every change of the member; edits name the one they started from
 }
 
 // Name is the member's display name.
@@ -122,7 +123,7 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	page := max(f.Page, 1)
 	rows, err := d.r.QueryContext(ctx, `
 		SELECT m.id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
-		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at
+		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at, m.version
 		  FROM members m
 		  JOIN users u ON u.id = m.user_id
 		  JOIN roles r ON r.id = m.role_id
@@ -139,7 +140,7 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 		var b string
 		var last sql.NullString
 		if err := rows.Scan(&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
-			&m.IsOwner, &m.Status, &m.Channel, &last); err != nil {
+			&m.IsOwner, &m.Status, &m.Channel, &last, &m.Version); err != nil {
 			return nil, 0, err
 		}
 		m.Builtin = perm.Builtin(b)

@@ -1,7 +1,10 @@
 package handlers_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -43,4 +46,45 @@ func clone(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// The API shows each vehicle's and member's version; one vehicle carries
+// it as its ETag too, and a change of the vehicle moves it.
+func TestAPIShowsVersions(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	token := apiToken(t, a, "driver@demo.test")
+	c := a.client()
+	var list struct {
+		Vehicles []struct {
+			ID      int64
+			Version int
+		}
+	}
+	res := c.api(http.MethodGet, "/api/v1/vehicles?per_page=1", token, "")
+	if err := json.Unmarshal([]byte(res.body), &list); err != nil || len(list.Vehicles) != 1 || list.Vehicles[0].Version != 1 {
+		t.Fatalf("vehicles: %d %s", res.status, res.body)
+	}
+	path := fmt.Sprintf("/api/v1/vehicles/%d", list.Vehicles[0].ID)
+	if res := c.api(http.MethodGet, path, token, ""); res.header.Get("ETag") != `"1"` {
+		t.Fatalf("ETag %q", res.header.Get("ETag"))
+	}
+	owner := a.login("owner@demo.test")
+	if res := owner.postForm(fmt.Sprintf("/vehicles/%d/archive", list.Vehicles[0].ID), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("archive: %d", res.status)
+	}
+	if res := c.api(http.MethodGet, path, token, ""); res.header.Get("ETag") != `"2"` || !strings.Contains(res.body, `"version":2`) {
+		t.Fatalf("after a change: ETag %q %s", res.header.Get("ETag"), res.body)
+	}
+	// Made a Manager, the same login may list members, with their versions.
+	driver := memberID(t, a, "driver@demo.test")
+	page := fmt.Sprintf("/users/%d", driver)
+	if res := owner.postEdit(t, page, page, editForm("Diego", "Driver", roleIDByName(t, a, "Manager"), "both")); res.status != http.StatusSeeOther {
+		t.Fatalf("promote: %d", res.status)
+	}
+	var members struct{ Members []struct{ Version int } }
+	res = c.api(http.MethodGet, "/api/v1/users?per_page=1", token, "")
+	if err := json.Unmarshal([]byte(res.body), &members); err != nil || len(members.Members) != 1 || members.Members[0].Version < 1 {
+		t.Fatalf("users: %d %s", res.status, res.body)
+	}
 }
