@@ -8,9 +8,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"runtime"
+	"strings"
 	"time"
+	"unicode"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -20,20 +21,6 @@ type DB struct {
 	w   *sql.DB // exactly one connection: SQLite has one writer at a time
 	r   *sql.DB // readers; WAL lets them run beside the writer
 	Now func() time.Time
-}
-
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -79,7 +66,18 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // update runs fn in a write transaction and commits when it returns nil.
+// An internal error comes back wrapped with the name of the operation (the
+// method that called update: "update member: …"); a *Error is returned as
+// it is, its message being meant for the user.
 func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := d.updateTx(ctx, fn)
+	if err == nil || ErrorCode(err) != "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", callerOp(2), err)
+}
+
+func (d *DB) updateTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -89,6 +87,30 @@ func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// callerOp names the function skip frames up as an operation:
+// "(*DB).UpdateMember" becomes "update member".
+func callerOp(skip int) string {
+	pc, _, _, ok := runtime.Caller(skip)
+	if !ok {
+		return "db"
+	}
+	name := runtime.FuncForPC(pc).Name()
+	name = name[strings.LastIndex(name, "/")+1:]
+	name = strings.TrimPrefix(name, "db.")
+	name = strings.TrimPrefix(name, "(*DB).")
+	if i := strings.Index(name, "."); i >= 0 { // a closure: name its function
+		name = name[:i]
+	}
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 func (d *DB) stamp() string { return d.Now().Format(time.RFC3339Nano) }

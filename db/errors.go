@@ -60,30 +60,6 @@ func SafeMessage(err error) string {
 // notFound is the one answer for "absent" and "not yours to see".
 func notFound(what string) *Error { return Errorf(ENotFound, "%s not found.", what) }
 
-// isUnique reports whether err is a SQLite uniqueness violation.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-// ruleViolation turns a RAISE from a schema trigger ("owner: ...") into a
-// safe forbidden error; other errors pass through.
-func ruleViolation(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	for _, prefix := range []string{"owner: ", "builtin: "} {
-		if i := strings.Index(msg, prefix); i >= 0 {
-			text := msg[i+len(prefix):]
-			if j := strings.Index(text, " ("); j >= 0 {
-				text = text[:j]
-			}
-			return Errorf(EForbidden, "%s.", strings.ToUpper(text[:1])+text[1:])
-		}
-	}
-	return err
-}
-
 // hasControl reports whether s holds a control character (an escape code,
 // a NUL): names and other one-line fields refuse them.
 func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }

@@ -274,7 +274,7 @@ func (d *DB) openInvitation(ctx context.Context, tx *sql.Tx, a *Actor, id int64)
 	}
 	if err := d.checkGrant(ctx, a, inv.RoleID, inv.VehicleAccess); err != nil {
 		if ErrorCode(err) == EForbidden {
-			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(err.(*Error).Message, "."))
+			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(SafeMessage(err), "."))
 		}
 		return inv, err
 	}

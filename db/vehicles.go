@@ -85,23 +85,24 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 	}
 	// Words of three characters or more go to the trigram index in one
 	// MATCH (all of them must occur); shorter ones are matched with LIKE.
-	var phrases []string
 	words, ok := field.SearchWords(f.Query)
 	if !ok {
 		conds = append(conds, "1 = 0") // a word no stored text can hold
 	}
+	var long []string
 	for _, w := range words {
 		if len([]rune(w)) >= 3 {
-			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+			long = append(long, w)
 			continue
 		}
 		like := "%" + escapeLike(w) + "%"
 		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
 		args = append(args, like, like, like)
 	}
-	if len(phrases) > 0 {
-		conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
-		args = append(args, strings.Join(phrases, " AND "))
+	if len(long) > 0 {
+		cond, arg := vehicleSearch(long)
+		conds = append(conds, cond)
+		args = append(args, arg)
 	}
 	return ctes, strings.Join(conds, " AND "), args
 }

@@ -42,7 +42,7 @@ func (s *Server) accessPageData(c echo.Context, memberID int64) (views.VehicleAc
 			}
 			p.CanEdit = true
 		case db.EForbidden:
-			p.Refusal = err.(*db.Error).Message
+			p.Refusal = db.SafeMessage(err)
 		default:
 			return p, err
 		}

@@ -132,7 +132,7 @@ func (s *Server) clientDelete(c echo.Context) error {
 	}
 	err = s.db.DeleteClient(ctx, a, id)
 	if db.ErrorCode(err) == db.EConflict {
-		s.flash(c, "error", err.(*db.Error).Message)
+		s.flash(c, "error", db.SafeMessage(err))
 		return c.Redirect(http.StatusSeeOther, "/clients/"+strconv.FormatInt(id, 10))
 	}
 	if err != nil {

@@ -313,14 +313,8 @@ func (s *Server) panelFailure(c echo.Context, err error) error {
 	if perr != nil {
 		return perr
 	}
-	var fe *db.Error
-	errors.As(err, &fe)
-	p.Error = fe.Message
-	status := http.StatusConflict
-	if code == db.EForbidden {
-		status = http.StatusForbidden
-	}
-	return render(c, status, views.Invitations(*p))
+	p.Error = db.SafeMessage(err)
+	return render(c, Status(code), views.Invitations(*p))
 }
 
 // acceptTitles name the page of a link that can no longer be used.
@@ -339,7 +333,7 @@ func (s *Server) openLink(c echo.Context) (inv db.Invitation, ok bool, err error
 	}
 	inv, err = s.db.InvitationByToken(c.Request().Context(), token)
 	if db.ErrorCode(err) == db.ENotFound {
-		return inv, false, render(c, http.StatusNotFound, views.AcceptGone(csrfToken(c), "Invitation not valid", err.(*db.Error).Message))
+		return inv, false, render(c, http.StatusNotFound, views.AcceptGone(csrfToken(c), "Invitation not valid", db.SafeMessage(err)))
 	}
 	if err != nil {
 		return inv, false, err
