@@ -36,6 +36,7 @@ type Client struct {
 	Phone    string
 	Address  string
 	Vehicles int // paired vehicles the actor sees
+	Version  int // bumped by every change; edits name the one they started from
 }
 
 // Limits of the client fields.
@@ -119,9 +120,9 @@ func (d *DB) client(ctx context.Context, q queryer, a *Actor, id int64) (Client,
 	cond, cargs := clientCond(a)
 	var c Client
 	err := q.QueryRowContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id)
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), c.version
 		  FROM clients c WHERE c.id = ? AND `+cond, sc.argsWith(append([]any{id}, cargs...)...)...).
-		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles)
+		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, &c.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("Client")
 	}
@@ -210,8 +211,9 @@ func (d *DB) CreateClient(ctx context.Context, a *Actor, in ClientInput) (int64,
 	return id, err
 }
 
-// UpdateClient changes a client the actor sees.
-func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, in ClientInput) error {
+// UpdateClient changes a client the actor sees, from the version the form
+// started from (an older one is a StaleError).
+func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, version int, in ClientInput) error {
 	in.Clean()
 	if err := in.firstProblem(); err != nil {
 		return err
@@ -221,13 +223,21 @@ func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, in ClientInpu
 		if err != nil {
 			return err
 		}
+		if err := d.checkVersion(ctx, tx, a, "clients", id, c.Version, version); err != nil {
+			return err
+		}
 		before := ClientInput{Name: c.Name, Email: c.Email, Phone: c.Phone, Address: c.Address}
 		if before == in {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, email = ?, phone = ?, address = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
-			in.Name, in.Email, in.Phone, in.Address, d.stamp(), id, a.AccountID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, email = ?, phone = ?, address = ?, updated_at = ?, `+setVersioned+`
+			WHERE id = ? AND account_id = ? AND version = ?`,
+			append(append([]any{in.Name, in.Email, in.Phone, in.Address, d.stamp()}, d.versionArgs(a)...), id, a.AccountID, c.Version)...)
+		if err != nil {
 			return clientNameTaken(err, in.Name)
+		}
+		if err := d.updated(ctx, tx, a, res, "clients", id); err != nil {
+			return err
 		}
 		return d.audit(ctx, tx, a, Event{Kind: "client.update", Target: in.Name, Summary: "Client edited", Before: before, After: in})
 	})

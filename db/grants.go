@@ -162,13 +162,13 @@ func (d *DB) SetAccessMode(ctx context.Context, a *Actor, memberID int64, mode s
 	if mode != "all" && mode != "selected" {
 		return FieldError("mode", "Choose all vehicles or selected vehicles.")
 	}
-	if err := d.CheckReach(ctx, a, memberID); err != nil {
-		return err
-	}
-	if a.VehicleAccess != "all" {
-		return &Error{Code: EForbidden, Field: "mode", Message: "Only members with access to all vehicles can give or take away access to all vehicles."}
-	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		if err := checkReach(ctx, tx, a, memberID); err != nil {
+			return err
+		}
+		if a.VehicleAccess != "all" {
+			return &Error{Code: EForbidden, Field: "mode", Message: "Only members with access to all vehicles can give or take away access to all vehicles."}
+		}
 		var before, target string
 		if err := tx.QueryRowContext(ctx, `SELECT m.vehicle_access, u.email FROM members m JOIN users u ON u.id = m.user_id WHERE m.id = ? AND m.account_id = ?`,
 			memberID, a.AccountID).Scan(&before, &target); err != nil {
@@ -177,7 +177,8 @@ func (d *DB) SetAccessMode(ctx context.Context, a *Actor, memberID int64, mode s
 		if before == mode {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ? WHERE id = ? AND account_id = ?`, mode, memberID, a.AccountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ?, `+setVersioned+` WHERE id = ? AND account_id = ?`,
+			append(append([]any{mode}, d.versionArgs(a)...), memberID, a.AccountID)...); err != nil {
 			return err
 		}
 		summary := "Vehicle access set to all vehicles"
@@ -309,10 +310,10 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 	if in.EndsAt != nil && !in.EndsAt.After(d.Now()) {
 		return FieldError("ends_on", "The last day must be today or later.")
 	}
-	if err := d.CheckReach(ctx, a, memberID); err != nil {
-		return err
-	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		if err := checkReach(ctx, tx, a, memberID); err != nil {
+			return err
+		}
 		h, err := d.checkGivable(ctx, tx, a, in)
 		if err != nil {
 			return err
@@ -353,14 +354,14 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 
 // Revoke takes a grant away. The actor must be able to give that grant.
 func (d *DB) Revoke(ctx context.Context, a *Actor, memberID int64, kind string, targetID int64) error {
-	if err := d.CheckReach(ctx, a, memberID); err != nil {
-		return err
-	}
 	table, col := grantTable(kind)
 	if table == "" {
 		return FieldError("kind", "Choose a vehicle or a group.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		if err := checkReach(ctx, tx, a, memberID); err != nil {
+			return err
+		}
 		var level string
 		var ends sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT level, ends_at FROM `+table+` WHERE member_id = ? AND `+col+` = ?`, memberID, targetID).Scan(&level, &ends)

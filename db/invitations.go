@@ -136,8 +136,8 @@ func CheckGrantAccess(a *Actor, access string) error {
 
 // checkGrant is rule 5 for a new member or an invitation: the role and the
 // vehicle access must both be within the actor's own.
-func (d *DB) checkGrant(ctx context.Context, a *Actor, roleID int64, access string) error {
-	if err := d.CheckGrantRole(ctx, a, roleID); err != nil {
+func checkGrant(ctx context.Context, q queryer, a *Actor, roleID int64, access string) error {
+	if err := checkGrantRole(ctx, q, a, roleID); err != nil {
 		return err
 	}
 	return CheckGrantAccess(a, access)
@@ -150,14 +150,8 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	if ni.Channel == "" {
 		ni.Channel = "web"
 	}
-	if err := d.checkGrant(ctx, a, ni.RoleID, ni.VehicleAccess); err != nil {
-		return Invitation{}, "", err
-	}
 	if ni.VehicleAccess == "all" {
 		ni.Grants = nil
-	}
-	if err := d.checkGroupGrants(ctx, a, ni.Grants); err != nil {
-		return Invitation{}, "", err
 	}
 	ttl := ni.TTL
 	if ttl <= 0 {
@@ -166,6 +160,12 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	token := NewToken()
 	var inv Invitation
 	err := d.update(ctx, func(tx *sql.Tx) error {
+		if err := checkGrant(ctx, tx, a, ni.RoleID, ni.VehicleAccess); err != nil {
+			return err
+		}
+		if err := d.checkGroupGrants(ctx, tx, a, ni.Grants); err != nil {
+			return err
+		}
 		if err := refuseMember(ctx, tx, a.AccountID, ni.Email); err != nil {
 			return err
 		}
@@ -272,7 +272,7 @@ func (d *DB) openInvitation(ctx context.Context, tx *sql.Tx, a *Actor, id int64)
 	case InviteRevoked:
 		return inv, Errorf(EConflict, "This invitation was already revoked.")
 	}
-	if err := d.checkGrant(ctx, a, inv.RoleID, inv.VehicleAccess); err != nil {
+	if err := checkGrant(ctx, tx, a, inv.RoleID, inv.VehicleAccess); err != nil {
 		if ErrorCode(err) == EForbidden {
 			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(SafeMessage(err), "."))
 		}

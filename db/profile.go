@@ -41,6 +41,12 @@ func (d *DB) UpdateProfile(ctx context.Context, a *Actor, first, last, phone str
 			first, last, phone, a.UserID); err != nil {
 			return err
 		}
+		// Name and phone show on the login's member pages: a member form
+		// opened before this change is out of date.
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET `+setVersioned+` WHERE user_id = ?`,
+			append(d.versionArgs(a), a.UserID)...); err != nil {
+			return err
+		}
 		return d.audit(ctx, tx, a, Event{Kind: "profile.update", Target: a.Email, Summary: "Changed own name or phone",
 			Before: map[string]string{"first_name": before.FirstName, "last_name": before.LastName, "phone": before.Phone},
 			After:  map[string]string{"first_name": first, "last_name": last, "phone": phone}})

@@ -61,7 +61,13 @@ func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error)
 // CheckGrantRole refuses a role the actor may not give (EForbidden on the
 // "role_id" field), or one of another account (ENotFound).
 func (d *DB) CheckGrantRole(ctx context.Context, a *Actor, roleID int64) error {
-	set, b, err := d.RoleSet(ctx, a, roleID)
+	return checkGrantRole(ctx, d.r, a, roleID)
+}
+
+// checkGrantRole is CheckGrantRole on any connection: writes call it
+// inside their transaction, so the role they give is the role checked.
+func checkGrantRole(ctx context.Context, q queryer, a *Actor, roleID int64) error {
+	set, b, err := roleSet(ctx, q, a.AccountID, roleID)
 	if err != nil {
 		if ErrorCode(err) == ENotFound {
 			return FieldError("role_id", "Choose one of the offered roles.")
@@ -79,7 +85,9 @@ func (d *DB) CheckGrantRole(ctx context.Context, a *Actor, roleID int64) error {
 
 // CheckReach refuses when the actor may not act on the member: the
 // member's own row, the Owner, or a member whose role is wider than the
-// actor's. A member of another account is ENotFound.
+// actor's. A member of another account is ENotFound. It answers what a
+// page may offer; every write asks checkReach again inside its own
+// transaction, so a change committed in between cannot slip through.
 func (d *DB) CheckReach(ctx context.Context, a *Actor, memberID int64) error {
 	return checkReach(ctx, d.r, a, memberID)
 }

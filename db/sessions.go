@@ -86,7 +86,7 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 		if err == nil && p.AccountID == a.AccountID {
 			// Rule 1: the preview is allowed again on every request; once
 			// it is not, the session is the real person's own again.
-			if _, err := d.checkPreview(ctx, a, p.MemberID); err == nil {
+			if _, err := d.checkPreview(ctx, d.r, a, p.MemberID); err == nil {
 				p.PreviewBy = a
 				return p, nil
 			} else if ErrorCode(err) == "" {

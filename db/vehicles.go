@@ -26,6 +26,7 @@ type Vehicle struct {
 	Clients    int // number of paired clients; 0 means usable with any client
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	Version    int // bumped by every change; edits name the one they started from
 }
 
 // Limits of the vehicle fields (the form's maxlength says the same).
@@ -49,12 +50,12 @@ type VehicleFilter struct {
 
 // vehicleColumns are a vehicle's columns; LEVEL stands for the level expression.
 const vehicleColumns = `v.id, COALESCE(v.group_id, 0), COALESCE(g.name, ''), v.name, v.plate, v.vin, v.odometer_km, v.status, LEVEL,
-	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at`
+	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at, v.version`
 
 func scanVehicle(sc interface{ Scan(...any) error }) (Vehicle, error) {
 	var v Vehicle
 	var created, updated string
-	err := sc.Scan(&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients, &created, &updated)
+	err := sc.Scan(&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients, &created, &updated, &v.Version)
 	v.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
 	v.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
 	return v, err
@@ -285,10 +286,11 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 	return id, err
 }
 
-// UpdateVehicle changes a vehicle the actor manages. Moving it to another
+// UpdateVehicle changes a vehicle the actor manages, from the version the
+// form started from (an older one is a StaleError). Moving it to another
 // group needs manage access to that group too, so nobody moves a vehicle
 // out of their own reach by accident.
-func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleInput) error {
+func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, version int, in VehicleInput) error {
 	in.Clean()
 	if err := in.firstProblem(); err != nil {
 		return err
@@ -296,6 +298,9 @@ func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleIn
 	return d.update(ctx, func(tx *sql.Tx) error {
 		v, err := d.managedVehicle(ctx, tx, a, id)
 		if err != nil {
+			return err
+		}
+		if err := d.checkVersion(ctx, tx, a, "vehicles", id, v.Version, version); err != nil {
 			return err
 		}
 		if in.GroupID != v.GroupID {
@@ -308,10 +313,14 @@ func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleIn
 		if before == in {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE vehicles SET name = ?, plate = ?, vin = ?, group_id = ?, odometer_km = ?, updated_at = ?
-			WHERE id = ? AND account_id = ?`, in.Name, in.Plate, in.VIN, nullID(in.GroupID), in.OdometerKm, d.stamp(), id, a.AccountID)
+		res, err := tx.ExecContext(ctx, `UPDATE vehicles SET name = ?, plate = ?, vin = ?, group_id = ?, odometer_km = ?, updated_at = ?, `+setVersioned+`
+			WHERE id = ? AND account_id = ? AND version = ?`,
+			append(append([]any{in.Name, in.Plate, in.VIN, nullID(in.GroupID), in.OdometerKm, d.stamp()}, d.versionArgs(a)...), id, a.AccountID, v.Version)...)
 		if err != nil {
 			return vinTaken(err)
+		}
+		if err := d.updated(ctx, tx, a, res, "vehicles", id); err != nil {
+			return err
 		}
 		summary := "Vehicle edited"
 		if in.GroupID != v.GroupID {
@@ -347,8 +356,8 @@ func (d *DB) setVehicleStatus(ctx context.Context, a *Actor, id int64, status st
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE vehicles SET status = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
-			status, d.stamp(), id, a.AccountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE vehicles SET status = ?, updated_at = ?, `+setVersioned+` WHERE id = ? AND account_id = ?`,
+			append(append([]any{status, d.stamp()}, d.versionArgs(a)...), id, a.AccountID)...); err != nil {
 			return err
 		}
 		kind, summary := "vehicle.archive", "Vehicle archived"

@@ -14,6 +14,7 @@ import (
 )
 
 func TestAuditLogShowsWhoDidWhatToWhom(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	oc := a.login("owner@demo.test")
@@ -75,6 +76,7 @@ func TestAuditLogShowsWhoDidWhatToWhom(t *testing.T) {
 }
 
 func TestAuditLogFilters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	driver := actorByEmail(t, a, "driver@demo.test")
@@ -131,6 +133,7 @@ func TestAuditLogFilters(t *testing.T) {
 }
 
 func TestAuditLogDenied(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for _, who := range []string{"manager@demo.test", "driver@demo.test"} {
 		c := a.login(who)

@@ -11,6 +11,7 @@ import (
 )
 
 func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	res := c.get("/")
@@ -27,6 +28,7 @@ func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
 }
 
 func TestLoginFailuresSayTheSameThing(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	wrongPw := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {"nope-nope-nope"}})
 	unknown := a.client().postForm("/login", url.Values{"email": {"nobody@demo.test"}, "password": {"nope-nope-nope"}})
@@ -44,6 +46,7 @@ func TestLoginFailuresSayTheSameThing(t *testing.T) {
 }
 
 func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
 	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
@@ -67,6 +70,7 @@ func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
 }
 
 func TestLoginThrottlesRepeatedFailures(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	for i := 0; i < db.EmailThrottle.Limit; i++ {
@@ -85,6 +89,7 @@ func TestLoginThrottlesRepeatedFailures(t *testing.T) {
 }
 
 func TestLoginThrottlesPerAddress(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for i := 0; i < db.IPThrottle.Limit; i++ {
 		a.client().postForm("/login", url.Values{"email": {"someone" + string(rune('a'+i)) + "@x.test"}, "password": {"wrong-password"}})
@@ -96,6 +101,7 @@ func TestLoginThrottlesPerAddress(t *testing.T) {
 }
 
 func TestLoginGivesANewSessionID(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	first := sessionCookie(c)
@@ -107,13 +113,14 @@ func TestLoginGivesANewSessionID(t *testing.T) {
 }
 
 func TestCSRFRefusal(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	// No token, a wrong token: refused, still logged in.
 	if res := c.postRaw("/logout", url.Values{}); res.status != http.StatusForbidden {
 		t.Fatalf("no token: %d", res.status)
 	}
-	if res := c.postRaw("/logout", url.Values{"_csrf": {"x" + c.csrf()[1:]}}); res.status != http.StatusForbidden {
+	if res := c.postRaw("/logout", url.Values{"_csrf": {flipped(c.csrf())}}); res.status != http.StatusForbidden {
 		t.Fatalf("wrong token: %d", res.status)
 	}
 	// htmx sends the token in a header.
@@ -127,6 +134,7 @@ func TestCSRFRefusal(t *testing.T) {
 }
 
 func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	stolen := sessionCookie(c)
@@ -141,6 +149,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 }
 
 func TestRevocationTakesEffectOnNextRequest(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	if res := c.get("/users"); res.status != 200 {
@@ -161,6 +170,7 @@ func TestRevocationTakesEffectOnNextRequest(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.client().get("/login")
 	csp := res.header.Get("Content-Security-Policy")
@@ -191,6 +201,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	if res := a.client().get("/healthz"); res.status != 200 {
 		t.Fatalf("healthz: %d", res.status)
@@ -218,6 +229,7 @@ func mustExec(t testing.TB, a *app, q string, args ...any) {
 // never to another site: browsers drop tabs and line breaks from a
 // Location, so "/\t/evil.example" would become "//evil.example".
 func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}, "next": {"/vehicles?q=van"}})
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/vehicles?q=van" {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -82,10 +83,14 @@ func (s *Server) groupUpdate(c echo.Context) error {
 	}
 	f, err := readGroupForm(c)
 	f.ID = id
+	f.Version = formVersion(c.FormValue("version"))
 	if err == nil {
-		err = s.db.UpdateGroup(ctx, a, id, f.Name, f.ParentID)
+		err = s.db.UpdateGroup(ctx, a, id, f.Version, f.Name, f.ParentID)
 	}
 	if err != nil {
+		if db.IsStale(err) {
+			return s.groupConflict(c, f, err)
+		}
 		var status int
 		var ok bool
 		// A refusal naming a field belongs next to it; any other (not
@@ -105,6 +110,36 @@ func (s *Server) groupUpdate(c echo.Context) error {
 	}
 	s.flash(c, "ok", "Group saved.")
 	return c.Redirect(http.StatusSeeOther, "/groups")
+}
+
+// groupConflict answers a save from an old version: the group's form open
+// as typed, its current name and place beside it, and its current version.
+func (s *Server) groupConflict(c echo.Context, f views.GroupForm, err error) error {
+	p, perr := s.groupsPage(c)
+	if perr != nil {
+		return perr
+	}
+	var g *db.Group
+	for i := range p.Groups {
+		if p.Groups[i].ID == f.ID {
+			g = &p.Groups[i]
+		}
+	}
+	if g == nil {
+		return err // no longer seen: the refusal stands alone
+	}
+	cf := conflictOf(err)
+	differs(&cf, "name", f.Name, g.Name, g.Name)
+	where := "(top level)"
+	for _, x := range p.Groups {
+		if x.ID == g.ParentID {
+			where = x.Path
+		}
+	}
+	differs(&cf, "parent_id", strconv.FormatInt(f.ParentID, 10), strconv.FormatInt(g.ParentID, 10), where)
+	f.Version, f.Conflict = g.Version, cf
+	p.Edit = f
+	return render(c, http.StatusConflict, views.Groups(p))
 }
 
 func (s *Server) groupDelete(c echo.Context) error {

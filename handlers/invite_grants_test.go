@@ -21,6 +21,7 @@ func groupIDByName(t testing.TB, a *app, name string) int64 {
 // Vehicle access chosen up front: a group grant given with the invitation
 // applies when the person accepts it.
 func TestInviteWithGroupAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.login("owner@demo.test")
 	page := o.get("/users/invite")
@@ -48,6 +49,7 @@ func TestInviteWithGroupAccess(t *testing.T) {
 // A manager limited to North cannot invite someone onto South, nor give
 // manage where they only view.
 func TestInviteGroupAccessWithinOwn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	m := a.login("manager@demo.test")
 	page := m.get("/users/invite")

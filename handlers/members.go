@@ -32,7 +32,7 @@ func (s *Server) memberPage(c echo.Context, id int64) (views.MemberPage, error) 
 		return views.MemberPage{}, err
 	}
 	p := views.MemberPage{Shell: s.shell(c, m.Name(), "/users"), M: m,
-		Form: views.MemberForm{FirstName: m.FirstName, LastName: m.LastName, Phone: m.Phone, RoleID: m.RoleID, Channel: m.Channel}}
+		Form: views.MemberForm{FirstName: m.FirstName, LastName: m.LastName, Phone: m.Phone, RoleID: m.RoleID, Channel: m.Channel, Version: m.Version}}
 	if a.Can(perm.UsersManage) {
 		reach := s.db.CheckReach(ctx, a, id)
 		var fe *db.Error
@@ -98,6 +98,7 @@ func (s *Server) memberSave(c echo.Context) error {
 		Phone:     strings.TrimSpace(c.FormValue("phone")),
 		Channel:   c.FormValue("channel"),
 		Errors:    map[string]string{},
+		Version:   formVersion(c.FormValue("version")),
 	}
 	if p.M.Accounts > 1 { // the form does not offer them: they stay as they are
 		f.FirstName, f.LastName, f.Phone = p.M.FirstName, p.M.LastName, p.M.Phone
@@ -122,10 +123,13 @@ func (s *Server) memberSave(c echo.Context) error {
 	}
 	p.Form = f
 	if len(f.Errors) == 0 {
-		err := s.db.UpdateMember(c.Request().Context(), actor(c), id, db.MemberEdit{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, RoleID: f.RoleID, Channel: f.Channel})
+		err := s.db.UpdateMember(c.Request().Context(), actor(c), id, f.Version, db.MemberEdit{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, RoleID: f.RoleID, Channel: f.Channel})
 		if err == nil {
 			s.flash(c, "ok", "Saved. The change applies on their next request.")
 			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
+		}
+		if db.IsStale(err) {
+			return s.memberConflict(c, id, f, err)
 		}
 		var fe *db.Error
 		if !errors.As(err, &fe) || fe.Field == "" {
@@ -138,6 +142,38 @@ func (s *Server) memberSave(c echo.Context) error {
 		return &db.Error{Code: db.EForbidden, Message: p.Reason}
 	}
 	return render(c, http.StatusUnprocessableEntity, views.Member(p))
+}
+
+// memberConflict answers a save from an old version: the page as it is
+// now, the form as typed, the current values beside it.
+func (s *Server) memberConflict(c echo.Context, id int64, typed views.MemberForm, err error) error {
+	p, perr := s.memberPage(c, id)
+	if perr != nil {
+		return perr
+	}
+	if !p.CanEdit {
+		return &db.Error{Code: db.EForbidden, Message: p.Reason}
+	}
+	m := p.M
+	cf := conflictOf(err)
+	differs(&cf, "first_name", typed.FirstName, m.FirstName, m.FirstName)
+	differs(&cf, "last_name", typed.LastName, m.LastName, m.LastName)
+	differs(&cf, "phone", typed.Phone, m.Phone, m.Phone)
+	differs(&cf, "role_id", strconv.FormatInt(typed.RoleID, 10), strconv.FormatInt(m.RoleID, 10), m.RoleName)
+	differs(&cf, "channel", typed.Channel, m.Channel, channelLabel(m.Channel))
+	typed.Version, typed.Conflict = m.Version, cf
+	p.Form = typed
+	return render(c, http.StatusConflict, views.Member(p))
+}
+
+func channelLabel(ch string) string {
+	switch ch {
+	case "web":
+		return "Web console"
+	case "mobile":
+		return "Mobile app only"
+	}
+	return "Both"
 }
 
 func (s *Server) deactivatePage(c echo.Context) error {

@@ -39,6 +39,7 @@ func editForm(first, last string, roleID int64, channel string) url.Values {
 }
 
 func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -70,10 +71,11 @@ func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
 }
 
 func TestMemberEdit(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("admin@demo.test")
-	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
+	res := c.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", res.status, res.find(".error"))
 	}
@@ -97,6 +99,7 @@ func TestMemberEdit(t *testing.T) {
 }
 
 func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("owner@demo.test")
@@ -122,6 +125,7 @@ func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
 // Names with control characters (line breaks, escape codes) are refused
 // here as on the invite, add and profile forms.
 func TestMemberEditRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("owner@demo.test")
@@ -142,6 +146,7 @@ func TestMemberEditRefusesControlCharacters(t *testing.T) {
 }
 
 func TestNoEscalation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	manager := memberID(t, a, "manager@demo.test")
@@ -149,12 +154,12 @@ func TestNoEscalation(t *testing.T) {
 	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	// A manager cannot give the Admin role (wider than their own) …
-	res := m.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
+	res := m.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#role_id-error"), ""), "do not hold") {
 		t.Fatalf("manager gave Admin: %d", res.status)
 	}
 	// … nor the Owner role, even as the Owner.
-	res = a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
+	res = a.login("owner@demo.test").postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("owner role given: %d", res.status)
 	}
@@ -186,6 +191,7 @@ func TestNoEscalation(t *testing.T) {
 }
 
 func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	acc := a.login("accountant@demo.test")
 	id := memberID(t, a, "accountant@demo.test")
@@ -218,6 +224,7 @@ func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
 }
 
 func TestDeactivateHandoverNeedsAMember(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := memberID(t, a, "driver@demo.test")
 	owner := a.login("owner@demo.test")
@@ -232,6 +239,7 @@ func TestDeactivateHandoverNeedsAMember(t *testing.T) {
 }
 
 func TestDeleteMember(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := memberID(t, a, "driver@demo.test")
 	// Managers lack users.delete.
@@ -256,6 +264,7 @@ func TestDeleteMember(t *testing.T) {
 }
 
 func TestOwnershipHandover(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := memberID(t, a, "admin@demo.test")
 	owner := memberID(t, a, "owner@demo.test")
@@ -286,6 +295,7 @@ func TestOwnershipHandover(t *testing.T) {
 }
 
 func TestPreviewAs(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -326,6 +336,7 @@ func TestPreviewAs(t *testing.T) {
 }
 
 func TestBulkActions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	acc := memberID(t, a, "accountant@demo.test")
@@ -358,6 +369,7 @@ func TestBulkActions(t *testing.T) {
 }
 
 func TestUsersCSV(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mustExec(t, a, `UPDATE users SET first_name = '=HYPERLINK("x")' WHERE email = 'driver@demo.test'`)
 	res := a.login("accountant@demo.test").get("/users/export.csv?q=demo.test")
@@ -377,6 +389,7 @@ func TestUsersCSV(t *testing.T) {
 }
 
 func TestOtherAccountsMembersAreNotFound(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	other := otherAccountDriver(t, a)
 	o := a.login("owner@demo.test")
@@ -437,6 +450,7 @@ func demoHash(t testing.TB, a *app) string {
 }
 
 func TestAccountSwitcher(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	otherAccountDriver(t, a)
 	ctx := context.Background()
@@ -476,6 +490,7 @@ func TestAccountSwitcher(t *testing.T) {
 }
 
 func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	otherAccountDriver(t, a)
 	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
@@ -494,6 +509,7 @@ func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
 }
 
 func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -525,6 +541,7 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 }
 
 func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	driver := memberID(t, a, "driver@demo.test")
@@ -554,6 +571,7 @@ func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
 }
 
 func TestDeletedMembersTripsStay(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	mustExec(t, a, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, trip_date, distance_km, created_at)
@@ -572,6 +590,7 @@ func TestDeletedMembersTripsStay(t *testing.T) {
 }
 
 func TestMemberPageLinksVehicleAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	mustExec(t, a, `UPDATE member_vehicle_grants SET ends_at = ? WHERE member_id = ?`, time.Now().UTC().Add(72*time.Hour).Format(time.RFC3339), driver)
@@ -589,6 +608,7 @@ func TestMemberPageLinksVehicleAccess(t *testing.T) {
 // manager of one region would read other regions' vehicles through a
 // driver's eyes. The check holds on every request, not only at the start.
 func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	var south int64
@@ -627,6 +647,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 // viewer may see them: a manager of one region does not learn the names of
 // another region's vehicles there.
 func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	var south string
@@ -648,6 +669,7 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 // A login that works in several accounts keeps its name and phone: one
 // account's Admin cannot rewrite what the others show.
 func TestSharedLoginNameIsTheirs(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	otherAccountDriver(t, a)
 	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
@@ -660,7 +682,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 		t.Fatal("the name of a shared login is offered for editing")
 	}
 	// The role still changes; the name posted anyway is ignored.
-	res := o.postForm(fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
+	res := o.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %v", res.status, res.find(".error"))
 	}
@@ -672,6 +694,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 
 // Handing vehicles over is giving access: only to a member within reach.
 func TestHandoverOnlyToMembersWithinReach(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	admin := memberID(t, a, "admin@demo.test")

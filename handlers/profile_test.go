@@ -12,6 +12,7 @@ import (
 )
 
 func TestProfileForEveryRole(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for role, email := range roleLogins {
 		c := a.login(email)
@@ -36,6 +37,7 @@ func TestProfileForEveryRole(t *testing.T) {
 }
 
 func TestProfileChangesNameAndPhone(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := actorByEmail(t, a, "driver@demo.test")
 	c := a.login("driver@demo.test")
@@ -85,6 +87,7 @@ func TestProfileChangesNameAndPhone(t *testing.T) {
 }
 
 func TestProfileChangesPasswordAndEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := actorByEmail(t, a, "manager@demo.test")
 	here := a.login("manager@demo.test")
@@ -138,6 +141,7 @@ func TestProfileChangesPasswordAndEndsOtherSessions(t *testing.T) {
 }
 
 func TestProfileWrongCurrentPasswordIsThrottled(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("admin@demo.test")
 	var last response
@@ -150,6 +154,7 @@ func TestProfileWrongCurrentPasswordIsThrottled(t *testing.T) {
 }
 
 func TestProfileEndsOneSessionOrAll(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	acct := actorByEmail(t, a, "accountant@demo.test")
 	here := a.login("accountant@demo.test")
@@ -208,6 +213,7 @@ func TestProfileEndsOneSessionOrAll(t *testing.T) {
 // TestProfileRefusedWhilePreviewing: someone previewing the console as
 // another member changes nothing, not even their own profile.
 func TestProfileRefusedWhilePreviewing(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	driver := actorByEmail(t, a, "driver@demo.test")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestUsersPageDeniedNamesThePermission(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.login("driver@demo.test").get("/users")
 	if res.status != http.StatusForbidden {
@@ -32,6 +33,7 @@ func TestUsersPageDeniedNamesThePermission(t *testing.T) {
 }
 
 func TestUsersSearchFragment(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("accountant@demo.test")
 	res := c.htmx("/users?q=mana", "users-results")
@@ -53,6 +55,7 @@ func TestUsersSearchFragment(t *testing.T) {
 }
 
 func TestUsersFilters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
@@ -82,6 +85,7 @@ func TestUsersFilters(t *testing.T) {
 }
 
 func TestUsersPagination(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mustExec(t, a, `INSERT INTO users (email, password_hash, first_name, last_name, created_at)
 		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
