@@ -11,7 +11,7 @@ import (
 	"fleetgate/db/perm"
 )
 
-// Rule 4 of the policy, clients: a vehicle without pairings may be used
+// The client-usability rule (see Rules of access in doc.go): a vehicle without pairings may be used
 // with any client, a paired vehicle only with its paired clients. A member
 // sees the clients usable with at least one of their visible active
 // vehicles; members with clients.manage see all clients of the account.
@@ -270,7 +270,7 @@ func (d *DB) DeleteClient(ctx context.Context, a *Actor, id int64) error {
 }
 
 // ClientsForVehicle lists the clients the actor may use with a vehicle
-// they see (rule 4): its paired clients, or every client when it has no
+// they see (the client-usability rule): its paired clients, or every client when it has no
 // pairings. The trips screens offer exactly these.
 func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f ClientFilter) ([]Client, int, error) {
 	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {
@@ -306,7 +306,7 @@ func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f
 }
 
 // CheckClientForVehicle refuses a client that may not be used with a
-// vehicle (rule 4), as an error on the form field "client_id". The trips
+// vehicle (the client-usability rule), as an error on the form field "client_id". The trips
 // feature calls it before saving a trip with a client.
 func (d *DB) CheckClientForVehicle(ctx context.Context, a *Actor, vehicleID, clientID int64) error {
 	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {

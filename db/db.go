@@ -1,6 +1,3 @@
-// Package db is Fleetgate's storage: one SQLite file, one writer connection
-// and a pool of readers, hand-written SQL, and every read of account data
-// bound to the acting member's account (and vehicle scope) in its WHERE.
 package db
 
 import (

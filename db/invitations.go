@@ -134,7 +134,7 @@ func CheckGrantAccess(a *Actor, access string) error {
 	return FieldError("vehicle_access", "Choose one of the offered vehicle accesses.")
 }
 
-// checkGrant is rule 5 for a new member or an invitation: the role and the
+// checkGrant is the no-escalation rule for a new member or an invitation: the role and the
 // vehicle access must both be within the actor's own.
 func checkGrant(ctx context.Context, q queryer, a *Actor, roleID int64, access string) error {
 	if err := checkGrantRole(ctx, q, a, roleID); err != nil {

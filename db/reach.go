@@ -8,7 +8,7 @@ import (
 	"fleetgate/db/perm"
 )
 
-// Rule 5 of the policy, "no escalation", in one place: whoever manages
+// The no-escalation rule (see Rules of access in doc.go), in one place: whoever manages
 // users or roles can only hand out what they hold themselves, cannot act
 // on their own role, access or status, and cannot touch the Owner or a
 // member whose role is wider than their own.

@@ -200,7 +200,7 @@ func (s *Server) apiVehicles(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage})
 }
 
-// apiVehicle is one vehicle with the clients it may be used for (rule 4);
+// apiVehicle is one vehicle with the clients it may be used for (the client-usability rule);
 // outside the member's scope it is 404, like in the console.
 func (s *Server) apiVehicle(c echo.Context) error {
 	id, err := pathID(c, "id")

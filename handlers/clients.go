@@ -15,7 +15,7 @@ import (
 const clientsPerPage = 25
 
 // clientsList is the client list: every client for members with
-// clients.manage, else the clients usable with their vehicles (rule 4).
+// clients.manage, else the clients usable with their vehicles (the client-usability rule).
 func (s *Server) clientsList(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
 	q := clip(c.QueryParam("q"), 100)

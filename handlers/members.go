@@ -22,7 +22,7 @@ import (
 var memberPanels []func(s *Server, c echo.Context, m db.MemberDetail) (templ.Component, error)
 
 // memberPage builds a member's page for the viewer: what they may change
-// follows from their permissions and reach (rule 5), and the server checks
+// follows from their permissions and reach (the no-escalation rule), and the server checks
 // the same again on every change.
 func (s *Server) memberPage(c echo.Context, id int64) (views.MemberPage, error) {
 	ctx := c.Request().Context()
