@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 )
 
@@ -136,10 +137,10 @@ type ClientInput struct {
 
 // Clean trims the input.
 func (in *ClientInput) Clean() {
-	in.Name = strings.Join(strings.Fields(in.Name), " ")
+	in.Name = squeeze(in.Name)
 	in.Email = strings.TrimSpace(in.Email)
 	in.Phone = strings.TrimSpace(in.Phone)
-	in.Address = strings.Join(strings.Fields(in.Address), " ")
+	in.Address = squeeze(in.Address)
 }
 
 // Problems returns a message per field that is not acceptable.
@@ -150,17 +151,19 @@ func (in ClientInput) Problems() map[string]string {
 		p["name"] = "Enter the client's name."
 	case len([]rune(in.Name)) > ClientNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(ClientNameMax) + " characters."
-	case hasControl(in.Name):
-		p["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(in.Name) != "":
+		p["name"] = textProblem(in.Name)
 	}
-	if hasControl(in.Phone) {
-		p["phone"] = "Use letters, digits, spaces and punctuation only."
+	if m := field.Phone(in.Phone); m != "" {
+		p["phone"] = m
 	}
-	if hasControl(in.Address) {
-		p["address"] = "Use letters, digits, spaces and punctuation only."
+	if m := textProblem(in.Address); m != "" {
+		p["address"] = m
 	}
 	if in.Email != "" {
-		if len(in.Email) > ClientEmailMax {
+		if m := field.Email(in.Email); m != "" {
+			p["email"] = m
+		} else if len(in.Email) > ClientEmailMax {
 			p["email"] = "An e-mail address has at most 254 characters."
 		} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
 			p["email"] = "Enter an e-mail address like name@example.com, or leave it empty."

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
+
+	"fleetgate/db/field"
 )
 
 // Code classifies an error for the handlers: each maps to one HTTP status.
@@ -60,6 +61,12 @@ func SafeMessage(err error) string {
 // notFound is the one answer for "absent" and "not yours to see".
 func notFound(what string) *Error { return Errorf(ENotFound, "%s not found.", what) }
 
-// hasControl reports whether s holds a control character (an escape code,
-// a NUL): names and other one-line fields refuse them.
-func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }
+// textProblem is the one text rule of every one-line field (see package
+// field): "" when s is acceptable, else the message for the field.
+func textProblem(s string) string { return field.Text(s, false) }
+
+// squeeze trims s and collapses runs of spaces into one. Only spaces: a
+// line break or tab stays, for the text rule to refuse.
+func squeeze(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\u00a0' }), " ")
+}

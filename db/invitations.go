@@ -150,6 +150,9 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	if ni.Channel == "" {
 		ni.Channel = "web"
 	}
+	if err := invalid(ni.Validate(), personOrder...); err != nil {
+		return Invitation{}, "", err
+	}
 	if ni.VehicleAccess == "all" {
 		ni.Grants = nil
 	}
@@ -363,6 +366,10 @@ type Accepted struct {
 // none, and uses the link up.
 func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance) (Accepted, error) {
 	var out Accepted
+	acc.FirstName, acc.LastName = strings.TrimSpace(acc.FirstName), strings.TrimSpace(acc.LastName)
+	if err := invalid(acc.Validate(), personOrder...); err != nil {
+		return out, err
+	}
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = ?`, hashToken(token)))
 		if errors.Is(err, sql.ErrNoRows) {

@@ -205,8 +205,8 @@ type VehicleInput struct {
 // Clean trims and normalises the input (plates and VINs upper case,
 // spaces removed from VINs).
 func (in *VehicleInput) Clean() {
-	in.Name = strings.Join(strings.Fields(in.Name), " ")
-	in.Plate = strings.ToUpper(strings.Join(strings.Fields(in.Plate), " "))
+	in.Name = squeeze(in.Name)
+	in.Plate = strings.ToUpper(squeeze(in.Plate))
 	in.VIN = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(in.VIN), " ", ""))
 }
 
@@ -218,13 +218,13 @@ func (in VehicleInput) Problems() map[string]string {
 		p["name"] = "Enter a name, e.g. \"Van 12\"."
 	case len([]rune(in.Name)) > VehicleNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(VehicleNameMax) + " characters."
-	case hasControl(in.Name):
-		p["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(in.Name) != "":
+		p["name"] = textProblem(in.Name)
 	}
 	if len([]rune(in.Plate)) > VehiclePlateMax {
 		p["plate"] = "A plate has at most " + strconv.Itoa(VehiclePlateMax) + " characters."
-	} else if hasControl(in.Plate) {
-		p["plate"] = "Use letters, digits, spaces and punctuation only."
+	} else if m := textProblem(in.Plate); m != "" {
+		p["plate"] = m
 	}
 	if len(in.VIN) > VehicleVINMax {
 		p["vin"] = "A VIN has at most 17 characters."
