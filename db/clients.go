@@ -43,8 +43,8 @@ type Client struct {
 // Limits of the client fields.
 const (
 	ClientNameMax    = 100
-	ClientEmailMax   = 254
-	ClientPhoneMax   = 40
+	ClientEmailMax   = field.EmailMax
+	ClientPhoneMax   = field.PhoneMax
 	ClientAddressMax = 200
 )
 
@@ -168,9 +168,6 @@ func (in ClientInput) Problems() map[string]string {
 		} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
 			p["email"] = "Enter an e-mail address like name@example.com, or leave it empty."
 		}
-	}
-	if len([]rune(in.Phone)) > ClientPhoneMax {
-		p["phone"] = "A phone number has at most " + strconv.Itoa(ClientPhoneMax) + " characters."
 	}
 	if len([]rune(in.Address)) > ClientAddressMax {
 		p["address"] = "An address has at most " + strconv.Itoa(ClientAddressMax) + " characters."

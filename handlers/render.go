@@ -170,7 +170,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-		_ = problem(c, status, title, msg)
+		var errs map[string]string
+		if fe != nil && fe.Field != "" {
+			errs = map[string]string{fe.Field: fe.Message}
+		}
+		_ = problem(c, status, title, msg, errs)
 		return
 	}
 	if c.Request().Method == http.MethodHead {
@@ -205,10 +209,15 @@ func wrap(outer, inner templ.Component) templ.Component {
 	})
 }
 
-// problem answers an API error as RFC 9457 problem+json.
-func problem(c echo.Context, status int, title, detail string) error {
+// problem answers an API error as RFC 9457 problem+json; errs, when
+// given, are the messages per input field ("errors": {"email": "…"}).
+func problem(c echo.Context, status int, title, detail string, errs ...map[string]string) error {
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
-	return c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
+	body := map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail}
+	if len(errs) > 0 && len(errs[0]) > 0 {
+		body["errors"] = errs[0]
+	}
+	return c.JSON(status, body)
 }
 
 // formFailure puts a db error about the form into it and tells the status
