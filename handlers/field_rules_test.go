@@ -115,7 +115,7 @@ func TestFieldRulesOnEveryForm(t *testing.T) {
 				if k == tg.field || strings.Contains(k, "password") || k == "role_id" || k == "channel" || k == "vehicle_access" || vs[0] == "" {
 					continue
 				}
-				if got := res.doc().Find(`[name="` + k + `"]`).AttrOr("value", ""); got != vs[0] {
+				if got := res.doc().Find(`[name="`+k+`"]`).AttrOr("value", ""); got != vs[0] {
 					t.Errorf("%s, bad %s: %s not kept (%q)", f.name, tg.field, k, got)
 				}
 			}
