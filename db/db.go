@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -18,6 +19,11 @@ type DB struct {
 	w   *sql.DB // exactly one connection: SQLite has one writer at a time
 	r   *sql.DB // readers; WAL lets them run beside the writer
 	Now func() time.Time
+
+	// beforeWrite, set by tests only (BeforeNextWriteForTest), runs once
+	// just before the next write transaction opens: another writer's
+	// change lands exactly there.
+	beforeWrite atomic.Pointer[func()]
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -63,6 +69,9 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // update runs fn in a write transaction and commits when it returns nil.
+// Every check that guards a write runs inside fn, on tx: what it reads is
+// what the write changes, since SQLite has one writer at a time and the
+// transaction takes the write lock as it begins (_txlock=immediate).
 // An internal error comes back wrapped with the name of the operation (the
 // method that called update: "update member: …"); a *Error is returned as
 // it is, its message being meant for the user.
@@ -75,6 +84,9 @@ func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (d *DB) updateTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if hook := d.beforeWrite.Swap(nil); hook != nil {
+		(*hook)()
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

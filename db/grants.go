@@ -163,6 +163,10 @@ func (d *DB) SetAccessMode(ctx context.Context, a *Actor, memberID int64, mode s
 		return FieldError("mode", "Choose all vehicles or selected vehicles.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
 		if err := checkReach(ctx, tx, a, memberID); err != nil {
 			return err
 		}
@@ -311,6 +315,10 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 		return FieldError("ends_on", "The last day must be today or later.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
 		if err := checkReach(ctx, tx, a, memberID); err != nil {
 			return err
 		}
@@ -359,12 +367,16 @@ func (d *DB) Revoke(ctx context.Context, a *Actor, memberID int64, kind string, 
 		return FieldError("kind", "Choose a vehicle or a group.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
 		if err := checkReach(ctx, tx, a, memberID); err != nil {
 			return err
 		}
 		var level string
 		var ends sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT level, ends_at FROM `+table+` WHERE member_id = ? AND `+col+` = ?`, memberID, targetID).Scan(&level, &ends)
+		err = tx.QueryRowContext(ctx, `SELECT level, ends_at FROM `+table+` WHERE member_id = ? AND `+col+` = ?`, memberID, targetID).Scan(&level, &ends)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("Grant")
 		}

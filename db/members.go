@@ -88,6 +88,10 @@ func (d *DB) UpdateMember(ctx context.Context, a *Actor, memberID int64, version
 // updateMember is UpdateMember inside tx: the reach and grant checks read
 // the same state the write changes.
 func (d *DB) updateMember(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, version int, e MemberEdit) error {
+	a, err := actorIn(ctx, tx, a, perm.UsersManage)
+	if err != nil {
+		return err
+	}
 	if err := checkReach(ctx, tx, a, memberID); err != nil {
 		return err
 	}
@@ -167,6 +171,10 @@ func (d *DB) SetStatus(ctx context.Context, a *Actor, memberID int64, status str
 
 // setStatus is SetStatus inside tx, the reach check included.
 func (d *DB) setStatus(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, status string, h Handover) error {
+	a, err := actorIn(ctx, tx, a, perm.UsersManage)
+	if err != nil {
+		return err
+	}
 	if err := checkReach(ctx, tx, a, memberID); err != nil {
 		return err
 	}
@@ -276,6 +284,10 @@ func (d *DB) Leftovers(ctx context.Context, a *Actor, memberID int64) ([]Leftove
 // attributed to "former member <name>" (see deleteHooks).
 func (d *DB) DeleteMember(ctx context.Context, a *Actor, memberID int64) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersDelete)
+		if err != nil {
+			return err
+		}
 		if err := checkReach(ctx, tx, a, memberID); err != nil {
 			return err
 		}
@@ -371,6 +383,10 @@ func (d *DB) StartPreview(ctx context.Context, a *Actor, sessionToken string, me
 		return Errorf(EForbidden, "You are already previewing; exit the preview first.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
 		target, err := d.checkPreview(ctx, tx, a, memberID)
 		if err != nil {
 			return err
