@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 )
 
 // NewPerson is a person added directly, with an initial password, for
@@ -30,7 +29,10 @@ type PersonAdded struct {
 // withdrawn, since the person is now a member.
 func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded, error) {
 	var out PersonAdded
-	np.Email = strings.TrimSpace(np.Email)
+	np.Clean()
+	if err := invalid(np.Validate(), personOrder...); err != nil {
+		return out, err
+	}
 	if np.VehicleAccess == "all" {
 		np.Grants = nil
 	}

@@ -8,10 +8,11 @@ import (
 	"strconv"
 	"strings"
 
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 )
 
-// Rule 4 of the policy, clients: a vehicle without pairings may be used
+// The client-usability rule (see Rules of access in doc.go): a vehicle without pairings may be used
 // with any client, a paired vehicle only with its paired clients. A member
 // sees the clients usable with at least one of their visible active
 // vehicles; members with clients.manage see all clients of the account.
@@ -42,8 +43,8 @@ type Client struct {
 // Limits of the client fields.
 const (
 	ClientNameMax    = 100
-	ClientEmailMax   = 254
-	ClientPhoneMax   = 40
+	ClientEmailMax   = field.EmailMax
+	ClientPhoneMax   = field.PhoneMax
 	ClientAddressMax = 200
 )
 
@@ -136,10 +137,10 @@ type ClientInput struct {
 
 // Clean trims the input.
 func (in *ClientInput) Clean() {
-	in.Name = strings.Join(strings.Fields(in.Name), " ")
+	in.Name = squeeze(in.Name)
 	in.Email = strings.TrimSpace(in.Email)
 	in.Phone = strings.TrimSpace(in.Phone)
-	in.Address = strings.Join(strings.Fields(in.Address), " ")
+	in.Address = squeeze(in.Address)
 }
 
 // Problems returns a message per field that is not acceptable.
@@ -150,24 +151,23 @@ func (in ClientInput) Problems() map[string]string {
 		p["name"] = "Enter the client's name."
 	case len([]rune(in.Name)) > ClientNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(ClientNameMax) + " characters."
-	case hasControl(in.Name):
-		p["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(in.Name) != "":
+		p["name"] = textProblem(in.Name)
 	}
-	if hasControl(in.Phone) {
-		p["phone"] = "Use letters, digits, spaces and punctuation only."
+	if m := field.Phone(in.Phone); m != "" {
+		p["phone"] = m
 	}
-	if hasControl(in.Address) {
-		p["address"] = "Use letters, digits, spaces and punctuation only."
+	if m := textProblem(in.Address); m != "" {
+		p["address"] = m
 	}
 	if in.Email != "" {
-		if len(in.Email) > ClientEmailMax {
+		if m := field.Email(in.Email); m != "" {
+			p["email"] = m
+		} else if len(in.Email) > ClientEmailMax {
 			p["email"] = "An e-mail address has at most 254 characters."
 		} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
 			p["email"] = "Enter an e-mail address like name@example.com, or leave it empty."
 		}
-	}
-	if len([]rune(in.Phone)) > ClientPhoneMax {
-		p["phone"] = "A phone number has at most " + strconv.Itoa(ClientPhoneMax) + " characters."
 	}
 	if len([]rune(in.Address)) > ClientAddressMax {
 		p["address"] = "An address has at most " + strconv.Itoa(ClientAddressMax) + " characters."
@@ -270,7 +270,7 @@ func (d *DB) DeleteClient(ctx context.Context, a *Actor, id int64) error {
 }
 
 // ClientsForVehicle lists the clients the actor may use with a vehicle
-// they see (rule 4): its paired clients, or every client when it has no
+// they see (the client-usability rule): its paired clients, or every client when it has no
 // pairings. The trips screens offer exactly these.
 func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f ClientFilter) ([]Client, int, error) {
 	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {
@@ -306,7 +306,7 @@ func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f
 }
 
 // CheckClientForVehicle refuses a client that may not be used with a
-// vehicle (rule 4), as an error on the form field "client_id". The trips
+// vehicle (the client-usability rule), as an error on the form field "client_id". The trips
 // feature calls it before saving a trip with a client.
 func (d *DB) CheckClientForVehicle(ctx context.Context, a *Actor, vehicleID, clientID int64) error {
 	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {

@@ -12,7 +12,7 @@ import (
 
 // Vehicle access of members: "all vehicles" (members.vehicle_access) or
 // any mix of grants on groups and single vehicles, each view or manage,
-// each with an optional end. Rule 5 for access: whoever edits it can give
+// each with an optional end. The no-escalation rule for access: whoever edits it can give
 // only what they hold themselves (level and end included), and cannot act
 // on themselves, the Owner or a member with a wider role (CheckReach).
 

@@ -16,7 +16,7 @@ type GroupGrant struct {
 }
 
 // checkGroupGrants refuses, on the "grants" field, any group grant the
-// actor may not give (rule 5: only within their own access).
+// actor may not give (the no-escalation rule: only within their own access).
 func (d *DB) checkGroupGrants(ctx context.Context, q queryer, a *Actor, gs []GroupGrant) error {
 	if len(gs) > 200 {
 		return FieldError("grants", "Choose at most 200 groups.")

@@ -188,14 +188,14 @@ func (d *DB) checkTargetGroup(ctx context.Context, q queryer, a *Actor, field st
 }
 
 func cleanGroupName(name string) (string, error) {
-	name = strings.Join(strings.Fields(name), " ")
+	name = squeeze(name)
 	switch {
 	case name == "":
 		return "", FieldError("name", "Enter a name for the group.")
 	case len([]rune(name)) > GroupNameMax:
 		return "", FieldError("name", "A group name has at most %d characters.", GroupNameMax)
-	case hasControl(name):
-		return "", FieldError("name", "Use letters, digits, spaces and punctuation only.")
+	case textProblem(name) != "":
+		return "", FieldError("name", "%s", textProblem(name))
 	}
 	return name, nil
 }

@@ -134,7 +134,7 @@ func CheckGrantAccess(a *Actor, access string) error {
 	return FieldError("vehicle_access", "Choose one of the offered vehicle accesses.")
 }
 
-// checkGrant is rule 5 for a new member or an invitation: the role and the
+// checkGrant is the no-escalation rule for a new member or an invitation: the role and the
 // vehicle access must both be within the actor's own.
 func checkGrant(ctx context.Context, q queryer, a *Actor, roleID int64, access string) error {
 	if err := checkGrantRole(ctx, q, a, roleID); err != nil {
@@ -149,6 +149,9 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	ni.Email = strings.TrimSpace(ni.Email)
 	if ni.Channel == "" {
 		ni.Channel = "web"
+	}
+	if err := invalid(ni.Validate(), personOrder...); err != nil {
+		return Invitation{}, "", err
 	}
 	if ni.VehicleAccess == "all" {
 		ni.Grants = nil
@@ -274,7 +277,7 @@ func (d *DB) openInvitation(ctx context.Context, tx *sql.Tx, a *Actor, id int64)
 	}
 	if err := checkGrant(ctx, tx, a, inv.RoleID, inv.VehicleAccess); err != nil {
 		if ErrorCode(err) == EForbidden {
-			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(err.(*Error).Message, "."))
+			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(SafeMessage(err), "."))
 		}
 		return inv, err
 	}
@@ -363,6 +366,10 @@ type Accepted struct {
 // none, and uses the link up.
 func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance) (Accepted, error) {
 	var out Accepted
+	acc.FirstName, acc.LastName = strings.TrimSpace(acc.FirstName), strings.TrimSpace(acc.LastName)
+	if err := invalid(acc.Validate(), personOrder...); err != nil {
+		return out, err
+	}
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = ?`, hashToken(token)))
 		if errors.Is(err, sql.ErrNoRows) {

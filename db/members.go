@@ -101,6 +101,17 @@ func (d *DB) updateMember(ctx context.Context, tx *sql.Tx, a *Actor, memberID in
 	if err := d.checkVersion(ctx, tx, a, "members", memberID, before.Version, version); err != nil {
 		return err
 	}
+	e.Clean()
+	errs := e.Validate()
+	if e.FirstName == before.FirstName && e.LastName == before.LastName && e.Phone == before.Phone {
+		// Unchanged (a role change, a bulk action): stored as it was.
+		delete(errs, "first_name")
+		delete(errs, "last_name")
+		delete(errs, "phone")
+	}
+	if err := invalid(errs, personOrder...); err != nil {
+		return err
+	}
 	if e.RoleID != before.RoleID {
 		if err := checkGrantRole(ctx, tx, a, e.RoleID); err != nil {
 			return err

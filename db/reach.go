@@ -8,7 +8,7 @@ import (
 	"fleetgate/db/perm"
 )
 
-// Rule 5 of the policy, "no escalation", in one place: whoever manages
+// The no-escalation rule (see Rules of access in doc.go), in one place: whoever manages
 // users or roles can only hand out what they hold themselves, cannot act
 // on their own role, access or status, and cannot touch the Owner or a
 // member whose role is wider than their own.
@@ -36,7 +36,10 @@ func roleSet(ctx context.Context, q queryer, accountID, roleID int64) (perm.Set,
 }
 
 // GrantableRoles lists the roles the actor may give to someone: every role
-// of the account but Owner whose permissions the actor holds too.
+// of the account but Owner whose permissions the actor holds too. A custom
+// role without any permission yet (just created, not saved with one) is
+// not offered: a role needs at least one permission to be saved, and to
+// be given.
 func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error) {
 	all, err := d.RoleOptions(ctx, a)
 	if err != nil {
@@ -50,6 +53,9 @@ func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error)
 		set, _, err := d.RoleSet(ctx, a, r.ID)
 		if err != nil {
 			return nil, err
+		}
+		if r.Builtin == "" && len(set) == 0 {
+			continue
 		}
 		if a.Perms.Covers(set) {
 			out = append(out, r)
@@ -79,6 +85,9 @@ func checkGrantRole(ctx context.Context, q queryer, a *Actor, roleID int64) erro
 	}
 	if missing := a.Perms.Missing(set); len(missing) > 0 {
 		return &Error{Code: EForbidden, Field: "role_id", Message: "You cannot give a role with permissions you do not hold yourself (" + perm.Label(missing[0]) + ")."}
+	}
+	if b == "" && len(set) == 0 {
+		return FieldError("role_id", "This role has no permission yet: turn at least one on under Roles and save it before giving it to anyone.")
 	}
 	return nil
 }

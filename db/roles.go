@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"fleetgate/db/perm"
@@ -337,10 +336,8 @@ func checkRoleName(name string) error {
 	case n > RoleNameMax:
 		return FieldError("name", "Use at most %d characters (this has %d).", RoleNameMax, n)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return FieldError("name", "Use letters, digits, spaces and punctuation only.")
-		}
+	if m := textProblem(name); m != "" {
+		return FieldError("name", "%s", m)
 	}
 	return nil
 }

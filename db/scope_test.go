@@ -386,7 +386,7 @@ func TestClientRule4(t *testing.T) {
 	pair("in-city", acme)
 	same(t, "paired vehicle: its clients", clients(actorOf(t, d, drv)), "Acme")
 	if _, err := d.Client(ctx, actorOf(t, d, drv), beta); db.ErrorCode(err) != db.ENotFound {
-		t.Fatalf("client outside rule 4: %v", err)
+		t.Fatalf("client outside the client-usability rule: %v", err)
 	}
 	// Another visible vehicle paired with Beta adds Beta; one without pairings adds all.
 	pair("in-depot", beta)

@@ -84,7 +84,7 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	if preview.Valid {
 		p, err := d.loadActor(ctx, preview.Int64)
 		if err == nil && p.AccountID == a.AccountID {
-			// Rule 1: the preview is allowed again on every request; once
+			// The every-request rule: the preview is allowed again on every request; once
 			// it is not, the session is the real person's own again.
 			if _, err := d.checkPreview(ctx, d.r, a, p.MemberID); err == nil {
 				p.PreviewBy = a

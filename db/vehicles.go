@@ -86,23 +86,24 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 	}
 	// Words of three characters or more go to the trigram index in one
 	// MATCH (all of them must occur); shorter ones are matched with LIKE.
-	var phrases []string
 	words, ok := field.SearchWords(f.Query)
 	if !ok {
 		conds = append(conds, "1 = 0") // a word no stored text can hold
 	}
+	var long []string
 	for _, w := range words {
 		if len([]rune(w)) >= 3 {
-			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+			long = append(long, w)
 			continue
 		}
 		like := "%" + escapeLike(w) + "%"
 		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
 		args = append(args, like, like, like)
 	}
-	if len(phrases) > 0 {
-		conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
-		args = append(args, strings.Join(phrases, " AND "))
+	if len(long) > 0 {
+		cond, arg := vehicleSearch(long)
+		conds = append(conds, cond)
+		args = append(args, arg)
 	}
 	return ctes, strings.Join(conds, " AND "), args
 }
@@ -204,8 +205,8 @@ type VehicleInput struct {
 // Clean trims and normalises the input (plates and VINs upper case,
 // spaces removed from VINs).
 func (in *VehicleInput) Clean() {
-	in.Name = strings.Join(strings.Fields(in.Name), " ")
-	in.Plate = strings.ToUpper(strings.Join(strings.Fields(in.Plate), " "))
+	in.Name = squeeze(in.Name)
+	in.Plate = strings.ToUpper(squeeze(in.Plate))
 	in.VIN = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(in.VIN), " ", ""))
 }
 
@@ -217,13 +218,13 @@ func (in VehicleInput) Problems() map[string]string {
 		p["name"] = "Enter a name, e.g. \"Van 12\"."
 	case len([]rune(in.Name)) > VehicleNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(VehicleNameMax) + " characters."
-	case hasControl(in.Name):
-		p["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(in.Name) != "":
+		p["name"] = textProblem(in.Name)
 	}
 	if len([]rune(in.Plate)) > VehiclePlateMax {
 		p["plate"] = "A plate has at most " + strconv.Itoa(VehiclePlateMax) + " characters."
-	} else if hasControl(in.Plate) {
-		p["plate"] = "Use letters, digits, spaces and punctuation only."
+	} else if m := textProblem(in.Plate); m != "" {
+		p["plate"] = m
 	}
 	if len(in.VIN) > VehicleVINMax {
 		p["vin"] = "A VIN has at most 17 characters."

@@ -2,11 +2,11 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/password"
 	"fleetgate/views"
 )
@@ -33,18 +33,6 @@ func (s *Server) addMember(c echo.Context) error {
 		Errors:    errs,
 	}
 	pw := c.FormValue("password")
-	if m := nameProblem(f.FirstName, "first name"); m != "" {
-		errs["first_name"] = m
-	}
-	if m := nameProblem(f.LastName, "last name"); m != "" {
-		errs["last_name"] = m
-	}
-	if m := phoneProblem(f.Phone); m != "" {
-		errs["phone"] = m
-	}
-	if m := emailProblem(f.Email); m != "" {
-		errs["email"] = m
-	}
 	g := readGrant(c, errs)
 	reject := func(status int) error {
 		form, err := s.grantForm(c, g.RoleID, g.Channel, g.Access)
@@ -54,23 +42,23 @@ func (s *Server) addMember(c echo.Context) error {
 		f.Grant, f.Shell = form, s.shell(c, "Add a person", "/users")
 		return render(c, status, views.AddMember(f))
 	}
+	np := db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
+		Email: f.Email, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)}
+	for k, m := range np.Validate() {
+		errs.Add(k, m)
+	}
 	// The password matters only for a new login: an e-mail that already has
 	// one joins with its own password.
-	var hash string
 	if errs["email"] == "" {
 		_, found, err := s.db.UserForLogin(ctx, f.Email)
 		if err != nil {
 			return err
 		}
 		if !found {
-			if m := password.Problem(pw); m != "" {
-				errs["password"] = m
-			} else if strings.EqualFold(pw, f.Email) {
-				errs["password"] = "Do not use the e-mail address as the password."
-			}
+			errs.Add("password", field.Password(pw, f.Email))
 		}
 		if !found && len(errs) == 0 {
-			if hash, err = password.Hash(pw); err != nil {
+			if np.PasswordHash, err = password.Hash(pw); err != nil {
 				return err
 			}
 		}
@@ -78,8 +66,7 @@ func (s *Server) addMember(c echo.Context) error {
 	if len(errs) > 0 {
 		return reject(http.StatusUnprocessableEntity)
 	}
-	added, err := s.db.AddPerson(ctx, actor(c), db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
-		Email: f.Email, PasswordHash: hash, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)})
+	added, err := s.db.AddPerson(ctx, actor(c), np)
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}

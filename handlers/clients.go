@@ -15,7 +15,7 @@ import (
 const clientsPerPage = 25
 
 // clientsList is the client list: every client for members with
-// clients.manage, else the clients usable with their vehicles (rule 4).
+// clients.manage, else the clients usable with their vehicles (the client-usability rule).
 func (s *Server) clientsList(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
 	q := clip(c.QueryParam("q"), 100)
@@ -151,7 +151,7 @@ func (s *Server) clientDelete(c echo.Context) error {
 	}
 	err = s.db.DeleteClient(ctx, a, id)
 	if db.ErrorCode(err) == db.EConflict {
-		s.flash(c, "error", err.(*db.Error).Message)
+		s.flash(c, "error", db.SafeMessage(err))
 		return c.Redirect(http.StatusSeeOther, "/clients/"+strconv.FormatInt(id, 10))
 	}
 	if err != nil {

@@ -60,7 +60,7 @@ func TestClientsFollowRule4(t *testing.T) {
 		t.Fatalf("accountant with one paired vehicle sees %v", got)
 	}
 	if res := c.get(fmt.Sprintf("/clients/%d", all["Acme Logistics"])); res.status != http.StatusNotFound {
-		t.Fatalf("client outside rule 4: %d", res.status)
+		t.Fatalf("client outside the client-usability rule: %d", res.status)
 	}
 	if res := c.get(fmt.Sprintf("/clients/%d", all["Evergreen Schools"])); res.status != http.StatusOK {
 		t.Fatalf("paired client: %d", res.status)

@@ -287,7 +287,7 @@ func (s *Server) vehicleStatus(c echo.Context, restore bool) error {
 	}
 	switch {
 	case db.ErrorCode(err) == db.EConflict:
-		s.flash(c, "error", err.(*db.Error).Message)
+		s.flash(c, "error", db.SafeMessage(err))
 	case err != nil:
 		return err
 	case restore:

@@ -411,12 +411,12 @@ func TestNamesRefuseControlCharacters(t *testing.T) {
 		{"/clients", "name", url.Values{"name": {"Acme\x07"}}},
 	} {
 		res := c.postForm(tc.path, tc.form)
-		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "punctuation only") {
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "Remove the control characters") {
 			t.Errorf("%s %s: %d %v", tc.path, tc.field, res.status, res.find(".field .error"))
 		}
 	}
 	res := a.login("owner@demo.test").postForm("/groups", url.Values{"name": {"Depot\x1b"}, "parent_id": {"0"}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "punctuation only") {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Remove the control characters") {
 		t.Errorf("group: %d", res.status)
 	}
 }
