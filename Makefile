@@ -16,7 +16,11 @@ run:
 build:
 	$(GO) build -o bin/fleetgate ./cmd/fleetgate
 
+# go test shows a passing package's output only with -v, so the browser
+# tests' skip is said here too (their TestMain says it under -v).
 test:
+	@[ -n "$$CHROME_PATH" ] || [ "$$FLEETGATE_E2E" = required ] || command -v chromium >/dev/null 2>&1 || \
+		echo 'browser tests skipped: no Chromium found; install with `apt-get install chromium` or set CHROME_PATH' >&2
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 generate:
