@@ -2,8 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
-	"strings"
+	"fmt"
 	"time"
 )
 
@@ -63,41 +64,27 @@ type AuditFilter struct {
 
 // AuditLog returns a page of the account's audit events, newest first.
 func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntry, int, error) {
-	where := []string{"account_id = ?"}
-	args := []any{a.AccountID}
+	var where conds
+	where.add("account_id = ?", a.AccountID)
 	if f.ActorID != 0 {
-		where = append(where, "actor_member_id = ?")
-		args = append(args, f.ActorID)
+		where.add("actor_member_id = ?", f.ActorID)
 	}
 	if f.Kind != "" {
-		where = append(where, `kind LIKE ? ESCAPE '\'`)
-		args = append(args, escapeLike(f.Kind)+"%")
+		where.add(`kind LIKE ? ESCAPE '\'`, escapeLike(f.Kind)+"%")
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 50
-	}
-	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, `SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at
-		FROM audit_events WHERE `+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, per, (page-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at string
-		if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Kind, &e.Target, &e.Summary, &e.Before, &e.After, &at); err != nil {
-			return nil, 0, err
-		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		out = append(out, e)
+	total, err := readPage(ctx, d.r, `SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at, COUNT(*) OVER ()
+		FROM audit_events WHERE `+where.sql()+` ORDER BY id DESC LIMIT ? OFFSET ?`, where.args, pageOf(f.Page, f.PerPage, 50),
+		func(rows *sql.Rows, total *int) error {
+			var e AuditEntry
+			if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Kind, &e.Target, &e.Summary, &e.Before, &e.After, timeCol{&e.At}, total); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
