@@ -19,7 +19,6 @@ type MemberDetail struct {
 	VehicleAccess string
 	CreatedAt     time.Time
 	Accounts      int // how many accounts this login belongs to
-	Version       int // bumped by every change of the member; edits name the one they started from
 }
 
 // Member reads a member of the actor's account (ENotFound otherwise).

@@ -80,6 +80,7 @@ type MemberRow struct {
 	Status      string
 	Channel     string
 	LastLoginAt *time.Time
+	Version     int // bumped by every change of the member; edits name the one they started from
 }
 
 // Name is the member's display name.
@@ -110,7 +111,7 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	var out []MemberRow
 	total, err := readPage(ctx, d.r, `
 		SELECT m.id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
-		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at, COUNT(*) OVER ()
+		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at, m.version, COUNT(*) OVER ()
 		  FROM members m
 		  JOIN users u ON u.id = m.user_id
 		  JOIN roles r ON r.id = m.role_id
@@ -121,7 +122,7 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 			var m MemberRow
 			var b string
 			if err := rows.Scan(&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
-				&m.IsOwner, &m.Status, &m.Channel, nullTimeCol{&m.LastLoginAt}, total); err != nil {
+				&m.IsOwner, &m.Status, &m.Channel, nullTimeCol{&m.LastLoginAt}, &m.Version, total); err != nil {
 				return err
 			}
 			m.Builtin = perm.Builtin(b)

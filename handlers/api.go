@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -125,6 +126,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.security(c, slog.LevelInfo, "API token created", "member_id", chosen.MemberID, "user_id", u.ID, "token_name", name)
 	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "account_id": chosen.AccountID, "account": chosen.AccountName})
 }
 
@@ -157,6 +159,7 @@ type apiMember struct {
 	Role      string `json:"role"`
 	Status    string `json:"status"`
 	Channel   string `json:"channel"`
+	Version   int    `json:"version"` // bumped by every change of the member
 }
 
 // apiUsers is the users list as JSON, with the page's filters.
@@ -178,7 +181,7 @@ func (s *Server) apiUsers(c echo.Context) error {
 	}
 	out := make([]apiMember, 0, len(rows))
 	for _, m := range rows {
-		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel})
+		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel, m.Version})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage})
 }
@@ -191,11 +194,12 @@ type apiVehicle struct {
 	Group      string `json:"group"`
 	OdometerKm int64  `json:"odometer_km"`
 	Status     string `json:"status"`
-	Access     string `json:"access"` // "view" or "manage"
+	Access     string `json:"access"`  // "view" or "manage"
+	Version    int    `json:"version"` // bumped by every change of the vehicle
 }
 
 func toAPIVehicle(v db.Vehicle) apiVehicle {
-	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupName, v.OdometerKm, v.Status, v.Level.String()}
+	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupName, v.OdometerKm, v.Status, v.Level.String(), v.Version}
 }
 
 // apiVehicles lists the vehicles in the member's scope: a driver sees
@@ -245,5 +249,7 @@ func (s *Server) apiVehicle(c echo.Context) error {
 	for _, cl := range clients {
 		cs = append(cs, apiClient{cl.ID, cl.Name})
 	}
+	// The version as an entity tag: it changes with every change of the vehicle.
+	c.Response().Header().Set("ETag", `"`+strconv.Itoa(v.Version)+`"`)
 	return c.JSON(http.StatusOK, map[string]any{"vehicle": toAPIVehicle(v), "clients": cs})
 }

@@ -103,12 +103,13 @@ func (s *Server) clientUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.ClientForm{Shell: s.shell(c, "Edit "+cl.Name, "/clients"), ID: id}
+	// A re-rendered form keeps the version it started from.
+	f := views.ClientForm{Shell: s.shell(c, "Edit "+cl.Name, "/clients"), ID: id, Version: formVersion(c.FormValue("version"))}
 	in := readClientForm(c, &f)
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.ClientFormPage(f))
 	}
-	if err := s.db.UpdateClient(ctx, a, id, formVersion(c.FormValue("version")), in); err != nil {
+	if err := s.db.UpdateClient(ctx, a, id, f.Version, in); err != nil {
 		if db.IsStale(err) {
 			return s.clientConflict(c, id, f, err)
 		}

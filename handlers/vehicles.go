@@ -219,10 +219,11 @@ func (s *Server) vehicleUpdate(c echo.Context) error {
 		return err
 	}
 	in := readVehicleForm(c, &f)
+	f.Version = formVersion(c.FormValue("version")) // a re-rendered form keeps the version it started from
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.VehicleFormPage(f))
 	}
-	if err := s.db.UpdateVehicle(ctx, a, id, formVersion(c.FormValue("version")), in); err != nil {
+	if err := s.db.UpdateVehicle(ctx, a, id, f.Version, in); err != nil {
 		if db.IsStale(err) {
 			return s.vehicleConflict(c, id, f, err)
 		}
