@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -47,36 +48,42 @@ func (s *Server) addMember(c echo.Context) error {
 	for k, m := range np.Validate() {
 		errs.Add(k, m)
 	}
-	// The password matters only for a new login: an e-mail that already has
-	// one joins with its own password.
-	if errs["email"] == "" {
-		_, found, err := s.db.UserForLogin(ctx, f.Email)
-		if err != nil {
-			return err
-		}
-		if !found {
-			errs.Add("password", field.Password(pw, f.Email))
-		}
-		if !found && len(errs) == 0 {
-			if np.PasswordHash, err = password.Hash(pw); err != nil {
-				return err
-			}
-		}
-	}
+	// The password is checked whatever the e-mail: whether it already has
+	// a login is not for the adder to learn.
+	errs.Add("password", field.Password(pw, f.Email))
 	if len(errs) > 0 {
 		return reject(http.StatusUnprocessableEntity)
 	}
-	added, err := s.db.AddPerson(ctx, actor(c), np)
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	np.PasswordHash = hash
+	_, err = s.db.AddPerson(ctx, actor(c), np)
+	if errors.Is(err, db.ErrLoginExists) {
+		// An existing login joins only with its holder's consent: it gets
+		// an invitation (e-mailed, or written to the server log), and the
+		// adder reads the same message as for a new login.
+		inv, token, ierr := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: f.Email, RoleID: g.RoleID,
+			Channel: g.Channel, VehicleAccess: g.Access, Grants: np.Grants, TTL: s.inviteTTL()})
+		if ierr == nil {
+			s.deliverInvitation(c, inv, token)
+		}
+		err = ierr
+	}
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
 	if err != nil {
 		return err
 	}
-	if added.ExistingLogin {
-		s.flash(c, "ok", f.Email+" already had a Fleetgate login: it was added to the account and keeps its own password and name. The password you typed was not used.")
-	} else {
-		s.flash(c, "ok", f.FirstName+" "+f.LastName+" was added. Tell them their initial password; they can change it under My profile.")
-	}
+	s.flash(c, "ok", addedMessage(f.FirstName+" "+f.LastName, f.Email))
 	return c.Redirect(http.StatusSeeOther, "/users")
+}
+
+// addedMessage is the one answer to adding a person, whether or not their
+// e-mail already had a login (which it must not reveal).
+func addedMessage(name, email string) string {
+	return name + " was added. Tell them their initial password. If " + email +
+		" already has a Fleetgate login, that login keeps its own password and joins once its holder accepts the invitation sent to that address."
 }
