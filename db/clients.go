@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -58,21 +59,19 @@ type ClientFilter struct {
 }
 
 func clientSearch(f ClientFilter) (string, []any) {
-	var conds []string
-	var args []any
+	var c conds
 	if f.PairedWith != 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.client_id = c.id AND p.vehicle_id = ?)")
-		args = append(args, f.PairedWith)
+		c.add("EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.client_id = c.id AND p.vehicle_id = ?)", f.PairedWith)
 	}
-	for _, w := range strings.Fields(f.Query) {
+	words, ok := field.SearchWords(f.Query)
+	if !ok {
+		c.add("1 = 0") // a word no stored text can hold
+	}
+	for _, w := range words {
 		like := "%" + escapeLike(w) + "%"
-		conds = append(conds, `(c.name LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		c.add(`(c.name LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\')`, like, like, like)
 	}
-	if len(conds) == 0 {
-		return "1", nil
-	}
-	return strings.Join(conds, " AND "), args
+	return c.sql(), c.args
 }
 
 // ListClients returns one page of the clients the actor sees, by name,
@@ -82,33 +81,23 @@ func (d *DB) ListClients(ctx context.Context, a *Actor, f ClientFilter) ([]Clien
 	cond, cargs := clientCond(a)
 	search, sargs := clientSearch(f)
 	args := append(cargs, sargs...)
-	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with()+`SELECT COUNT(*) FROM clients c WHERE `+cond+` AND `+search,
-		sc.argsWith(args...)...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id)
-		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
-		sc.argsWith(append(args, per, (page-1)*per)...)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []Client
-	for rows.Next() {
-		var c Client
-		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
+	total, err := readPage(ctx, d.r, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), COUNT(*) OVER ()
+		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
+		sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			var c Client
+			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, total); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list clients: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // Client returns one client the actor sees; ENotFound otherwise.
@@ -280,29 +269,21 @@ func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f
 	usable := `c.account_id = ? AND (NOT EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ?)
 		OR EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ? AND client_id = c.id))`
 	args := append([]any{a.AccountID, vehicleID, vehicleID}, sargs...)
-	var total int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients c WHERE `+usable+` AND `+search, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	rows, err := d.r.QueryContext(ctx, `SELECT c.id, c.name, c.email, c.phone, c.address, 0 FROM clients c WHERE `+usable+` AND `+search+`
-		ORDER BY c.name, c.id LIMIT ? OFFSET ?`, append(args, per, (max(f.Page, 1)-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []Client
-	for rows.Next() {
-		var c Client
-		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
+	total, err := readPage(ctx, d.r, `SELECT c.id, c.name, c.email, c.phone, c.address, 0, COUNT(*) OVER () FROM clients c WHERE `+usable+` AND `+search+`
+		ORDER BY c.name, c.id LIMIT ? OFFSET ?`, args, pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			var c Client
+			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, total); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("clients for vehicle: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // CheckClientForVehicle refuses a client that may not be used with a

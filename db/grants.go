@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -472,33 +473,20 @@ func (d *DB) MemberVehicles(ctx context.Context, a *Actor, memberID int64, f Veh
 	ctes = append([]string{m.cte}, ctes...)
 	all := append(sc.argsWith(m.args...), args...)
 	cond := sc.sees() + " AND " + where
-	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+cond, all...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	rows, err := d.r.QueryContext(ctx, sc.with(ctes...)+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", level, 1)+`
-		  FROM `+from+` LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 WHERE `+cond+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`,
-		append(all, per, (max(f.Page, 1)-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
 	var out []ExplainedVehicle
-	for rows.Next() {
-		v, err := scanVehicle(rows)
-		if err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		out = append(out, ExplainedVehicle{Vehicle: v})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
+	total, err := readPage(ctx, d.r, sc.with(ctes...)+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", level, 1)+`, COUNT(*) OVER ()
+		  FROM `+from+` LEFT JOIN vehicle_groups g ON g.id = v.group_id
+		 WHERE `+cond+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`, all, pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			v, err := scanVehicle(rows, total)
+			if err != nil {
+				return err
+			}
+			out = append(out, ExplainedVehicle{Vehicle: v})
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("member vehicles: %w", err)
 	}
 	reasons, err := d.reasons(ctx, a, []int64{memberID}, vehicleIDs(explainedVehicles(out)))
 	if err != nil {
@@ -653,35 +641,24 @@ func (d *DB) VehicleMembers(ctx context.Context, a *Actor, vehicleID int64, page
 			   AND (m.id = ac.owner_member_id OR m.vehicle_access = 'all' OR m.id IN (SELECT member_id FROM granted)))
 		`
 	args := []any{vehicleID, now, vehicleID, now, a.AccountID, string(perm.VehiclesView)}
-	var total int
-	if err := d.r.QueryRowContext(ctx, who+`SELECT COUNT(*) FROM who`, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	if per <= 0 {
-		per = 25
-	}
-	rows, err := d.r.QueryContext(ctx, who+`SELECT m.id, u.first_name, u.last_name, u.email, r.name, m.status
-		  FROM who JOIN members m ON m.id = who.member_id JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id
-		 ORDER BY m.sort_name, m.id LIMIT ? OFFSET ?`, append(args, per, (max(page, 1)-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
 	var out []VehicleMember
 	var ids []int64
-	for rows.Next() {
-		var m VehicleMember
-		var first, last string
-		if err := rows.Scan(&m.MemberID, &first, &last, &m.Email, &m.RoleName, &m.Status); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		m.Name = displayName(first, last, m.Email)
-		out = append(out, m)
-		ids = append(ids, m.MemberID)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
+	total, err := readPage(ctx, d.r, who+`SELECT m.id, u.first_name, u.last_name, u.email, r.name, m.status, COUNT(*) OVER ()
+		  FROM who JOIN members m ON m.id = who.member_id JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id
+		 ORDER BY m.sort_name, m.id LIMIT ? OFFSET ?`, args, pageOf(page, per, 25),
+		func(rows *sql.Rows, total *int) error {
+			var m VehicleMember
+			var first, last string
+			if err := rows.Scan(&m.MemberID, &first, &last, &m.Email, &m.RoleName, &m.Status, total); err != nil {
+				return err
+			}
+			m.Name = displayName(first, last, m.Email)
+			out = append(out, m)
+			ids = append(ids, m.MemberID)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("vehicle members: %w", err)
 	}
 	reasons, err := d.reasons(ctx, a, ids, []int64{vehicleID})
 	if err != nil {

@@ -91,33 +91,15 @@ const invitationFrom = ` FROM invitations i JOIN accounts a ON a.id = i.account_
 
 func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
 	var i Invitation
-	var b, created, sent, expires string
-	var accepted, revoked sql.NullString
+	var b string
 	err := row.Scan(&i.ID, &i.AccountID, &i.AccountName, &i.Email, &i.RoleID, &i.RoleName, &b, &i.Channel,
-		&i.VehicleAccess, &i.Grants, &i.InvitedBy, &created, &sent, &expires, &accepted, &revoked)
+		&i.VehicleAccess, &i.Grants, &i.InvitedBy, timeCol{&i.CreatedAt}, timeCol{&i.SentAt}, timeCol{&i.ExpiresAt},
+		nullTimeCol{&i.AcceptedAt}, nullTimeCol{&i.RevokedAt})
 	if err != nil {
 		return i, err
 	}
 	i.RoleBuiltin = perm.Builtin(b)
-	i.CreatedAt = parseTime(created)
-	i.SentAt = parseTime(sent)
-	i.ExpiresAt = parseTime(expires)
-	i.AcceptedAt = parseNullTime(accepted)
-	i.RevokedAt = parseNullTime(revoked)
 	return i, nil
-}
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
-}
-
-func parseNullTime(s sql.NullString) *time.Time {
-	if !s.Valid {
-		return nil
-	}
-	t := parseTime(s.String)
-	return &t
 }
 
 // CheckGrantAccess refuses, on the "vehicle_access" field, a vehicle
@@ -177,15 +159,15 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 		// An open invitation to the same e-mail: a valid one is refused, an
 		// expired one is replaced (and marked withdrawn).
 		var oldID int64
-		var oldExpires string
+		var oldExpires time.Time
 		replaced := int64(0)
 		err := tx.QueryRowContext(ctx, `SELECT id, expires_at FROM invitations
-			WHERE account_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, a.AccountID, ni.Email).Scan(&oldID, &oldExpires)
+			WHERE account_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, a.AccountID, ni.Email).Scan(&oldID, timeCol{&oldExpires})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case now.Before(parseTime(oldExpires)):
+		case now.Before(oldExpires):
 			return FieldError("email", "An invitation to this e-mail is already pending. Resend or revoke it in the list of pending invitations.")
 		default:
 			if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, d.stamp(), oldID); err != nil {

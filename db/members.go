@@ -28,8 +28,7 @@ func (d *DB) Member(ctx context.Context, a *Actor, memberID int64) (MemberDetail
 
 func member(ctx context.Context, q queryer, accountID, memberID int64) (MemberDetail, error) {
 	var m MemberDetail
-	var b, created string
-	var last sql.NullString
+	var b string
 	err := q.QueryRowContext(ctx, `
 		SELECT m.id, m.user_id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
 		       m.id = a.owner_member_id, m.status, m.channel, m.vehicle_access, m.last_login_at, m.created_at,
@@ -37,20 +36,14 @@ func member(ctx context.Context, q queryer, accountID, memberID int64) (MemberDe
 		  FROM members m JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id JOIN accounts a ON a.id = m.account_id
 		 WHERE m.id = ? AND m.account_id = ?`, memberID, accountID).Scan(
 		&m.ID, &m.UserID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
-		&m.IsOwner, &m.Status, &m.Channel, &m.VehicleAccess, &last, &created, &m.Accounts, &m.Version)
+		&m.IsOwner, &m.Status, &m.Channel, &m.VehicleAccess, nullTimeCol{&m.LastLoginAt}, timeCol{&m.CreatedAt}, &m.Accounts, &m.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, notFound("Member")
 	}
 	if err != nil {
-		return m, err
+		return m, fmt.Errorf("member: %w", err)
 	}
 	m.Builtin = perm.Builtin(b)
-	m.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
-	if last.Valid {
-		if t, err := time.Parse(time.RFC3339, last.String); err == nil {
-			m.LastLoginAt = &t
-		}
-	}
 	return m, nil
 }
 

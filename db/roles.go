@@ -556,11 +556,10 @@ type versionScanner interface{ Scan(dest ...any) error }
 
 func scanVersion(s versionScanner) (RoleVersion, error) {
 	var v RoleVersion
-	var perms, at string
-	if err := s.Scan(&v.Version, &perms, &v.SavedByID, &v.SavedBy, &at, &v.Note); err != nil {
+	var perms string
+	if err := s.Scan(&v.Version, &perms, &v.SavedByID, &v.SavedBy, timeCol{&v.SavedAt}, &v.Note); err != nil {
 		return v, err
 	}
 	v.Perms = decodeSet(perms)
-	v.SavedAt, _ = time.Parse(time.RFC3339Nano, at)
 	return v, nil
 }

@@ -153,13 +153,10 @@ func (d *DB) Sessions(ctx context.Context, userID int64, currentToken string) ([
 	var out []SessionInfo
 	for rows.Next() {
 		var h []byte
-		var c, l string
 		var s SessionInfo
-		if err := rows.Scan(&h, &c, &l, &s.UserAgent, &s.IP); err != nil {
+		if err := rows.Scan(&h, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.UserAgent, &s.IP); err != nil {
 			return nil, err
 		}
-		s.CreatedAt, _ = time.Parse(time.RFC3339Nano, c)
-		s.LastSeenAt, _ = time.Parse(time.RFC3339Nano, l)
 		s.Current = string(h) == string(cur)
 		s.Ref = base64.RawURLEncoding.EncodeToString(h[:9])
 		out = append(out, s)

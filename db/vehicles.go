@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -52,43 +53,40 @@ type VehicleFilter struct {
 const vehicleColumns = `v.id, COALESCE(v.group_id, 0), COALESCE(g.name, ''), v.name, v.plate, v.vin, v.odometer_km, v.status, LEVEL,
 	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at, v.version`
 
-func scanVehicle(sc interface{ Scan(...any) error }) (Vehicle, error) {
+func scanVehicle(sc interface{ Scan(...any) error }, extra ...any) (Vehicle, error) {
 	var v Vehicle
-	var created, updated string
-	err := sc.Scan(&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients, &created, &updated, &v.Version)
-	v.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
-	v.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+	err := sc.Scan(append([]any{&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients,
+		timeCol{&v.CreatedAt}, timeCol{&v.UpdatedAt}, &v.Version}, extra...)...)
 	return v, err
 }
 
 // vehicleWhere builds the filter part of the vehicle list (after the scope).
 func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args []any) {
-	conds := []string{"v.account_id = ?"}
-	args = []any{}
+	var cteArgs []any
+	var c conds
+	c.add("v.account_id = ?", a.AccountID)
 	if f.GroupID != 0 {
 		ctes = append(ctes, `filter_groups(id) AS (
 			SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?
 			UNION SELECT g.id FROM vehicle_groups g JOIN filter_groups f ON g.parent_id = f.id)`)
-		args = append(args, f.GroupID, a.AccountID)
-		conds = append(conds, "v.group_id IN (SELECT id FROM filter_groups)")
+		cteArgs = append(cteArgs, f.GroupID, a.AccountID)
+		c.add("v.group_id IN (SELECT id FROM filter_groups)")
 	}
-	args = append(args, a.AccountID)
 	switch f.Status {
 	case "all":
 	case "archived":
-		conds = append(conds, "v.status = 'archived'")
+		c.add("v.status = 'archived'")
 	default:
-		conds = append(conds, "v.status = 'active'")
+		c.add("v.status = 'active'")
 	}
 	if f.PairedWith != 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)")
-		args = append(args, f.PairedWith)
+		c.add("EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)", f.PairedWith)
 	}
 	// Words of three characters or more go to the trigram index in one
 	// MATCH (all of them must occur); shorter ones are matched with LIKE.
 	words, ok := field.SearchWords(f.Query)
 	if !ok {
-		conds = append(conds, "1 = 0") // a word no stored text can hold
+		c.add("1 = 0") // a word no stored text can hold
 	}
 	var long []string
 	for _, w := range words {
@@ -97,15 +95,14 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 			continue
 		}
 		like := "%" + escapeLike(w) + "%"
-		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		c.add(`(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	if len(long) > 0 {
 		cond, arg := vehicleSearch(long)
-		conds = append(conds, cond)
-		args = append(args, arg)
+		c.add(cond, arg)
 	}
-	return ctes, strings.Join(conds, " AND "), args
+	// The CTEs come first in the query, so their arguments do too.
+	return ctes, c.sql(), append(cteArgs, c.args...)
 }
 
 // ListVehicles returns one page of the vehicles the actor sees, by name,
@@ -114,37 +111,28 @@ func (d *DB) ListVehicles(ctx context.Context, a *Actor, f VehicleFilter) ([]Veh
 	sc := d.scopeOf(a)
 	from, level := sc.vehicles()
 	ctes, where, args := vehicleWhere(a, f)
-	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+where,
-		sc.argsWith(args...)...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	page := max(f.Page, 1)
 	// The page is chosen over ids and sort keys alone; only its rows are
 	// then joined to their group and pairing count (deep pages stay cheap).
-	rows, err := d.r.QueryContext(ctx, sc.with(append(ctes, `page(id, lvl) AS (
-			SELECT v.id, `+level+` FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
-		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
+	// The page's rows carry the count of all matching vehicles.
+	var out []Vehicle
+	total, err := readPage(ctx, d.r, sc.with(append(ctes, `page(id, lvl, total) AS (
+			SELECT v.id, `+level+`, COUNT(*) OVER () FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
+		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`, p.total
 		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
 		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 ORDER BY v.name, v.id`, sc.argsWith(append(args, per, (page-1)*per)...)...)
+		 ORDER BY v.name, v.id`, sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			v, err := scanVehicle(rows, total)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+			return nil
+		})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("list vehicles: %w", err)
 	}
-	defer rows.Close()
-	var out []Vehicle
-	for rows.Next() {
-		v, err := scanVehicle(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, v)
-	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // CountVehicles counts the actor's visible vehicles of a status ("active",
