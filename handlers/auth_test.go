@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 )
 
 func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
@@ -48,13 +49,13 @@ func TestLoginFailuresSayTheSameThing(t *testing.T) {
 func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	ctx := context.Background()
-	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
-	mustExec(t, a, `UPDATE members SET channel = 'mobile' WHERE user_id = (SELECT id FROM users WHERE email = 'manager@demo.test')`)
-	_ = ctx
+	acct := mustAccount(t, a, "Refusals")
+	gone := mustMember(t, acct, perm.Admin, "all")
+	mustSetStatus(t, acct, gone.ID, "deactivated")
+	mobile := mustMemberOn(t, acct, perm.Manager, "selected", "mobile")
 	cases := map[string]string{
-		"admin@demo.test":         "deactivated",
-		"manager@demo.test":       "mobile app only",
+		gone.Email:                "deactivated",
+		mobile.Email:              "mobile app only",
 		"notifications@demo.test": "cannot log in",
 	}
 	for email, want := range cases {
