@@ -212,7 +212,9 @@ func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
 	a := newApp(t)
 	acc := a.login("accountant@demo.test")
 	id := memberID(t, a, "accountant@demo.test")
-	mustExec(t, a, `INSERT INTO api_tokens (member_id, name, token_hash, created_at) VALUES (?, 'phone', x'01', '2026-01-01T00:00:00Z')`, id)
+	if _, _, err := a.db.CreateToken(context.Background(), id, "phone"); err != nil {
+		t.Fatal(err)
+	}
 	owner := a.login("owner@demo.test")
 	page := owner.get(fmt.Sprintf("/users/%d/deactivate", id))
 	if items := page.find("[data-testid=leftover-api_tokens] li"); len(items) != 1 || !strings.HasPrefix(items[0], "phone") {
@@ -607,7 +609,10 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 		t.Fatalf("manager sees the South vehicle: %d", res.status)
 	}
 	// Without the South vehicle, the driver is within the manager's access.
-	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver, south)
+	demo := demoAccount(t, a)
+	if err := a.db.Revoke(context.Background(), demo.Owner.Actor, driver, "vehicle", south); err != nil {
+		t.Fatal(err)
+	}
 	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
 		t.Fatalf("preview within access: %d", res.status)
 	}
@@ -616,7 +621,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 	}
 	// The driver gets the South vehicle back meanwhile: the preview ends on
 	// the next request, and the vehicle stays out of the manager's sight.
-	mustExec(t, a, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', '2026-01-01T00:00:00Z')`, driver, south)
+	mustGrant(t, demo, &fixMember{ID: driver, a: a}, "vehicle", south, db.Manage)
 	res = m.get(fmt.Sprintf("/vehicles/%d", south))
 	if res.status != http.StatusNotFound || len(res.find("[data-testid=preview-banner]")) != 0 {
 		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))

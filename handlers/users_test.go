@@ -60,7 +60,7 @@ func TestUsersFilters(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
-	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
+	mustSetStatus(t, demoAccount(t, a), memberID(t, a, "admin@demo.test"), "deactivated")
 	rows := c.htmx("/users?status=deactivated", "users-results").find("[data-testid=user-row] td[data-label=E-mail]")
 	if len(rows) != 1 || rows[0] != "admin@demo.test" {
 		t.Fatalf("status filter: %v", rows)
