@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"fleetgate/db/field"
 )
 
 // API tokens for integrations: any member makes named tokens on My
@@ -51,13 +53,10 @@ type TokenInfo struct {
 func NewTokenProblems(name string, days int) map[string]string {
 	errs := map[string]string{}
 	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
+	if name == "" {
 		errs["name"] = "Name the token after what will use it, e.g. “Accounting export”."
-	case len([]rune(name)) > 60:
-		errs["name"] = "Use at most 60 characters."
-	case hasControl(name):
-		errs["name"] = "Use letters, digits, spaces and punctuation only."
+	} else if m := field.Line(name, "token's name", 60, true); m != "" {
+		errs["name"] = m
 	}
 	ok := false
 	for _, d := range TokenLifetimes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fleetgate/db/field"
 	"fmt"
 	"strings"
 	"sync"
@@ -61,7 +62,7 @@ func ZoneProblem(name string) string {
 	if name == "" {
 		return "Choose a time zone, e.g. Europe/Berlin or UTC."
 	}
-	if len(name) > 64 || name == "Local" || strings.ContainsAny(name, " \\") || hasControl(name) {
+	if len(name) > 64 || name == "Local" || strings.ContainsAny(name, " \\") || field.Text(name, false) != "" {
 		return fmt.Sprintf("%q is not a time zone. Use a name such as Europe/Berlin, America/New_York or UTC.", name)
 	}
 	if _, err := time.LoadLocation(name); err != nil {
@@ -112,7 +113,7 @@ func (s Settings) Validate() map[string]string {
 		errs["name"] = "Enter the account's name."
 	case len([]rune(name)) > 100:
 		errs["name"] = "Use at most 100 characters."
-	case hasControl(name):
+	case field.Text(name, false) != "":
 		errs["name"] = "Use letters, digits, spaces and punctuation only."
 	}
 	if m := ZoneProblem(s.TimeZone); m != "" {

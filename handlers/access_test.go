@@ -138,6 +138,7 @@ var access = map[string][]string{
 }
 
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	declared := map[string]string{}
 	for _, r := range a.s.Table() {
@@ -154,6 +155,7 @@ func TestEveryRouteDeclaresItsNeed(t *testing.T) {
 }
 
 func TestAccessMatrixCoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for _, r := range a.s.Table() {
 		key := r.Method + " " + r.Path
@@ -172,6 +174,7 @@ func TestAccessMatrixCoversEveryRoute(t *testing.T) {
 // stranger, and checks that the policy lets through exactly the roles of
 // its row.
 func TestAccessMatrix(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	// Everyone may use both channels here, so that the API rows test the
 	// permissions and not the channel.

@@ -169,7 +169,7 @@ func (s *Server) routes() []Route {
 
 		// Vehicles, groups, clients, pairing, members' vehicle access and
 		// the subscription (feature: vehicles). Row scope (account, vehicle
-		// access, rule 4) is in the db queries these handlers call.
+		// access: the client-usability rule) is in the db queries these handlers call.
 		{GET, "/vehicles", Perm(perm.VehiclesView), s.vehiclesList},
 		{GET, "/vehicles/new", Perm(perm.VehiclesCreate), s.vehicleNew},
 		{POST, "/vehicles", Perm(perm.VehiclesCreate), s.vehicleCreate},
