@@ -123,6 +123,12 @@ func (d *DB) UpdateMember(ctx context.Context, a *Actor, memberID int64, e Membe
 // revoke it, or hand it to another member (ToMemberID).
 type Handover struct {
 	ToMemberID int64
+	// RefuseLeftovers refuses (instead of revoking) when something needs a
+	// decision: bulk deactivation sends such members to their own page.
+	RefuseLeftovers bool
+	// Report, when set, receives what was done with each kind, as a person
+	// reads it (who received what).
+	Report *[]string
 }
 
 // SetStatus deactivates or reactivates a member. Deactivation ends their
@@ -162,10 +168,11 @@ func (d *DB) SetStatus(ctx context.Context, a *Actor, memberID int64, status str
 				return err
 			}
 			for _, fn := range leftoverHandlers {
-				s, err := fn.settle(ctx, tx, a, memberID, h, d.stamp())
+				s, err := fn.settle(ctx, d, tx, a, memberID, h, d.stamp())
 				if err != nil {
 					return err
 				}
+				h.report(s)
 				if s != "" {
 					summary += "; " + s
 				}
@@ -188,15 +195,15 @@ type Leftover struct {
 // leftoverKind lists and settles one kind of leftover. Features register
 // theirs (pending invitations, sole vehicle managers) in init().
 type leftoverKind struct {
-	list   func(ctx context.Context, q queryer, a *Actor, memberID int64, now string) (Leftover, error)
-	settle func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error)
+	list   func(ctx context.Context, d *DB, q queryer, a *Actor, memberID int64, now string) (Leftover, error)
+	settle func(ctx context.Context, d *DB, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error)
 }
 
 var leftoverHandlers []leftoverKind
 
 func init() {
 	leftoverHandlers = append(leftoverHandlers, leftoverKind{
-		list: func(ctx context.Context, q queryer, a *Actor, memberID int64, _ string) (Leftover, error) {
+		list: func(ctx context.Context, _ *DB, q queryer, a *Actor, memberID int64, _ string) (Leftover, error) {
 			l := Leftover{Kind: "api_tokens", Label: "API tokens (ended at once)"}
 			rows, err := q.QueryContext(ctx, `SELECT name, created_at FROM api_tokens WHERE member_id = ? ORDER BY id`, memberID)
 			if err != nil {
@@ -215,7 +222,7 @@ func init() {
 			}
 			return l, rows.Err()
 		},
-		settle: func(context.Context, *sql.Tx, *Actor, int64, Handover, string) (string, error) { return "", nil },
+		settle: func(context.Context, *DB, *sql.Tx, *Actor, int64, Handover, string) (string, error) { return "", nil },
 	})
 }
 
@@ -226,7 +233,7 @@ func (d *DB) Leftovers(ctx context.Context, a *Actor, memberID int64) ([]Leftove
 	}
 	var out []Leftover
 	for _, k := range leftoverHandlers {
-		l, err := k.list(ctx, d.r, a, memberID, d.stamp())
+		l, err := k.list(ctx, d, d.r, a, memberID, d.stamp())
 		if err != nil {
 			return nil, err
 		}
@@ -402,7 +409,7 @@ func (d *DB) Bulk(ctx context.Context, a *Actor, action string, roleID int64, me
 		}
 		switch action {
 		case "deactivate":
-			err = d.SetStatus(ctx, a, id, "deactivated", Handover{})
+			err = d.SetStatus(ctx, a, id, "deactivated", Handover{RefuseLeftovers: true})
 		case "reactivate":
 			err = d.SetStatus(ctx, a, id, "active", Handover{})
 		case "role":

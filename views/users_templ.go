@@ -99,7 +99,7 @@ func Users(p UsersPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div></div><form class=\"filters\" role=\"search\" method=\"get\" action=\"/users\" hx-get=\"/users\" hx-target=\"#users-results\" hx-push-url=\"true\" hx-trigger=\"input changed delay:300ms from:#users-q, change from:select, submit\"><div class=\"field\"><label for=\"users-q\">Search</label> <input id=\"users-q\" type=\"search\" name=\"q\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div></div><form class=\"filters\" role=\"search\" method=\"get\" action=\"/users\" hx-get=\"/users\" hx-target=\"#users-results\" hx-push-url=\"true\" hx-trigger=\"input changed delay:300ms from:#users-q, change from:#users-role, change from:#users-status, change from:#users-channel, submit\"><div class=\"field\"><label for=\"users-q\">Search</label> <input id=\"users-q\" type=\"search\" name=\"q\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
