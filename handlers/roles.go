@@ -233,6 +233,7 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 		fresh := s.rolePanel(c, r)
 		fresh.Message = &views.Flash{Kind: "error", Text: fe.Message}
 		if isHTMX(c) {
+			fresh.MessageAtSave = true
 			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(fresh))
 		}
@@ -275,6 +276,7 @@ func (s *Server) roleSave(c echo.Context) error {
 	}
 	done := s.rolePanel(c, res.Role)
 	done.Message = &views.Flash{Kind: "ok", Text: msg}
+	done.MessageAtSave = true
 	return render(c, http.StatusOK, views.RolePanelView(done))
 }
 

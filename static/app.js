@@ -214,6 +214,16 @@
     if (panel) history.pushState({ htmx: true }, "", "/roles/" + panel.dataset.roleId);
   });
 
+  // An answer that marks an element data-focus-after-swap (the outcome of a
+  // save) brings it into view where the person is and moves the focus there.
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = document.querySelector("[data-focus-after-swap]");
+    if (!el) return;
+    el.removeAttribute("data-focus-after-swap");
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "center" });
+  });
+
   // The role list marks the role whose matrix is shown, also after htmx
   // swapped in another one.
   document.addEventListener("htmx:afterSwap", function () {

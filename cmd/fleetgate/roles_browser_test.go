@@ -174,6 +174,12 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	shot(t, ctx, "roles-review")
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=confirm-save]")))
 	waitFor(t, ctx, `(document.querySelector("[data-testid=role-message]")?.textContent || "").includes("Saved Dispatch as version 2")`)
+	// The outcome shows where the person is, and the keyboard focus is on it.
+	waitFor(t, ctx, `document.activeElement === document.querySelector("[data-testid=role-message]")`)
+	if top := eval[float64](t, ctx, `document.querySelector("[data-testid=role-message]").getBoundingClientRect().top`); top < 0 || top > eval[float64](t, ctx, "window.innerHeight") {
+		t.Fatalf("the save's outcome is out of sight: top %.0f px", top)
+	}
+	shot(t, ctx, "roles-saved")
 	if !eval[bool](t, ctx, `document.querySelector("[data-testid=save]").disabled`) || !eval[bool](t, ctx, `document.querySelector("[data-testid=dirty]").hidden`) {
 		t.Fatal("Save still enabled after saving")
 	}
