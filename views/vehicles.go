@@ -76,6 +76,19 @@ type GroupForm struct {
 	Error    string
 }
 
+// VehiclesWithin counts the active vehicles in the i-th group and in its
+// sub-groups (those the viewer sees): what access to the group covers.
+func (p GroupsPage) VehiclesWithin(i int) int {
+	n := p.Groups[i].Active
+	for _, y := range p.Groups[i+1:] { // the tree is depth-first
+		if y.Depth <= p.Groups[i].Depth {
+			break
+		}
+		n += y.Active
+	}
+	return n
+}
+
 // GroupsPage is the group tree.
 type GroupsPage struct {
 	Shell    Shell
