@@ -23,6 +23,16 @@
     p.textContent = text;
     box.replaceChildren(p);
   }
+  // A pairing box whose save failed goes back to what is saved, and says so.
+  function pairFailed(e) {
+    var form = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form.pair");
+    if (!form) return;
+    var box = form.querySelector("input[type=checkbox]");
+    if (box) box.checked = !box.checked;
+    form.classList.add("pair-failed");
+  }
+  document.addEventListener("htmx:responseError", pairFailed);
+  document.addEventListener("htmx:sendError", pairFailed);
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
     if (xhr.status === 401) return; // HX-Redirect to the login page follows

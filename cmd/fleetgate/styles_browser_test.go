@@ -31,6 +31,11 @@ func TestBrowserDesktopStyles(t *testing.T) {
 		{"/pairing", "[data-testid=pairing-table] .pair-count", "display", "block"},
 		{"/pairing", "[data-testid=pairing-table] thead", "position", "static"},
 		{"/pairing", "[data-testid=pairing-table] tbody th", "textAlign", "left"},
+		// Headers stay in view while the grid scrolls; boxes are 24 px targets.
+		{"/pairing", "[data-testid=pairing-table] thead th", "position", "sticky"},
+		{"/pairing", "[data-testid=pairing-table] tbody th", "position", "sticky"},
+		{"/pairing", "[data-testid=pair-box]", "width", "24px"},
+		{"/pairing", "[data-testid=pair-box]", "height", "24px"},
 		// Tables are tables at desktop width (not the stacked cards of phones).
 		{"/users", "[data-testid=user-row]", "display", "table-row"},
 		// Roles: the role list beside the matrix.
