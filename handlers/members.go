@@ -339,6 +339,10 @@ func (s *Server) usersBulk(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, back)
 	}
 	roleID, _ := strconv.ParseInt(c.FormValue("bulk_role"), 10, 64)
+	if action == "role" && roleID == 0 {
+		s.flash(c, "error", "Choose the new role first.")
+		return c.Redirect(http.StatusSeeOther, back)
+	}
 	var fe *db.Error
 	if c.FormValue("confirm") != "1" {
 		// First a summary to confirm; nothing changes yet.

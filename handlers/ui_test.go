@@ -74,3 +74,52 @@ func TestGroupCountsIncludeSubGroups(t *testing.T) {
 		}
 	}
 }
+
+// The users list: sortable columns, select all, a bulk role picker that
+// names no role until one is chosen, no filter that matches nothing, one
+// message on an empty search.
+func TestUsersListBasics(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.login("owner@demo.test")
+	page := o.get("/users?sort=-email")
+	emails := page.find("td[data-label=E-mail]")
+	if len(emails) != 6 || emails[0] != "owner@demo.test" || emails[5] != "accountant@demo.test" {
+		t.Fatalf("by e-mail, descending: %v", emails)
+	}
+	if got, _ := page.doc().Find("th[aria-sort=descending] a").Attr("href"); got != "/users?sort=email" {
+		t.Fatalf("the sorted column links to the other direction: %q", got)
+	}
+	if href, _ := page.doc().Find("[data-testid=sort-role]").Attr("href"); href != "/users?sort=role" {
+		t.Fatalf("role heading: %q", href)
+	}
+	if got := o.get("/users?sort=role").find("td[data-label=Role]"); got[0] != "Accountant (read-only)" || got[5] != "Owner" {
+		t.Fatalf("by role: %v", got)
+	}
+	// An unknown sort is the default order, not an error.
+	if res := o.get("/users?sort=password"); res.status != 200 || len(res.find("[data-testid=user-row]")) != 6 {
+		t.Fatalf("unknown sort: %d", res.status)
+	}
+	if len(page.find("[data-testid=select-all]")) != 1 {
+		t.Fatal("no select all")
+	}
+	if first := page.doc().Find("#bulk-role option").First(); first.AttrOr("value", "x") != "" {
+		t.Fatalf("bulk role picker pre-set to %q", first.Text())
+	}
+	if opts := page.find("#users-status option"); contains(opts, "invited") {
+		t.Fatalf("status filter offers invited: %v", opts)
+	}
+	// Changing the role in bulk without choosing one says so.
+	o.postForm("/users/bulk", map[string][]string{"action": {"role"}, "ids": {"5"}})
+	if flash := o.get("/users").find(".flash-error"); len(flash) != 1 || !strings.Contains(flash[0], "Choose the new role") {
+		t.Fatalf("no role chosen: %v", flash)
+	}
+	empty := o.htmx("/users?q=nobody-at-all", "users-results")
+	if len(empty.find("[data-testid=users-empty]")) != 1 || len(empty.find("[data-testid=range]")) != 0 {
+		t.Fatalf("empty search: %v / %v", empty.find("[data-testid=users-empty]"), empty.find("[data-testid=range]"))
+	}
+	// Managers and read-only members get no select boxes.
+	if got := a.login("accountant@demo.test").get("/users").find("[data-testid=select-all]"); len(got) != 0 {
+		t.Fatal("accountant is offered select all")
+	}
+}

@@ -47,6 +47,23 @@
     say("The server did not answer. Check your connection and try again.");
   });
 
+  // A checkbox data-select-all="NAME" ticks or clears every box of that
+  // name in its form; it follows them when they are ticked one by one.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!t.form || t.type !== "checkbox") return;
+    if (t.dataset.selectAll) {
+      t.form.querySelectorAll('input[type=checkbox][name="' + t.dataset.selectAll + '"]').forEach(function (b) { b.checked = t.checked; });
+      return;
+    }
+    var all = t.form.querySelector('[data-select-all="' + t.name + '"]');
+    if (!all) return;
+    var boxes = t.form.querySelectorAll('input[type=checkbox][name="' + t.name + '"]');
+    var on = t.form.querySelectorAll('input[type=checkbox][name="' + t.name + '"]:checked').length;
+    all.checked = on === boxes.length;
+    all.indeterminate = on > 0 && on < boxes.length;
+  });
+
   // A select marked data-autosubmit submits its form when changed.
   document.addEventListener("change", function (e) {
     var t = e.target;

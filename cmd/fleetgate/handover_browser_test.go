@@ -32,6 +32,15 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 
 	// Select the Manager, the Driver and the Accountant; Apply asks first.
 	must(t, ctx, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("bulk-action")))
+	// Select all ticks every row of the page; again clears them.
+	eval[bool](t, ctx, `document.querySelector("[data-testid=select-all]").click(), true`)
+	if n, all := rowCount(t, ctx, "input[name=ids]:checked"), rowCount(t, ctx, "input[name=ids]"); n != all || n < 7 {
+		t.Fatalf("select all ticked %d of %d", n, all)
+	}
+	eval[bool](t, ctx, `document.querySelector("[data-testid=select-all]").click(), true`)
+	if n := rowCount(t, ctx, "input[name=ids]:checked"); n != 0 {
+		t.Fatalf("clearing left %d ticked", n)
+	}
 	for _, name := range []string{"Maria Manager", "Diego Driver", "Arthur Accountant"} {
 		if !eval[bool](t, ctx, `(() => { const b = document.querySelector('input[aria-label="Select `+name+`"]'); if (!b) return false; b.click(); return b.checked })()`) {
 			t.Fatalf("no box for %s in %v", name, eval[[]string](t, ctx, `[...document.querySelectorAll("input[name=ids]")].map(b => b.getAttribute("aria-label"))`))
