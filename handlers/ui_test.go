@@ -123,3 +123,30 @@ func TestUsersListBasics(t *testing.T) {
 		t.Fatal("accountant is offered select all")
 	}
 }
+
+// A member's page leads with what is safe: what cannot be undone sits in
+// its own section at the end; vehicle access names the groups.
+func TestMemberPageDangerLastAndGrantsNamed(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	mgr := memberID(t, a, "manager@demo.test")
+	page := a.login("owner@demo.test").get(fmt.Sprintf("/users/%d", mgr))
+	sections := page.doc().Find("main section")
+	last := sections.Last()
+	if last.AttrOr("data-testid", "") != "danger-zone" || last.Find("[data-testid=delete]").Length() != 1 || last.Find("#owner-password").Length() != 1 {
+		t.Fatalf("the last section is %q", last.AttrOr("data-testid", last.Find("h2").Text()))
+	}
+	if page.doc().Find("[data-testid=delete]").Length() != 1 {
+		t.Fatal("delete offered twice")
+	}
+	if got := strings.Join(strings.Fields(strings.Join(page.find("[data-testid=member-grants] li"), "|")), " "); got != "Group North, sub-groups included: manage" {
+		t.Fatalf("grants: %q", got)
+	}
+	if strings.Contains(page.body, "grant(s)") {
+		t.Fatal("still counts grant(s)")
+	}
+	// A Manager (no Delete users, not the Owner) is offered none of it.
+	if res := a.login("manager@demo.test").get(fmt.Sprintf("/users/%d", memberID(t, a, "driver@demo.test"))); len(res.find("[data-testid=danger-zone]")) != 0 {
+		t.Fatal("manager is offered what cannot be undone")
+	}
+}
