@@ -150,3 +150,22 @@ func TestMemberPageDangerLastAndGrantsNamed(t *testing.T) {
 		t.Fatal("manager is offered what cannot be undone")
 	}
 }
+
+// After cloning a role, the message says its permissions are on already.
+func TestCloneRoleMessage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.login("owner@demo.test")
+	res := o.postForm("/roles", map[string][]string{"name": {"Night drivers"}, "copy_from": {fmt.Sprint(roleIDByName(t, a, "Driver"))}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("create: %d", res.status)
+	}
+	flash := strings.Join(o.get(res.header.Get("Location")).find(".flash-ok"), "")
+	if !strings.Contains(flash, "as a copy, with the same permissions turned on") || strings.Contains(flash, "Turn on its permissions") {
+		t.Fatalf("clone message: %q", flash)
+	}
+	res = o.postForm("/roles", map[string][]string{"name": {"Empty one"}})
+	if flash := strings.Join(o.get(res.header.Get("Location")).find(".flash-ok"), ""); !strings.Contains(flash, "Turn on its permissions") {
+		t.Fatalf("new role message: %q", flash)
+	}
+}

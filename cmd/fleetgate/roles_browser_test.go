@@ -167,9 +167,13 @@ func TestBrowserRolesMatrix(t *testing.T) {
 
 	// Save shows the impact first; Confirm saves.
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=save]")))
-	waitFor(t, ctx, `!!document.querySelector("[data-testid=impact-summary]")`)
-	if got := roleText(t, ctx, "[data-testid=impact-summary]"); got != "0 members; gain View dashboard and reports, Export reports" {
+	waitFor(t, ctx, `!!document.querySelector("[data-testid=impact-gain]")`)
+	if got := roleText(t, ctx, "[data-testid=impact-gain]"); got != "Gain: View dashboard and reports, Export reports" {
 		t.Fatalf("impact %q", got)
+	}
+	// While confirming, Confirm save is the only Save in sight.
+	if eval[bool](t, ctx, `getComputedStyle(document.querySelector("[data-testid=save]")).display !== "none"`) {
+		t.Fatal("the second Save is still shown while confirming")
 	}
 	shot(t, ctx, "roles-review")
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=confirm-save]")))
