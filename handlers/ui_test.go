@@ -169,3 +169,22 @@ func TestCloneRoleMessage(t *testing.T) {
 		t.Fatalf("new role message: %q", flash)
 	}
 }
+
+// Add person says what it is for without contradicting its required e-mail.
+func TestAddPersonTextIsTrue(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	page := a.login("owner@demo.test").get("/users/add")
+	intro := strings.Join(page.find("[data-testid=add-intro]"), "")
+	if strings.Contains(intro, "do not use e-mail") || !strings.Contains(intro, "login name") {
+		t.Fatalf("intro: %q", intro)
+	}
+	if _, req := page.doc().Find("#email").Attr("required"); !req {
+		t.Fatal("e-mail not marked required")
+	}
+	// Without an e-mail the form says why it is needed, beside the field.
+	res := a.login("owner@demo.test").postForm("/users/add", addForm("No", "Mail", "", "", roleIDByName(t, a, "Driver"), "web", "selected", newPassword))
+	if res.status != http.StatusUnprocessableEntity || len(res.find("#email-error")) != 1 {
+		t.Fatalf("no e-mail: %d %v", res.status, res.find(".error"))
+	}
+}
