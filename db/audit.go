@@ -57,6 +57,8 @@ type AuditEntry struct {
 type AuditFilter struct {
 	ActorID int64
 	Kind    string // a prefix such as "role." or a whole kind
+	From    string // first day "2006-01-02" (UTC), "" for no start
+	To      string // last day, included, "" for no end
 	Page    int
 	PerPage int
 }
@@ -72,6 +74,16 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 	if f.Kind != "" {
 		where = append(where, `kind LIKE ? ESCAPE '\'`)
 		args = append(args, escapeLike(f.Kind)+"%")
+	}
+	if f.From != "" {
+		where = append(where, "created_at >= ?")
+		args = append(args, f.From)
+	}
+	if f.To != "" { // stamps of the last day sort below the next day's date
+		if t, err := time.Parse(time.DateOnly, f.To); err == nil {
+			where = append(where, "created_at < ?")
+			args = append(args, t.AddDate(0, 0, 1).Format(time.DateOnly))
+		}
 	}
 	cond := strings.Join(where, " AND ")
 	var total int

@@ -67,6 +67,7 @@ var access = map[string][]string{
 	"POST /profile/sessions/end":         allRoles,
 	"POST /profile/sessions/end-all":     allRoles,
 	"GET /audit":                         {"owner", "admin", "accountant"},
+	"GET /audit/export.csv":              {"owner", "admin", "accountant"},
 	// Roles: the sample id is the Owner role, which nobody can change, so
 	// the allowed POSTs are refused by the rules, not by the policy.
 	"GET /roles":                         {"owner", "admin", "accountant"},

@@ -138,6 +138,7 @@ func (s *Server) routes() []Route {
 		{POST, "/profile/sessions/end-all", SignedIn, s.profileEndAll},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
+		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -186,5 +187,57 @@ func TestAddPersonTextIsTrue(t *testing.T) {
 	res := a.login("owner@demo.test").postForm("/users/add", addForm("No", "Mail", "", "", roleIDByName(t, a, "Driver"), "web", "selected", newPassword))
 	if res.status != http.StatusUnprocessableEntity || len(res.find("#email-error")) != 1 {
 		t.Fatalf("no e-mail: %d %v", res.status, res.find(".error"))
+	}
+}
+
+// The audit log leads with the sentence, says its time zone, filters by
+// date range and person, and exports what it shows.
+func TestAuditLogSentenceDatesExport(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.login("owner@demo.test")
+	o.postForm("/roles", map[string][]string{"name": {"Night drivers"}})
+	page := o.get("/audit")
+	if first := page.doc().Find("[data-testid=audit-table] thead th").First().Text(); first != "What" {
+		t.Fatalf("first column: %q", first)
+	}
+	if !strings.Contains(strings.Join(page.find("[data-testid=audit-tz]"), ""), "UTC") {
+		t.Fatal("no time zone")
+	}
+	all := len(page.find("[data-testid=audit-row]"))
+	if all == 0 {
+		t.Fatal("no events")
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	if n := len(o.get("/audit?from=" + today + "&to=" + today).find("[data-testid=audit-row]")); n != all {
+		t.Fatalf("today: %d of %d", n, all)
+	}
+	if n := len(o.get("/audit?from=" + tomorrow).find("[data-testid=audit-row]")); n != 0 {
+		t.Fatalf("from tomorrow: %d", n)
+	}
+	if n := len(o.get("/audit?to=2000-01-01").find("[data-testid=audit-row]")); n != 0 {
+		t.Fatalf("until 2000: %d", n)
+	}
+	// A bad date is no filter, not an error.
+	if res := o.get("/audit?from=yesterday"); res.status != 200 || len(res.find("[data-testid=audit-row]")) != all {
+		t.Fatalf("bad date: %d", res.status)
+	}
+	href, _ := o.get("/audit?from=" + today).doc().Find("[data-testid=audit-csv]").Attr("href")
+	if href != "/audit/export.csv?from="+today {
+		t.Fatalf("export link: %q", href)
+	}
+	res := a.login("accountant@demo.test").get(href)
+	lines := strings.Split(strings.TrimSpace(res.body), "\n")
+	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") || lines[0] != "when_utc,summary,who,to_whom,kind,before,after" {
+		t.Fatalf("export: %d %s %q", res.status, res.header.Get("Content-Type"), lines[0])
+	}
+	if len(lines) != all+1 || !strings.Contains(res.body, "Night drivers") {
+		t.Fatalf("export has %d lines for %d events", len(lines), all)
+	}
+	for _, who := range []string{"manager@demo.test", "driver@demo.test"} {
+		if res := a.login(who).get("/audit/export.csv"); res.status != http.StatusForbidden {
+			t.Errorf("%s exported the audit log: %d", who, res.status)
+		}
 	}
 }
