@@ -24,6 +24,7 @@ var allRoles = []string{"owner", "admin", "manager", "accountant", "driver"}
 var access = map[string][]string{
 	"GET /healthz":         {"public"},
 	"GET /static/*":        {"public"},
+	"GET /favicon.ico":     {"public"},
 	"GET /login":           {"public"},
 	"POST /login":          {"public"},
 	"POST /logout":         allRoles,

@@ -88,6 +88,7 @@ func (s *Server) routes() []Route {
 	return []Route{
 		{GET, "/healthz", Public, s.health},
 		{GET, "/static/*", Public, s.static},
+		{GET, "/favicon.ico", Public, s.favicon},
 		{GET, "/login", Public, s.loginPage},
 		{POST, "/login", Public, s.login},
 		{POST, "/logout", SignedIn, s.logout},

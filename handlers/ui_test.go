@@ -241,3 +241,12 @@ func TestAuditLogSentenceDatesExport(t *testing.T) {
 		}
 	}
 }
+
+func TestFavicon(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	res := a.client().get("/favicon.ico")
+	if res.status != 200 || res.header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(res.body, "<svg") {
+		t.Fatalf("favicon: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+}

@@ -38,6 +38,9 @@ func TestBrowserDesktopStyles(t *testing.T) {
 		{"/pairing", "[data-testid=pair-box]", "height", "24px"},
 		// Tables are tables at desktop width (not the stacked cards of phones).
 		{"/users", "[data-testid=user-row]", "display", "table-row"},
+		// Plates and odometer readings do not wrap.
+		{"/vehicles", "[data-testid=vehicles-table] td[data-label=Plate]", "whiteSpace", "nowrap"},
+		{"/vehicles", "[data-testid=vehicles-table] td[data-label=Odometer]", "whiteSpace", "nowrap"},
 		// Roles: the role list beside the matrix.
 		{"/roles/3", ".roles", "gridTemplateColumns", "240px"},
 	}
@@ -49,5 +52,36 @@ func TestBrowserDesktopStyles(t *testing.T) {
 		if got := style(ck.sel, ck.prop); !strings.Contains(got, ck.want) {
 			t.Errorf("%s %s %s = %q, want %q", ck.page, ck.sel, ck.prop, got, ck.want)
 		}
+	}
+}
+
+// TestBrowserPhoneNavigationAndScreenshots: at phone width every section
+// of the navigation is in sight (no hidden sideways scroll); and the Users,
+// Roles, Pairing and member pages are photographed at 1280 and 375 px when
+// FLEETGATE_SCREENSHOTS names a folder.
+func TestBrowserPhoneNavigationAndScreenshots(t *testing.T) {
+	c := startConsole(t)
+	ctx := browser(t)
+	logIn(t, ctx, c, "owner@demo.test")
+	pages := []struct{ name, path string }{{"users", "/users"}, {"roles", "/roles/3"}, {"pairing", "/pairing"}, {"member", "/users/3"}}
+	for _, width := range []int64{1280, 375} {
+		must(t, ctx, chromedp.EmulateViewport(width, 800))
+		for _, p := range pages {
+			must(t, ctx, chromedp.Navigate(c.url+p.path), chromedp.WaitVisible(chromedp.ID("main")))
+			if width == 375 {
+				if hidden := eval[int](t, ctx, `(() => { const u = document.querySelector("nav.side ul"); return u.scrollWidth - u.clientWidth })()`); hidden > 0 {
+					t.Errorf("%s at 375 px: %d px of the navigation out of sight", p.path, hidden)
+				}
+				if over := eval[int](t, ctx, "document.documentElement.scrollWidth - window.innerWidth"); over > 0 {
+					t.Errorf("%s at 375 px: %d px of sideways scrolling", p.path, over)
+				}
+			}
+			shot(t, ctx, fmt.Sprintf("%s-%d", p.name, width))
+		}
+	}
+	// The browser's own request for the icon is answered.
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/favicon.ico").then(r => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(got, "200 image/svg") {
+		t.Errorf("favicon: %q %v", got, err)
 	}
 }
