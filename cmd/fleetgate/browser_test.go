@@ -121,7 +121,8 @@ func browser(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	// Generous: axe on every page at two widths takes over a minute on a busy 2-core machine.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil { // start the browser now
 		t.Fatalf("start chromium: %v", err)
