@@ -9,6 +9,7 @@ import (
 )
 
 func TestPairingToggleInPlace(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	res := c.get("/pairing?vq=Sprinter+01&cq=Zenith")
@@ -79,6 +80,7 @@ func TestPairingToggleInPlace(t *testing.T) {
 }
 
 func TestPairingGridPagesBothAxes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	res := c.get("/pairing")
@@ -115,6 +117,7 @@ func TestPairingGridPagesBothAxes(t *testing.T) {
 }
 
 func TestVehicleAndClientPairingSections(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	ids, _ := listedVehicles(t, c, "")
