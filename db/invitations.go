@@ -445,9 +445,8 @@ func (d *DB) inviterStillMay(ctx context.Context, tx *sql.Tx, inv Invitation) (s
 		}
 		return "", nil // sent by the system (account set-up), not by a member
 	}
-	// The write transaction holds the only writer, so what the reader pool
-	// sees here cannot change before this transaction commits.
-	inviter, err := d.loadActor(ctx, inviterID.Int64)
+	// Read in the write transaction, like every check that guards a write.
+	inviter, err := loadActorOn(ctx, tx, inviterID.Int64)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "the person who sent it is no longer a member.", nil
 	}

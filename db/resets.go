@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -136,7 +137,7 @@ func passwordReset(ctx context.Context, q queryer, token string) (PasswordReset,
 		return p, Errorf(ENotFound, "This link is not valid. Check that you copied the whole link, or ask for a new one on the login page.")
 	}
 	if err != nil {
-		return p, err
+		return p, fmt.Errorf("read password reset: %w", err)
 	}
 	return p, nil
 }

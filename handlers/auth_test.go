@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 	"fleetgate/handlers"
 )
 
@@ -52,13 +53,13 @@ func TestLoginFailuresSayTheSameThing(t *testing.T) {
 func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	ctx := context.Background()
-	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
-	mustExec(t, a, `UPDATE members SET channel = 'mobile' WHERE user_id = (SELECT id FROM users WHERE email = 'manager@demo.test')`)
-	_ = ctx
+	acct := mustAccount(t, a, "Refusals")
+	gone := mustMember(t, acct, perm.Admin, "all")
+	mustSetStatus(t, acct, gone.ID, "deactivated")
+	mobile := mustMemberOn(t, acct, perm.Manager, "selected", "mobile")
 	cases := map[string]string{
-		"admin@demo.test":         "deactivated",
-		"manager@demo.test":       "mobile app only",
+		gone.Email:                "deactivated",
+		mobile.Email:              "mobile app only",
 		"notifications@demo.test": "cannot log in",
 	}
 	for email, want := range cases {
@@ -255,6 +256,7 @@ func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
 // counted before its password is checked, so no more than the e-mail's
 // limit of guesses is ever checked, and the rest are told to wait.
 func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	const n = 60
 	statuses := make(chan int, n)
@@ -294,6 +296,7 @@ func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
 // A right password takes its attempt back: an office whose colleagues log
 // in all day from one address is never locked by its own successes.
 func TestSuccessfulLoginsDoNotLockTheAddress(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for i := 0; i < db.IPThrottle.Limit+5; i++ {
 		if res := a.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusSeeOther {

@@ -11,11 +11,17 @@ import (
 
 func groupIDByName(t testing.TB, a *app, name string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM vehicle_groups WHERE account_id = 1 AND name = ?`, name).Scan(&id); err != nil {
-		t.Fatalf("group %s: %v", name, err)
+	groups, err := a.db.Groups(context.Background(), actorByEmail(t, a, "owner@demo.test"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return id
+	for _, g := range groups {
+		if g.Name == name {
+			return g.ID
+		}
+	}
+	t.Fatalf("no group %s", name)
+	return 0
 }
 
 // Vehicle access chosen up front: a group grant given with the invitation

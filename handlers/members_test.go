@@ -12,26 +12,43 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 )
 
 // memberID returns the demo account's member id of a login.
 func memberID(t testing.TB, a *app, email string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN users u ON u.id = m.user_id
-		WHERE u.email = ? ORDER BY m.id LIMIT 1`, email).Scan(&id); err != nil {
-		t.Fatalf("member %s: %v", email, err)
+	u, found, err := a.db.UserForLogin(context.Background(), email)
+	if err != nil || !found {
+		t.Fatalf("no login %s: %v", email, err)
 	}
-	return id
+	ms, err := a.db.Memberships(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.AccountName == db.DemoAccountName {
+			return m.MemberID
+		}
+	}
+	t.Fatalf("%s is not a member of the demo account", email)
+	return 0
 }
 
+// roleIDByName returns the id of the demo account's role of that name.
 func roleIDByName(t testing.TB, a *app, name string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM roles WHERE account_id = 1 AND name = ?`, name).Scan(&id); err != nil {
-		t.Fatalf("role %s: %v", name, err)
+	opts, err := a.db.RoleOptions(context.Background(), actorByEmail(t, a, "owner@demo.test"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return id
+	for _, o := range opts {
+		if o.Name == name {
+			return o.ID
+		}
+	}
+	t.Fatalf("no role %s", name)
+	return 0
 }
 
 func editForm(first, last string, roleID int64, channel string) url.Values {
@@ -195,7 +212,9 @@ func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
 	a := newApp(t)
 	acc := a.login("accountant@demo.test")
 	id := memberID(t, a, "accountant@demo.test")
-	mustExec(t, a, `INSERT INTO api_tokens (member_id, name, token_hash, created_at) VALUES (?, 'phone', x'01', '2026-01-01T00:00:00Z')`, id)
+	if _, _, err := a.db.CreateToken(context.Background(), id, "phone"); err != nil {
+		t.Fatal(err)
+	}
 	owner := a.login("owner@demo.test")
 	page := owner.get(fmt.Sprintf("/users/%d/deactivate", id))
 	if items := page.find("[data-testid=leftover-api_tokens] li"); len(items) != 1 || !strings.HasPrefix(items[0], "phone") {
@@ -391,7 +410,8 @@ func TestUsersCSV(t *testing.T) {
 func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	other := otherAccountDriver(t, a)
+	_, driver := otherAccountDriver(t, a)
+	other := driver.ID
 	o := a.login("owner@demo.test")
 	for _, path := range []string{"/users/%d", "/users/%d/deactivate", "/users/%d/delete"} {
 		if res := o.get(fmt.Sprintf(path, other)); res.status != http.StatusNotFound {
@@ -408,58 +428,25 @@ func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 	}
 	// Bulk silently ignores ids of other accounts.
 	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}})
-	var status string
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT status FROM members WHERE id = ?`, other).Scan(&status)
-	if status != "active" {
-		t.Fatal("bulk reached another account")
+	if m, err := a.db.Member(context.Background(), driver.Actor, other); err != nil || m.Status != "active" {
+		t.Fatalf("bulk reached another account: %+v %v", m, err)
 	}
 }
 
-// otherAccountDriver creates "Other Co" owned by other@other.test, with a
-// driver member, and returns the driver's member id.
-func otherAccountDriver(t testing.TB, a *app) int64 {
+// otherAccountDriver creates "Other Co" with a driver member (fixtures),
+// and returns the account and the driver.
+func otherAccountDriver(t testing.TB, a *app) (*fixAccount, *fixMember) {
 	t.Helper()
-	ctx := context.Background()
-	hash := demoHash(t, a)
-	uid, err := a.db.CreateUser(ctx, db.NewUser{Email: "other@other.test", PasswordHash: hash, FirstName: "Otto", LastName: "Other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ownerMember, err := a.db.CreateAccount(ctx, db.NewAccount{Name: "Other Co", PaidVehicles: 5, OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := a.db.ActorByMember(ctx, ownerMember)
-	did, err := a.db.CreateUser(ctx, db.NewUser{Email: "driver@other.test", PasswordHash: hash, FirstName: "Dora"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var driverRole int64
-	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM roles WHERE account_id = ? AND builtin = 'driver'`, owner.AccountID).Scan(&driverRole)
-	id, err := a.db.AddMember(ctx, owner, db.NewMember{UserID: did, RoleID: driverRole})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func demoHash(t testing.TB, a *app) string {
-	var h string
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT password_hash FROM users WHERE email = 'owner@demo.test'`).Scan(&h)
-	return h
+	other := mustAccount(t, a, "Other Co")
+	return other, mustMember(t, other, perm.Driver, "selected")
 }
 
 func TestAccountSwitcher(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	ctx := context.Background()
+	other, driver := otherAccountDriver(t, a)
 	// The demo accountant also keeps the books of Other Co, as Admin there.
-	var other int64
-	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM accounts WHERE name = 'Other Co'`).Scan(&other)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT ?, u.id, (SELECT id FROM roles WHERE account_id = ? AND builtin = 'admin'), '2026-01-01T00:00:00Z'
-		  FROM users u WHERE email = 'accountant@demo.test'`, other, other)
+	mustJoin(t, other, "accountant@demo.test", perm.Admin)
 	c := a.login("accountant@demo.test")
 	page := c.get("/users")
 	opts := page.find("#account-switch option")
@@ -476,7 +463,7 @@ func TestAccountSwitcher(t *testing.T) {
 		t.Fatalf("switch: %d", res.status)
 	}
 	rows := c.get("/users").find("td[data-label=E-mail]")
-	if !contains(rows, "driver@other.test") || contains(rows, "driver@demo.test") {
+	if !contains(rows, driver.Email) || contains(rows, "driver@demo.test") {
 		t.Fatalf("after switch: %v", rows)
 	}
 	// Its own role applies there: as Admin it may edit, as Accountant it could not.
@@ -492,14 +479,9 @@ func TestAccountSwitcher(t *testing.T) {
 func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'admin'), '2026-01-01T00:00:00Z'
-		  FROM users u, accounts a WHERE u.email = 'manager@demo.test' AND a.name = 'Other Co'`)
+	other, _ := otherAccountDriver(t, a)
+	target := mustJoin(t, other, "manager@demo.test", perm.Admin).ID
 	c := a.login("manager@demo.test")
-	var target int64
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id
-		JOIN users u ON u.id = m.user_id WHERE a.name = 'Other Co' AND u.email = 'manager@demo.test'`).Scan(&target)
 	res := c.postForm("/account/switch", url.Values{"member_id": {fmt.Sprint(target)}})
 	res = c.get(res.header.Get("Location"))
 	res = c.get(res.header.Get("Location"))
@@ -627,7 +609,10 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 		t.Fatalf("manager sees the South vehicle: %d", res.status)
 	}
 	// Without the South vehicle, the driver is within the manager's access.
-	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver, south)
+	demo := demoAccount(t, a)
+	if err := a.db.Revoke(context.Background(), demo.Owner.Actor, driver, "vehicle", south); err != nil {
+		t.Fatal(err)
+	}
 	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
 		t.Fatalf("preview within access: %d", res.status)
 	}
@@ -636,7 +621,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 	}
 	// The driver gets the South vehicle back meanwhile: the preview ends on
 	// the next request, and the vehicle stays out of the manager's sight.
-	mustExec(t, a, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', '2026-01-01T00:00:00Z')`, driver, south)
+	mustGrant(t, demo, &fixMember{ID: driver, a: a}, "vehicle", south, db.Manage)
 	res = m.get(fmt.Sprintf("/vehicles/%d", south))
 	if res.status != http.StatusNotFound || len(res.find("[data-testid=preview-banner]")) != 0 {
 		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))
@@ -671,10 +656,8 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 func TestSharedLoginNameIsTheirs(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'driver'), '2026-01-01T00:00:00Z'
-		  FROM users u, accounts a WHERE u.email = 'driver@demo.test' AND a.name = 'Other Co'`)
+	other, _ := otherAccountDriver(t, a)
+	mustJoin(t, other, "driver@demo.test", perm.Driver)
 	driver := memberID(t, a, "driver@demo.test")
 	o := a.login("owner@demo.test")
 	page := o.get(fmt.Sprintf("/users/%d", driver))

@@ -275,6 +275,10 @@ func TestConcurrentSavesOneWinsNoLostUpdate(t *testing.T) {
 			if cur := r.find("[data-testid=current-" + k.field + "]"); len(cur) != 1 || !strings.Contains(cur[0], labels[won]) {
 				t.Fatalf("%s round %d: current value beside the field: %v", k.kind, round, cur)
 			}
+			cur := r.doc().Find("[data-testid=current-" + k.field + "]")
+			if id, _ := cur.Attr("id"); id == "" || !strings.Contains(attr(r, k.input, "aria-describedby"), id) {
+				t.Fatalf("%s round %d: the field is not described by the current value (%q)", k.kind, round, attr(r, k.input, "aria-describedby"))
+			}
 			// The refused form now carries the current version: saving it again applies it, knowingly.
 			again := k.form(labels[lost])
 			again.Set("version", versionIn(r.body, k.action))
@@ -283,4 +287,9 @@ func TestConcurrentSavesOneWinsNoLostUpdate(t *testing.T) {
 			}
 		}
 	}
+}
+
+func attr(r response, sel, name string) string {
+	v, _ := r.doc().Find(sel).Attr(name)
+	return v
 }

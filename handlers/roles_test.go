@@ -364,12 +364,7 @@ func TestRoleSaveRefusals(t *testing.T) {
 		t.Fatal("a refused save was written")
 	}
 	// A role of another account does not exist here.
-	uid, _ := a.db.CreateUser(context.Background(), db.NewUser{Email: "o@other.test", PasswordHash: "x"})
-	_, om, err := a.db.CreateAccount(context.Background(), db.NewAccount{Name: "Other", OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := a.db.ActorByMember(context.Background(), om)
+	other := mustAccount(t, a, "Other").Owner.Actor
 	opts, _ := a.db.RoleOptions(context.Background(), other)
 	for _, o := range opts {
 		if o.Builtin != perm.Driver {

@@ -201,26 +201,14 @@ func groupID(t testing.TB, c *client, name string) string {
 }
 
 // otherAccount creates a second account with a group, a vehicle, a client
-// and a member, and returns their ids.
+// and a member (fixtures), and returns their ids.
 func otherAccount(t testing.TB, a *app) (group, vehicle, client, member int64) {
 	t.Helper()
-	ctx := context.Background()
-	uid, err := a.db.CreateUser(ctx, db.NewUser{Email: "o@other.test", PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, mid, err := a.db.CreateAccount(ctx, db.NewAccount{Name: "Other", PaidVehicles: 5, OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _ := a.db.ActorByMember(ctx, mid)
-	group, _ = a.db.CreateGroup(ctx, o, "Other group", 0)
-	vehicle, err = a.db.CreateVehicle(ctx, o, db.VehicleInput{Name: "Other van", GroupID: group})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, _ = a.db.CreateClient(ctx, o, db.ClientInput{Name: "Other client"})
-	return group, vehicle, client, mid
+	o := mustAccount(t, a, "Other")
+	group = mustGroup(t, o, "Other group", 0)
+	vehicle = mustVehicle(t, o, "Other van", group)
+	client = mustClient(t, o, "Other client")
+	return group, vehicle, client, o.Owner.ID
 }
 
 func TestOtherAccountsIdsAnswer404(t *testing.T) {

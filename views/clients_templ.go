@@ -323,7 +323,7 @@ func ClientFormPage(f ClientForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = vehField("client-name", "name", "Name", f.Name, db.ClientNameMax, f.Errors, "", templ.Attributes{"type": "text", "required": true, "autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = vehField("client-name", "name", "Name", f.Name, db.ClientNameMax, f.Errors, "", withCurrent(templ.Attributes{"type": "text", "required": true, "autocomplete": "off"}, f.Conflict, "name", "client-name")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -331,7 +331,7 @@ func ClientFormPage(f ClientForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = vehField("client-email", "email", "E-mail", f.Email, db.ClientEmailMax, f.Errors, "Optional.", templ.Attributes{"type": "email", "autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = vehField("client-email", "email", "E-mail", f.Email, db.ClientEmailMax, f.Errors, "Optional.", withCurrent(templ.Attributes{"type": "email", "autocomplete": "off"}, f.Conflict, "email", "client-email")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -339,7 +339,7 @@ func ClientFormPage(f ClientForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = vehField("client-phone", "phone", "Phone", f.Phone, db.ClientPhoneMax, f.Errors, "Optional.", templ.Attributes{"type": "tel", "autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = vehField("client-phone", "phone", "Phone", f.Phone, db.ClientPhoneMax, f.Errors, "Optional.", withCurrent(templ.Attributes{"type": "tel", "autocomplete": "off"}, f.Conflict, "phone", "client-phone")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -347,7 +347,7 @@ func ClientFormPage(f ClientForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = vehField("client-address", "address", "Address", f.Address, db.ClientAddressMax, f.Errors, "Optional.", templ.Attributes{"type": "text", "autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = vehField("client-address", "address", "Address", f.Address, db.ClientAddressMax, f.Errors, "Optional.", withCurrent(templ.Attributes{"type": "text", "autocomplete": "off"}, f.Conflict, "address", "client-address")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -461,7 +461,7 @@ func groupEdit(p GroupsPage, g db.Group) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = vehField("group-name-"+itoa(g.ID), "name", "Name", p.Edit.Name, db.GroupNameMax, p.Edit.Errors, "", templ.Attributes{"type": "text", "required": true, "autocomplete": "off"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = vehField("group-name-"+itoa(g.ID), "name", "Name", p.Edit.Name, db.GroupNameMax, p.Edit.Errors, "", withCurrent(templ.Attributes{"type": "text", "required": true, "autocomplete": "off"}, p.Edit.Conflict, "name", "group-name-"+itoa(g.ID))).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -76,8 +76,8 @@ func startConsoleWith(t *testing.T, extra ...string) *console {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	// With the demo, a copy of the demo database built once; without, an
-	// empty file, as at a real first start.
+	// With --demo, a copy of the demo database built once for the package;
+	// without, an empty one (a real first start).
 	path := filepath.Join(t.TempDir(), "e2e.db")
 	if slices.Contains(extra, "--demo") {
 		path = demoDB.Path(t)
@@ -203,9 +203,8 @@ func browser(t *testing.T) context.Context {
 // tab: another person at another computer. It has the test's budget.
 func newWindow(t *testing.T, parent context.Context) context.Context {
 	t.Helper()
-	budget, cancelBudget := context.WithTimeout(parent, testBudget)
-	ctx, cancel := chromedp.NewContext(budget, chromedp.WithNewBrowserContext())
-	t.Cleanup(func() { cancel(); cancelBudget() })
+	ctx, cancel := chromedp.NewContext(withTestBudget(parent), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
 	// The first action creates the tab; it must run on the tab's own
 	// context, which the tab lives as long as.
 	if err := chromedp.Do(ctx); err != nil {
@@ -220,18 +219,32 @@ func newWindow(t *testing.T, parent context.Context) context.Context {
 // start late.
 func newTab(t *testing.T, parent context.Context) context.Context {
 	t.Helper()
-	budget, cancelBudget := context.WithTimeout(context.WithoutCancel(parent), testBudget)
-	ctx, cancel := chromedp.NewContext(budget)
-	t.Cleanup(func() { cancel(); cancelBudget() })
+	ctx, cancel := chromedp.NewContext(withTestBudget(parent))
+	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }
 
-// stepContext is ctx with one step's budget.
+type testDeadlineKey struct{}
+
+// withTestBudget gives the tabs made from ctx a test budget from now. It is
+// a deadline that steps respect, not one on the tab's context: when that
+// expires, chromedp closes the tab and the browser context it owns (with
+// the tabs of parallel subtests in it), which would fail them mid-step
+// with "target closed" instead of a timeout.
+func withTestBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, testDeadlineKey{}, time.Now().Add(testBudget))
+}
+
+// stepContext is ctx with one step's budget, within the test's budget.
 func stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, stepBudget)
+	deadline := time.Now().Add(stepBudget)
+	if d, ok := ctx.Value(testDeadlineKey{}).(time.Time); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return context.WithDeadline(ctx, deadline)
 }
 
 // failStep fails the test for a step that went wrong, naming the step (the
