@@ -340,3 +340,12 @@ func reasons(rs []db.Reason) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// groupDescribedBy points the group select at its hint and, when there is
+// one, its message.
+func groupDescribedBy(errs map[string]string) string {
+	if errs["group_id"] != "" {
+		return "vehicle-group-hint vehicle-group-error"
+	}
+	return "vehicle-group-hint"
+}
