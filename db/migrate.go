@@ -220,4 +220,3 @@ func (d *DB) SchemaCurrent(ctx context.Context) error {
 }
 
 var errNoSchema = errors.New("not a Fleetgate database (it has no schema_version table)")
-
