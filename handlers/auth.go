@@ -43,6 +43,7 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 			return u, 0, false, err
 		}
 		if left > 0 {
+			s.cfg.Metrics.loginRefused("throttled")
 			wait = int(math.Ceil(left.Seconds()))
 			c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
 			return u, wait, false, nil
@@ -58,6 +59,7 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 		password.CheckNobody(pw)
 	}
 	if !ok {
+		s.cfg.Metrics.loginRefused("failed")
 		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
 			return u, 0, false, err
 		}

@@ -34,6 +34,8 @@ type Config struct {
 	BaseURL string
 	// InviteTTL is how long an invitation link is valid (0: 7 days).
 	InviteTTL time.Duration
+	// Metrics, when set, counts requests and refused logins (NewMetrics).
+	Metrics *Metrics
 }
 
 // Server holds what handlers share.
@@ -67,9 +69,15 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	// The middleware order, written once: recover, limits, headers, then
+	// The middleware order, written once: metrics, recover, limits, headers, then
 	// the session and CSRF. Authorization is attached per route from the
 	// route table, after these.
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.reg.Register(dbPools{d}); err != nil {
+			return nil, nil, err
+		}
+		e.Use(cfg.Metrics.middleware) // outermost: sees the final status of every request
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(securityHeaders)
