@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -104,6 +105,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.security(c, slog.LevelInfo, "API token created", "member_id", chosen.MemberID, "user_id", u.ID, "token_name", name)
 	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "account_id": chosen.AccountID, "account": chosen.AccountName})
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -46,6 +47,7 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 			s.cfg.Metrics.loginRefused("throttled")
 			wait = int(math.Ceil(left.Seconds()))
 			c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+			s.security(c, slog.LevelWarn, "login refused: locked", "email", email, "key", k, "retry_after_s", wait)
 			return u, wait, false, nil
 		}
 	}
@@ -60,10 +62,7 @@ func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, w
 	}
 	if !ok {
 		s.cfg.Metrics.loginRefused("failed")
-		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
-			return u, 0, false, err
-		}
-		if err := s.db.Fail(ctx, ipKey, db.IPThrottle); err != nil {
+		if err := s.loginFailed(c, "login", email, throttleKey{emailKey, db.EmailThrottle}, throttleKey{ipKey, db.IPThrottle}); err != nil {
 			return u, 0, false, err
 		}
 	}
@@ -122,6 +121,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.setSessionCookie(c, token)
 	s.setCSRFCookie(c) // a new token for the new session
+	s.security(c, slog.LevelInfo, "login", "member_id", chosen.MemberID, "user_id", u.ID)
 	dest := f.Next
 	if dest == "" {
 		dest = "/"

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"strconv"
@@ -392,11 +393,12 @@ func (s *Server) accept(c echo.Context) error {
 			return err
 		}
 		if left > 0 {
+			s.security(c, slog.LevelWarn, "invitation acceptance refused: locked", "email", inv.Email, "key", key)
 			f.Error = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
 			return render(c, http.StatusTooManyRequests, views.Accept(f))
 		}
 		if pw == "" || len(pw) > password.MaxLength || !password.Check(pw, u.PasswordHash) {
-			if err := s.db.Fail(ctx, key, db.EmailThrottle); err != nil {
+			if err := s.loginFailed(c, "invitation acceptance: password check", inv.Email, throttleKey{key, db.EmailThrottle}); err != nil {
 				return err
 			}
 			f.Errors["password"] = "This is not the password of " + inv.Email + "."

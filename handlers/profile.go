@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -89,6 +90,7 @@ func (s *Server) profilePassword(c echo.Context) error {
 		return err
 	}
 	if left > 0 {
+		s.security(c, slog.LevelWarn, "password change refused: locked", "member_id", a.MemberID, "key", key)
 		p.PwErrors["current_password"] = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
 		return render(c, http.StatusTooManyRequests, views.Profile(p))
 	}
@@ -99,7 +101,7 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if current == "" {
 		p.PwErrors["current_password"] = "Enter your current password."
 	} else if !found || len(current) > password.MaxLength || !password.Check(current, u.PasswordHash) {
-		if err := s.db.Fail(ctx, key, db.EmailThrottle); err != nil {
+		if err := s.loginFailed(c, "password change: current password check", a.Email, throttleKey{key, db.EmailThrottle}); err != nil {
 			return err
 		}
 		p.PwErrors["current_password"] = "This is not your current password."
@@ -121,6 +123,7 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.security(c, slog.LevelInfo, "password changed", "member_id", a.MemberID, "user_id", a.UserID, "other_sessions_ended", ended)
 	msg := "Your password was changed."
 	switch ended {
 	case 0:

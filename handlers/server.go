@@ -7,6 +7,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -22,9 +23,15 @@ type Config struct {
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy). Requests over TLS get Secure cookies anyway.
 	SecureCookies bool
-	// TrustProxy takes the client address from X-Forwarded-For.
-	TrustProxy bool
-	Logger     *slog.Logger
+	// TrustProxy takes the client address from X-Forwarded-For, set by a
+	// proxy in TrustedProxies (when empty: any proxy on a loopback,
+	// link-local or private address).
+	TrustProxy     bool
+	TrustedProxies []*net.IPNet
+	Logger         *slog.Logger
+	// AccessLog writes a line per request to Logger (method, path,
+	// status, duration, member, request id).
+	AccessLog bool
 
 	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
 	// its Host is set, else links go to the log and the pending list.
@@ -64,19 +71,29 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
-	if cfg.TrustProxy {
+	if cfg.TrustProxy && len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	} else if cfg.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	// The middleware order, written once: metrics, recover, limits, headers, then
-	// the session and CSRF. Authorization is attached per route from the
-	// route table, after these.
+	// The middleware order, written once: the request id, metrics and the
+	// access log, recover, limits, headers, then the session and CSRF.
+	// Authorization is attached per route from the route table, after these.
+	e.Use(requestID)
 	if cfg.Metrics != nil {
 		if err := cfg.Metrics.reg.Register(dbPools{d}); err != nil {
 			return nil, nil, err
 		}
-		e.Use(cfg.Metrics.middleware) // outermost: sees the final status of every request
+		e.Use(cfg.Metrics.middleware) // sees the final status of every request
+	}
+	if cfg.AccessLog {
+		e.Use(s.accessLog)
 	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
