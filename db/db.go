@@ -20,6 +20,7 @@ type DB struct {
 	w    *sql.DB // exactly one connection: SQLite has one writer at a time
 	r    *sql.DB // readers; WAL lets them run beside the writer
 	path string
+	opt  Options
 	Now  func() time.Time
 }
 
@@ -37,6 +38,8 @@ type Options struct {
 	// a non-empty database is written: a directory (empty: beside the
 	// database file).
 	BackupBeforeMigrate string
+	// BackedUp, when set, is told the file of that backup.
+	BackedUp func(file string)
 }
 
 func dsn(path string, readOnly bool, o Options) string {
@@ -78,7 +81,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	d := &DB{w: w, path: path, Now: func() time.Time { return time.Now().UTC() }}
+	d := &DB{w: w, path: path, opt: o, Now: func() time.Time { return time.Now().UTC() }}
 	if o.NoMigrate {
 		err = d.checkSchema(ctx)
 	} else {
@@ -104,10 +107,14 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 func (d *DB) Path() string { return d.path }
 
 // Close checkpoints the write-ahead log into the database file (so that
-// the file alone is the whole database) and closes both pools.
+// the file alone is the whole database) and closes both pools. A database
+// opened with NoMigrate (e.g. to back it up beside a running server) is
+// closed without a checkpoint, which would wait for the server's writes.
 func (d *DB) Close() error {
 	err1 := d.r.Close()
-	_, _ = d.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	if !d.opt.NoMigrate {
+		_, _ = d.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
 	err2 := d.w.Close()
 	if err1 != nil {
 		return err1

@@ -169,6 +169,9 @@ func (d *DB) migrate(ctx context.Context, backupDir string) error {
 		if err := d.Backup(ctx, file); err != nil {
 			return fmt.Errorf("backup before migrating: %w", err)
 		}
+		if d.opt.BackedUp != nil {
+			d.opt.BackedUp(file)
+		}
 	}
 	if _, err := d.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return err
@@ -220,3 +223,9 @@ func (d *DB) SchemaCurrent(ctx context.Context) error {
 }
 
 var errNoSchema = errors.New("not a Fleetgate database (it has no schema_version table)")
+
+// Migrations lists the migrations built into this binary, in order.
+func Migrations() []Migration {
+	ms, _ := known()
+	return ms
+}

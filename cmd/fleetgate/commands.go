@@ -32,6 +32,10 @@ var commands = []command{
 		about: "Runs the console: opens (and migrates) the database, then serves HTTP until SIGINT or SIGTERM,\nwhich shut it down gracefully."},
 	{name: "migrate", summary: "create or update the database and print its schema version", synopsis: "migrate [flags]", flags: migrateFlags,
 		about: "Creates the database when missing, brings its schema up to date and prints the schema version."},
+	{name: "backup", summary: "write a consistent copy of the database, also while the server runs", synopsis: "backup FILE [flags]", flags: backupFlags,
+		about: "Writes a consistent copy of the database to FILE, which must not exist, while the server may keep\nrunning; then checks the copy (PRAGMA integrity_check)."},
+	{name: "restore", summary: "replace the database with a backup (the server must be stopped)", synopsis: "restore FILE [flags]", flags: restoreFlags,
+		about: "Checks the backup FILE (integrity_check, a schema this binary knows) and replaces the database with\nit. Refused while a server holds the database. The replaced database is kept beside it."},
 	{name: "version", summary: "print the version and commit", synopsis: "version", flags: func(*flags) runner { return runVersion },
 		about: "Prints the version and the commit it was built from (also: fleetgate --version)."},
 }
