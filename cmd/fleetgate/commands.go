@@ -47,6 +47,9 @@ type cli struct {
 	out    io.Writer
 	lookup func(string) (string, bool)
 	ready  func(addr net.Addr)
+	// stopping, for tests, is told when the server has stopped accepting
+	// connections and waits for requests in progress.
+	stopping func()
 }
 
 // usageError is a mistake on the command line or in the environment: main

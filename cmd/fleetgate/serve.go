@@ -141,6 +141,9 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if c.ready != nil {
 		c.ready(ln.Addr())
 	}
+	if c.stopping != nil {
+		srv.RegisterOnShutdown(c.stopping)
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	var served error
 	select {
