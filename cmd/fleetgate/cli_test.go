@@ -258,3 +258,34 @@ func startServe(t *testing.T, env map[string]string, args ...string) (addr strin
 	t.Cleanup(func() { _ = stop() })
 	return addr, out, stop
 }
+
+// TestFindCommand: a command name of two words is found before one of one
+// word, and a first word alone names its sub-commands.
+func TestFindCommand(t *testing.T) {
+	t.Parallel()
+	table := []command{{name: "serve"}, {name: "account create"}, {name: "account list"}, {name: "account"}}
+	tests := []struct {
+		args     []string
+		want     string
+		wantRest []string
+	}{
+		{[]string{"serve", "--db", "x"}, "serve", []string{"--db", "x"}},
+		{[]string{"account", "create", "--email", "a@b"}, "account create", []string{"--email", "a@b"}},
+		{[]string{"account", "list"}, "account list", []string{}},
+		{[]string{"account", "--help"}, "account", []string{"--help"}},
+		{[]string{"accounts"}, "", nil},
+	}
+	for _, tt := range tests {
+		cmd, rest := findCommand(table, tt.args)
+		got := ""
+		if cmd != nil {
+			got = cmd.name
+		}
+		if got != tt.want || strings.Join(rest, " ") != strings.Join(tt.wantRest, " ") {
+			t.Errorf("%v: %q %v, want %q %v", tt.args, got, rest, tt.want, tt.wantRest)
+		}
+	}
+	if got := subCommands(table, "account"); got != "fleetgate account create, fleetgate account list" {
+		t.Errorf("subCommands = %q", got)
+	}
+}

@@ -12,7 +12,8 @@ import (
 )
 
 // command is one verb of the command line. Adding a command is one entry
-// here and one file with its flags function.
+// here and one file with its flags function. A name may have two words
+// ("account create") for a command with sub-commands.
 type command struct {
 	name     string
 	summary  string // one line for "fleetgate --help"
@@ -85,20 +86,21 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		if len(rest) == 1 {
-			if cmd := findCommand(rest[0]); cmd != nil {
-				return c.runCommand(ctx, cmd, []string{"--help"})
-			}
+		if cmd, left := findCommand(commands, rest); cmd != nil && len(left) == 0 {
+			return c.runCommand(ctx, cmd, []string{"--help"})
 		}
 		c.writeHelp()
 		return nil
 	case "-version", "--version":
 		return runVersion(ctx, c)
 	}
-	cmd := findCommand(name)
+	cmd, rest := findCommand(commands, args)
 	if cmd == nil {
 		if strings.HasPrefix(name, "-") {
 			return usageError{msg: fmt.Sprintf("fleetgate: %s must come after a command, e.g. fleetgate serve %s (see fleetgate --help)", name, name)}
+		}
+		if subs := subCommands(commands, name); subs != "" {
+			return usageError{msg: fmt.Sprintf("fleetgate: %s needs one of: %s", name, subs)}
 		}
 		return usageError{msg: fmt.Sprintf("fleetgate: unknown command %q (commands: %s)", name, commandNames())}
 	}
@@ -118,13 +120,33 @@ func (c *cli) runCommand(ctx context.Context, cmd *command, args []string) error
 	return r(ctx, c)
 }
 
-func findCommand(name string) *command {
-	for i := range commands {
-		if commands[i].name == name {
-			return &commands[i]
+// findCommand finds the command args start with (two words before one)
+// and returns the arguments after its name.
+func findCommand(table []command, args []string) (*command, []string) {
+	for _, n := range []int{2, 1} {
+		if len(args) < n {
+			continue
+		}
+		name := strings.Join(args[:n], " ")
+		for i := range table {
+			if table[i].name == name {
+				return &table[i], args[n:]
+			}
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// subCommands lists the commands whose name starts with word ("account
+// create, account list" for "account").
+func subCommands(table []command, word string) string {
+	var names []string
+	for _, c := range table {
+		if strings.HasPrefix(c.name, word+" ") {
+			names = append(names, "fleetgate "+c.name)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func commandNames() string {
@@ -137,8 +159,12 @@ func commandNames() string {
 
 func (c *cli) writeHelp() {
 	fmt.Fprintf(c.out, "Fleetgate, the access console for fleet accounts.\n\nUsage: fleetgate COMMAND [flags]\n\nCommands:\n")
+	width := 0
 	for _, cmd := range commands {
-		fmt.Fprintf(c.out, "  %-9s %s\n", cmd.name, cmd.summary)
+		width = max(width, len(cmd.name))
+	}
+	for _, cmd := range commands {
+		fmt.Fprintf(c.out, "  %-*s  %s\n", width, cmd.name, cmd.summary)
 	}
 	fmt.Fprintf(c.out, "\n\"fleetgate COMMAND --help\" lists the flags of a command, their environment variables and defaults.\n")
 	fmt.Fprintf(c.out, "\"fleetgate --version\" prints the version.\n")
