@@ -510,3 +510,24 @@ func TestReadyOnReadOnlyDatabase(t *testing.T) {
 		t.Fatalf("ready on a read-only database: %+v", r)
 	}
 }
+
+// --durability full makes every connection flush each commit
+// (synchronous=FULL, 2); the default is NORMAL (1). The writer's DSN is
+// built by the same function as the readers'.
+func TestDurability(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, c := range []struct {
+		durability string
+		want       int
+	}{{"", 1}, {"normal", 1}, {"full", 2}} {
+		d, err := db.OpenWith(ctx, filepath.Join(t.TempDir(), "d.db"), db.Options{Durability: c.durability})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, `PRAGMA synchronous`); n != c.want {
+			t.Errorf("durability %q: readers synchronous=%d, want %d", c.durability, n, c.want)
+		}
+		d.Close()
+	}
+}
