@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"modernc.org/sqlite"
@@ -33,7 +36,7 @@ func (d *DB) Ready(ctx context.Context) (Readiness, []error) {
 		errs = append(errs, err)
 	}
 	if _, err := d.w.ExecContext(ctx, `INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`, d.stamp()); err != nil {
-		r.Write = reason(err)
+		r.Write = d.writeFailure(err)
 		errs = append(errs, err)
 	}
 	if err := d.SchemaCurrent(ctx); err != nil {
@@ -49,6 +52,26 @@ func (d *DB) Ready(ctx context.Context) (Readiness, []error) {
 		errs = append(errs, err)
 	}
 	return r, errs
+}
+
+// writeFailure names why a write failed. A file made read-only under the
+// running server (chmod, chattr +i, a file system remounted read-only)
+// shows as a write I/O error, so the files are looked at too.
+func (d *DB) writeFailure(err error) string {
+	for _, f := range []string{d.path, d.path + "-wal"} {
+		fh, e := os.OpenFile(f, os.O_WRONLY, 0)
+		if e == nil {
+			fh.Close()
+			continue
+		}
+		if !errors.Is(e, fs.ErrNotExist) {
+			return "the database is read-only"
+		}
+	}
+	if free, ok := freeBytes(filepath.Dir(d.path)); ok && free < minFree {
+		return "the disk is full"
+	}
+	return reason(err)
 }
 
 // reason names a database failure in a few words.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -38,12 +40,8 @@ func TestLivezAndReadyz(t *testing.T) {
 			t.Fatalf("%s: %d %+v", p, st, b)
 		}
 	}
-	// The database file turns read-only under the running server. SQLite
-	// then answers every write with SQLITE_READONLY, which query_only
-	// gives the writer connection too.
-	if err := a.db.ExecForTest(context.Background(), `PRAGMA query_only = 1`); err != nil {
-		t.Fatal(err)
-	}
+	// The database files turn read-only under the running server.
+	immutable(t, a.db.Path(), a.db.Path()+"-wal", a.db.Path()+"-shm")
 	for _, p := range []string{"/readyz", "/healthz"} {
 		st, b := read(p)
 		if st != http.StatusServiceUnavailable || b.Status != "unavailable" || b.Checks["write"] != "the database is read-only" || b.Checks["read"] != "ok" {
@@ -52,6 +50,35 @@ func TestLivezAndReadyz(t *testing.T) {
 	}
 	if st, b := read("/livez"); st != 200 || b.Status != "ok" {
 		t.Fatalf("livez on a read-only database: %d %+v", st, b)
+	}
+}
+
+// A database opened read-only by SQLite answers writes with
+// SQLITE_READONLY; query_only gives the writer that very answer.
+func TestReadyzOnReadOnlyConnection(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	if err := a.db.ExecForTest(context.Background(), `PRAGMA query_only = 1`); err != nil {
+		t.Fatal(err)
+	}
+	res := a.client().get("/readyz")
+	if res.status != http.StatusServiceUnavailable || !strings.Contains(res.body, `"write":"the database is read-only"`) {
+		t.Fatalf("readyz: %d %s", res.status, res.body)
+	}
+}
+
+// immutable makes files read-only even for root (chattr +i, which the
+// running server's open files feel too), or skips the test.
+func immutable(t *testing.T, files ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for chattr +i (chmod does not affect files the server holds open)")
+	}
+	for _, f := range files {
+		if out, err := exec.Command("chattr", "+i", f).CombinedOutput(); err != nil {
+			t.Skipf("chattr +i %s: %v %s", f, err, out)
+		}
+		t.Cleanup(func() { exec.Command("chattr", "-i", f).Run() })
 	}
 }
 
