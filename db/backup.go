@@ -36,6 +36,10 @@ func (d *DB) Backup(ctx context.Context, file string) error {
 	if err := d.vacuumInto(ctx, tmp); err != nil {
 		return fmt.Errorf("backup %s: %w", file, err)
 	}
+	// A backup holds password hashes and session ids: for its owner only.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("backup %s: %w", file, err)
+	}
 	if err := syncFile(tmp); err != nil {
 		return fmt.Errorf("backup %s: %w", file, err)
 	}
@@ -218,7 +222,11 @@ func Restore(ctx context.Context, file, path string) (Restored, error) {
 	if err != nil {
 		return r, fmt.Errorf("copy %s: %w", file, err)
 	}
-	if _, err := os.Stat(path); err == nil {
+	if st, err := os.Stat(path); err == nil {
+		// The restored file gets the owner and mode of the one it replaces,
+		// so that the server's user can open it after a restore run as root.
+		_ = os.Chmod(tmp.Name(), st.Mode().Perm())
+		sameOwner(tmp.Name(), st)
 		r.Aside = path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
 		if err := os.Rename(path, r.Aside); err != nil {
 			return r, err
@@ -266,6 +274,11 @@ func (e *LockedError) Error() string {
 // describes the holder for the message another process would show.
 func TryLock(path, who string) (*Lock, error) {
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		// Made by another user (say root running migrate): a lock needs
+		// only a descriptor, not the right to write.
+		f, err = os.Open(path + ".lock")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

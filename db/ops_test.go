@@ -85,6 +85,9 @@ func TestBackupUnderWriteLoad(t *testing.T) {
 	if v != db.KnownVersion() {
 		t.Errorf("backup schema version %d, want %d", v, db.KnownVersion())
 	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %v, want owner-only", st.Mode())
+	}
 	b, err := db.OpenWith(ctx, file, db.Options{NoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -210,9 +213,13 @@ func TestRestore(t *testing.T) {
 		t.Fatal("a junk file was restored")
 	}
 
+	os.Chmod(path, 0o640)
 	res, err := db.Restore(ctx, backup, path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("restored file mode %v, want the replaced file's 0640", st.Mode())
 	}
 	if res.Version != db.KnownVersion() || res.Aside == "" {
 		t.Fatalf("restore result %+v", res)

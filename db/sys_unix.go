@@ -25,3 +25,10 @@ func flock(f *os.File) (ok bool, err error) {
 	}
 	return err == nil, err
 }
+
+// sameOwner gives name the owner and group of like, where allowed.
+func sameOwner(name string, like os.FileInfo) {
+	if st, ok := like.Sys().(*syscall.Stat_t); ok {
+		_ = os.Chown(name, int(st.Uid), int(st.Gid))
+	}
+}
