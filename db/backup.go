@@ -185,7 +185,7 @@ type Restored struct {
 
 // Restore replaces the database at path with the backup file, after
 // CheckBackup passed. It refuses while a server holds the database (see
-// Lock). The database it replaces is kept beside it, renamed
+// FileLock). The database it replaces is kept beside it, renamed
 // <path>.before-restore-<time>, together with its write-ahead log.
 func Restore(ctx context.Context, file, path string) (Restored, error) {
 	var r Restored
@@ -248,11 +248,11 @@ func Restore(ctx context.Context, file, path string) (Restored, error) {
 	return r, syncDir(dir)
 }
 
-// Lock is a process's claim on a database file: the server holds it while
+// FileLock is a process's claim on a database file: the server holds it while
 // it runs, and restore and migrate refuse to work on a database whose lock
 // another process holds. It is an advisory lock (flock) on <db>.lock; the
 // operating system drops it when the process ends, even by kill -9.
-type Lock struct {
+type FileLock struct {
 	f *os.File
 }
 
@@ -272,7 +272,7 @@ func (e *LockedError) Error() string {
 
 // TryLock takes the lock of the database at path without waiting; who
 // describes the holder for the message another process would show.
-func TryLock(path, who string) (*Lock, error) {
+func TryLock(path, who string) (*FileLock, error) {
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
 	if errors.Is(err, fs.ErrPermission) {
 		// Made by another user (say root running migrate): a lock needs
@@ -294,12 +294,12 @@ func TryLock(path, who string) (*Lock, error) {
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("%s (pid %d, since %s)\n", who, os.Getpid(), time.Now().UTC().Format(time.RFC3339))), 0)
-	return &Lock{f: f}, nil
+	return &FileLock{f: f}, nil
 }
 
 // Release drops the lock. The file stays: removing it could let two
 // processes each lock a different file of the same name.
-func (l *Lock) Release() error {
+func (l *FileLock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}

@@ -295,11 +295,12 @@ func TestBackupBeforeMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := db.KnownVersion()
-	// Go back one migration: the last one only creates the heartbeat table.
+	// Undo one migration: 0010 only creates the heartbeat table.
+	const heartbeat = 10
 	if err := d.ExecForTest(ctx, `DROP TABLE heartbeat`); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.ExecForTest(ctx, `DELETE FROM schema_version WHERE version = ?`, last); err != nil {
+	if err := d.ExecForTest(ctx, `DELETE FROM schema_version WHERE version = ?`, heartbeat); err != nil {
 		t.Fatal(err)
 	}
 	prev, _ := d.SchemaVersion(ctx)
@@ -311,7 +312,7 @@ func TestBackupBeforeMigrate(t *testing.T) {
 	}
 	s, err := d.Schema(ctx)
 	d.Close()
-	if err != nil || len(s.Pending) != 1 || s.Pending[0].Version != last || s.Version != prev {
+	if err != nil || len(s.Pending) != 1 || s.Pending[0].Version != heartbeat || s.Version != prev {
 		t.Fatalf("dry run: %+v, %v", s, err)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.bak")); len(m) != 0 {
@@ -424,9 +425,14 @@ func TestPrune(t *testing.T) {
 	session("ended", -8*24*time.Hour, -time.Minute, -time.Second)
 	session("idle", -20*time.Hour, -db.IdleTimeout-time.Minute, 5*24*time.Hour)
 
-	_, _ = d.CreateToken(ctx, o.MemberID, "phone")
-	_, _ = d.CreateToken(ctx, driver, "old phone")
+	_, _, _ = d.CreateToken(ctx, o.MemberID, "phone")
+	_, _, _ = d.CreateToken(ctx, o.MemberID, "expired")
+	exec(`UPDATE api_tokens SET expires_at = ? WHERE name = 'expired'`, now.Add(-time.Second).Format(time.RFC3339))
+	_, _, _ = d.CreateToken(ctx, driver, "old phone")
 	exec(`UPDATE members SET status = 'deactivated' WHERE id = ?`, driver)
+
+	exec(`INSERT INTO sign_ins (user_id, at, channel, outcome) VALUES (?, ?, 'web', 'ok'), (?, ?, 'web', 'ok')`,
+		o.UserID, ts(-91*24*time.Hour), o.UserID, ts(-89*24*time.Hour))
 
 	exec(`INSERT INTO login_failures (key, failures, first_at, locked_until) VALUES
 		('window-open', 2, ?, NULL), ('window-passed', 2, ?, NULL),
@@ -465,7 +471,7 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p != (db.Pruned{Sessions: 2, Tokens: 1, Throttles: 2, Invitations: 3}) {
+	if p != (db.Pruned{Sessions: 2, Tokens: 2, Throttles: 2, Invitations: 3, SignIns: 1}) {
 		t.Fatalf("pruned %+v", p)
 	}
 	col := func(q string) string {

@@ -85,30 +85,3 @@ func (s *Server) security(c echo.Context, level slog.Level, msg string, args ...
 	args = append(args, "ip", c.RealIP(), "request_id", requestIDOf(c))
 	s.log.Log(context.WithoutCancel(c.Request().Context()), level, msg, args...)
 }
-
-// throttleKey is a key of the login throttle with its rule.
-type throttleKey struct {
-	key  string
-	rule db.Throttle
-}
-
-// loginFailed records a failed password check for each throttling key and
-// logs it, and a lockout when this failure starts one.
-func (s *Server) loginFailed(c echo.Context, what, email string, keys ...throttleKey) error {
-	ctx := c.Request().Context()
-	s.security(c, slog.LevelWarn, what+" failed", "email", email)
-	for _, k := range keys {
-		key := k.key
-		if err := s.db.Fail(ctx, key, k.rule); err != nil {
-			return err
-		}
-		left, err := s.db.Locked(ctx, key)
-		if err != nil {
-			return err
-		}
-		if left > 0 {
-			s.security(c, slog.LevelWarn, "login locked after repeated failures", "key", key, "for", left.Round(time.Second))
-		}
-	}
-	return nil
-}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,8 +36,13 @@ func (s *Server) profileView(c echo.Context) (views.ProfilePage, error) {
 	if err != nil {
 		return views.ProfilePage{}, err
 	}
+	signIns, err := s.db.OwnSignIns(ctx, a, 20)
+	if err != nil {
+		return views.ProfilePage{}, err
+	}
 	return views.ProfilePage{Shell: s.shell(c, "My profile", "/profile"), Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, Previewing: actor(c).PreviewBy != nil}, nil
+		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, SignIns: signIns,
+		Previewing: actor(c).PreviewBy != nil}, nil
 }
 
 func (s *Server) profilePage(c echo.Context) error {
@@ -84,27 +88,19 @@ func (s *Server) profilePassword(c echo.Context) error {
 		return err
 	}
 	current, next, again := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("new_password_again")
-	key := "email:" + strings.ToLower(a.Email)
-	left, err := s.db.Locked(ctx, key)
-	if err != nil {
-		return err
-	}
-	if left > 0 {
-		s.security(c, slog.LevelWarn, "password change refused: locked", "member_id", a.MemberID, "key", key)
-		p.PwErrors["current_password"] = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
-		return render(c, http.StatusTooManyRequests, views.Profile(p))
-	}
-	u, found, err := s.db.UserForLogin(ctx, a.Email)
-	if err != nil {
-		return err
-	}
 	if current == "" {
 		p.PwErrors["current_password"] = "Enter your current password."
-	} else if !found || len(current) > password.MaxLength || !password.Check(current, u.PasswordHash) {
-		if err := s.loginFailed(c, "password change: current password check", a.Email, throttleKey{key, db.EmailThrottle}); err != nil {
+	} else {
+		_, wait, ok, err := s.checkLogin(c, "password change: current password check", a.Email, current)
+		switch {
+		case err != nil:
 			return err
+		case wait > 0:
+			p.PwErrors["current_password"] = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", wait)
+			return render(c, http.StatusTooManyRequests, views.Profile(p))
+		case !ok:
+			p.PwErrors["current_password"] = "This is not your current password."
 		}
-		p.PwErrors["current_password"] = "This is not your current password."
 	}
 	if field, m := newPasswordProblem(next, again, a.Email); m != "" {
 		p.PwErrors["new_"+field] = m
@@ -114,7 +110,6 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if len(p.PwErrors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.Profile(p))
 	}
-	_ = s.db.ClearFailures(ctx, key)
 	hash, err := password.Hash(next)
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func TestBadCommandLines(t *testing.T) {
 	}{
 		{"value given to a switch with a space", nil, []string{"serve", "--demo", "true", "--addr", "127.0.0.1:9000", "--db", db},
 			[]string{`unexpected argument "true"`, "4 more", "--demo=true"}},
-		{"proxy address given with a space", nil, []string{"serve", "--db", db, "--trust-proxy", "10.0.0.1"}, []string{`unexpected argument "10.0.0.1"`, "--trust-proxy=10.0.0.1"}},
+		{"any proxy", map[string]string{"FLEETGATE_TRUST_PROXY": "true"}, []string{"serve", "--db", db}, []string{`FLEETGATE_TRUST_PROXY="true"`, "name the proxies' addresses"}},
 		{"proxy not an address", map[string]string{"FLEETGATE_TRUST_PROXY": "10.0.0.1,proxy.local"}, []string{"serve", "--db", db}, []string{`FLEETGATE_TRUST_PROXY="10.0.0.1,proxy.local"`, "proxy addresses"}},
 		{"extra argument", nil, []string{"serve", "--db", db, "extra"}, []string{`unexpected argument "extra"`, "takes only flags"}},
 		{"argument to migrate", nil, []string{"migrate", db}, []string{"fleetgate migrate:", `unexpected argument "` + db + `"`}},
@@ -90,6 +90,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"base url with a query", map[string]string{"FLEETGATE_BASE_URL": "https://fleet.example.com/?a=1"}, []string{"serve", "--db", db}, []string{"FLEETGATE_BASE_URL="}},
 		{"a bad environment value is refused even when the flag is given", map[string]string{"FLEETGATE_SMTP_PORT": "abc"}, []string{"serve", "--db", db, "--smtp-port", "25"}, []string{`FLEETGATE_SMTP_PORT="abc"`}},
 		{"no command", nil, nil, []string{"no command given", "fleetgate --help"}},
+		{"help on an unknown command", nil, []string{"help", "start"}, []string{`no help on "start"`, "serve, migrate, backup, restore, version"}},
 		{"unknown command", nil, []string{"start"}, []string{`unknown command "start"`, "serve, migrate, backup, restore, version"}},
 		{"flag before the command", nil, []string{"--addr", "127.0.0.1:1", "serve"}, []string{"--addr must come after a command"}},
 	}
@@ -123,7 +124,7 @@ func TestBadCommandLines(t *testing.T) {
 func TestGoodValues(t *testing.T) {
 	t.Parallel()
 	for _, env := range []map[string]string{
-		{"FLEETGATE_DEMO": "yes", "FLEETGATE_SECURE_COOKIES": "0", "FLEETGATE_TRUST_PROXY": "on", "FLEETGATE_ACCESS_LOG": "FALSE"},
+		{"FLEETGATE_DEMO": "yes", "FLEETGATE_SECURE_COOKIES": "0", "FLEETGATE_TRUST_PROXY": "false", "FLEETGATE_ACCESS_LOG": "FALSE"},
 		{"FLEETGATE_INVITE_TTL": "36h30m", "FLEETGATE_SMTP_PORT": "465", "FLEETGATE_LOG_LEVEL": "WARN", "FLEETGATE_LOG_FORMAT": "json"},
 		{"FLEETGATE_SMTP_HOST": "mail.example.com", "FLEETGATE_SMTP_FROM": "Fleetgate <fleet@example.com>", "FLEETGATE_BASE_URL": "https://fleet.example.com/console"},
 		{"FLEETGATE_DB": "", "FLEETGATE_ADDR": ""}, // empty is unset

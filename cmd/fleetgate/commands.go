@@ -86,7 +86,11 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		if cmd, left := findCommand(commands, rest); cmd != nil && len(left) == 0 {
+		if len(rest) > 0 {
+			cmd, left := findCommand(commands, rest)
+			if cmd == nil || len(left) > 0 {
+				return usageError{msg: fmt.Sprintf("fleetgate: no help on %q (commands: %s)", strings.Join(rest, " "), commandNames())}
+			}
 			return c.runCommand(ctx, cmd, []string{"--help"})
 		}
 		c.writeHelp()

@@ -133,13 +133,18 @@ func parseBool(v string) (bool, error) {
 	return false, errors.New("not true or false (use true, false, 1, 0, yes, no, on or off)")
 }
 
-// Proxies binds the proxies whose X-Forwarded-For is believed: false (the
-// default: none), true (any on a loopback, link-local or private address),
-// or a comma-separated list of addresses and networks (only those).
-func (f *flags) Proxies(on *bool, nets *[]*net.IPNet, shown *string, name, env, usage string) {
-	f.bind(name, env, "false", "[=ADDRESSES]", usage, true, func(v string) error {
-		if b, err := parseBool(v); err == nil {
-			*on, *nets, *shown = b, nil, strconv.FormatBool(b)
+// Proxies binds the reverse proxies whose X-Forwarded-For is believed: a
+// comma-separated list of addresses and networks, only those (empty or
+// false: none). "true" is refused: believing any private address would let
+// every machine of the network choose its own address, and with it escape
+// the login throttle.
+func (f *flags) Proxies(nets *[]*net.IPNet, shown *string, name, env, usage string) {
+	f.bind(name, env, "", "ADDRESSES", usage, false, func(v string) error {
+		if b, err := parseBool(v); err == nil || v == "" {
+			if b {
+				return errors.New("name the proxies' addresses or networks instead of true, e.g. 127.0.0.1 or 10.0.0.0/8")
+			}
+			*nets, *shown = nil, "none"
 			return nil
 		}
 		var list []*net.IPNet
@@ -154,11 +159,11 @@ func (f *flags) Proxies(on *bool, nets *[]*net.IPNet, shown *string, name, env, 
 			}
 			_, n, err := net.ParseCIDR(part)
 			if err != nil {
-				return errors.New("not true, false or a comma-separated list of proxy addresses or networks, e.g. 127.0.0.1 or 10.0.0.0/8")
+				return errors.New("not a comma-separated list of proxy addresses or networks, e.g. 127.0.0.1 or 10.0.0.0/8")
 			}
 			list = append(list, n)
 		}
-		*on, *nets, *shown = true, list, v
+		*nets, *shown = list, v
 		return nil
 	})
 }

@@ -17,26 +17,27 @@ import (
 )
 
 type serveOptions struct {
-	addr, dbPath          string
-	demo, secureCookies   bool
-	trustProxy, accessLog bool
-	proxies               []*net.IPNet
-	proxiesShown          string
-	baseURL               string
-	smtp                  handlers.SMTPConfig
-	inviteTTL             time.Duration
-	log                   logOptions
-	ops                   opsOptions
+	addr, dbPath        string
+	demo, secureCookies bool
+	hsts, accessLog     bool
+	proxies             []*net.IPNet
+	proxiesShown        string
+	baseURL             string
+	smtp                handlers.SMTPConfig
+	inviteTTL           time.Duration
+	log                 logOptions
+	ops                 opsOptions
 }
 
 func serveFlags(f *flags) runner {
-	var o serveOptions
+	o := serveOptions{proxiesShown: "none"}
 	f.String(&o.addr, "addr", "FLEETGATE_ADDR", "127.0.0.1:8080", "HOST:PORT", "address to listen on", checkAddr)
 	dbFlag(f, &o.dbPath)
 	f.Bool(&o.demo, "demo", "FLEETGATE_DEMO", false, "create the demo account (once) and print its logins")
 	f.Bool(&o.secureCookies, "secure-cookies", "FLEETGATE_SECURE_COOKIES", false, "mark cookies Secure (set it when a TLS proxy is in front)")
-	f.Proxies(&o.trustProxy, &o.proxies, &o.proxiesShown, "trust-proxy", "FLEETGATE_TRUST_PROXY",
-		"take the client address from X-Forwarded-For sent by these proxies (comma-separated addresses or networks; true: any on a loopback or private network)")
+	f.Proxies(&o.proxies, &o.proxiesShown, "trust-proxy", "FLEETGATE_TRUST_PROXY",
+		"take the client address from X-Forwarded-For sent by these proxies only (comma-separated addresses or networks)")
+	f.Bool(&o.hsts, "hsts", "FLEETGATE_HSTS", false, "send Strict-Transport-Security (one year); only when the console is reached over TLS")
 	f.String(&o.baseURL, "base-url", "FLEETGATE_BASE_URL", "", "URL", "public address of the console for links in e-mails (unset: taken from each request)", checkBaseURL)
 	f.String(&o.smtp.Host, "smtp-host", "FLEETGATE_SMTP_HOST", "", "HOST", "mail server for invitation e-mails (unset: links go to the log)", checkHost)
 	f.Port(&o.smtp.Port, "smtp-port", "FLEETGATE_SMTP_PORT", 587, "its port (465: TLS from the start; else STARTTLS when offered)")
@@ -102,7 +103,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if o.ops.metricsAddr != "" {
 		metrics = handlers.NewMetrics()
 	}
-	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustProxy: o.trustProxy, TrustedProxies: o.proxies, Logger: log,
+	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
 		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics})
 	if err != nil {
 		return err

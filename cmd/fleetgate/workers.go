@@ -22,6 +22,7 @@ type opsOptions struct {
 	backupKeep     int
 	pruneEvery     time.Duration
 	inviteKeep     time.Duration
+	signInKeep     time.Duration
 	auditRetention time.Duration
 }
 
@@ -43,9 +44,11 @@ func opsFlags(f *flags, o *opsOptions) {
 	f.ZeroDuration(&o.backupEvery, "backup-every", "FLEETGATE_BACKUP_EVERY", 0, "how often to write a scheduled backup (0: never)")
 	f.Count(&o.backupKeep, "backup-keep", "FLEETGATE_BACKUP_KEEP", 7, "how many scheduled backups to keep, newest first (0: all)")
 	f.Duration(&o.pruneEvery, "prune-every", "FLEETGATE_PRUNE_EVERY", time.Hour,
-		"how often to delete ended sessions, spent throttle rows and old invitations")
+		"how often to delete ended sessions and tokens, spent throttle rows, old invitations and sign-ins")
 	f.Duration(&o.inviteKeep, "invite-retention", "FLEETGATE_INVITE_RETENTION", db.DefaultInvitationRetention,
 		"how long used, revoked or expired invitations are kept")
+	f.Duration(&o.signInKeep, "sign-in-retention", "FLEETGATE_SIGN_IN_RETENTION", db.DefaultSignInRetention,
+		"how far back the sign-in history goes")
 	f.ZeroDuration(&o.auditRetention, "audit-retention", "FLEETGATE_AUDIT_RETENTION", 0, "delete audit events older than this (0: keep them all)")
 	f.check(func() error {
 		if (o.backupDir == "") != (o.backupEvery == 0) {
@@ -97,7 +100,7 @@ func (w *workers) wait() { w.wg.Wait() }
 // startWorkers starts pruning and, when asked, scheduled backups.
 func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger) *workers {
 	w := &workers{}
-	keep := db.Retention{Invitations: o.inviteKeep, Audit: o.auditRetention}
+	keep := db.Retention{Invitations: o.inviteKeep, SignIns: o.signInKeep, Audit: o.auditRetention}
 	prune := func(ctx context.Context) {
 		p, err := d.Prune(ctx, keep)
 		switch {
@@ -105,7 +108,7 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 			log.Error("pruning failed", "err", err)
 		case p.Total() > 0:
 			log.Info("pruned", "sessions", p.Sessions, "api_tokens", p.Tokens, "throttle_rows", p.Throttles,
-				"invitations", p.Invitations, "audit_events", p.AuditEvents)
+				"invitations", p.Invitations, "sign_ins", p.SignIns, "audit_events", p.AuditEvents)
 		}
 	}
 	// What piled up while the server was stopped goes at once.

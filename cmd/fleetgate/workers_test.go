@@ -37,7 +37,7 @@ func TestWorkersPruneAndBackUp(t *testing.T) {
 	}
 	backups := filepath.Join(dir, "backups")
 	os.Mkdir(backups, 0o700)
-	o := opsOptions{pruneEvery: time.Hour, inviteKeep: db.DefaultInvitationRetention,
+	o := opsOptions{pruneEvery: time.Hour, inviteKeep: db.DefaultInvitationRetention, signInKeep: db.DefaultSignInRetention,
 		backupDir: backups, backupEvery: 5 * time.Millisecond, backupKeep: 2}
 	log := make(lines, 100)
 	jobs, stop := context.WithCancel(ctx)
@@ -48,7 +48,7 @@ func TestWorkersPruneAndBackUp(t *testing.T) {
 		select {
 		case l := <-log:
 			switch {
-			case strings.Contains(l, `msg=pruned sessions=0 api_tokens=0 throttle_rows=1 invitations=0 audit_events=0`):
+			case strings.Contains(l, `msg=pruned sessions=0 api_tokens=0 throttle_rows=1 invitations=0 sign_ins=0 audit_events=0`):
 				pruned = true
 			case strings.Contains(l, `msg="scheduled backup written"`):
 				written++
