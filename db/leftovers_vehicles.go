@@ -68,7 +68,7 @@ func init() {
 			if toAll {
 				return fmt.Sprintf("%d vehicle(s) stay with the new manager, who has all vehicles", len(ids)), nil
 			}
-			// Giving vehicle access is changing that member: rule 5 applies.
+			// Giving vehicle access is changing that member: the no-escalation rule applies.
 			if err := checkReach(ctx, tx, a, h.ToMemberID); err != nil {
 				var fe *Error
 				if errors.As(err, &fe) {

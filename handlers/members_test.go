@@ -12,26 +12,43 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 )
 
 // memberID returns the demo account's member id of a login.
 func memberID(t testing.TB, a *app, email string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN users u ON u.id = m.user_id
-		WHERE u.email = ? ORDER BY m.id LIMIT 1`, email).Scan(&id); err != nil {
-		t.Fatalf("member %s: %v", email, err)
+	u, found, err := a.db.UserForLogin(context.Background(), email)
+	if err != nil || !found {
+		t.Fatalf("no login %s: %v", email, err)
 	}
-	return id
+	ms, err := a.db.Memberships(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.AccountName == db.DemoAccountName {
+			return m.MemberID
+		}
+	}
+	t.Fatalf("%s is not a member of the demo account", email)
+	return 0
 }
 
+// roleIDByName returns the id of the demo account's role of that name.
 func roleIDByName(t testing.TB, a *app, name string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM roles WHERE account_id = 1 AND name = ?`, name).Scan(&id); err != nil {
-		t.Fatalf("role %s: %v", name, err)
+	opts, err := a.db.RoleOptions(context.Background(), actorByEmail(t, a, "owner@demo.test"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return id
+	for _, o := range opts {
+		if o.Name == name {
+			return o.ID
+		}
+	}
+	t.Fatalf("no role %s", name)
+	return 0
 }
 
 func editForm(first, last string, roleID int64, channel string) url.Values {
@@ -39,6 +56,7 @@ func editForm(first, last string, roleID int64, channel string) url.Values {
 }
 
 func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -70,10 +88,11 @@ func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
 }
 
 func TestMemberEdit(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("admin@demo.test")
-	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
+	res := c.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", res.status, res.find(".error"))
 	}
@@ -97,6 +116,7 @@ func TestMemberEdit(t *testing.T) {
 }
 
 func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("owner@demo.test")
@@ -122,6 +142,7 @@ func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
 // Names with control characters (line breaks, escape codes) are refused
 // here as on the invite, add and profile forms.
 func TestMemberEditRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("owner@demo.test")
@@ -142,6 +163,7 @@ func TestMemberEditRefusesControlCharacters(t *testing.T) {
 }
 
 func TestNoEscalation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	manager := memberID(t, a, "manager@demo.test")
@@ -149,12 +171,12 @@ func TestNoEscalation(t *testing.T) {
 	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	// A manager cannot give the Admin role (wider than their own) …
-	res := m.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
+	res := m.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#role_id-error"), ""), "do not hold") {
 		t.Fatalf("manager gave Admin: %d", res.status)
 	}
 	// … nor the Owner role, even as the Owner.
-	res = a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
+	res = a.login("owner@demo.test").postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("owner role given: %d", res.status)
 	}
@@ -186,10 +208,13 @@ func TestNoEscalation(t *testing.T) {
 }
 
 func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	acc := a.login("accountant@demo.test")
 	id := memberID(t, a, "accountant@demo.test")
-	mustExec(t, a, `INSERT INTO api_tokens (member_id, name, token_hash, created_at) VALUES (?, 'phone', x'01', '2026-01-01T00:00:00Z')`, id)
+	if _, _, err := a.db.CreateToken(context.Background(), id, "phone"); err != nil {
+		t.Fatal(err)
+	}
 	owner := a.login("owner@demo.test")
 	page := owner.get(fmt.Sprintf("/users/%d/deactivate", id))
 	if items := page.find("[data-testid=leftover-api_tokens] li"); len(items) != 1 || !strings.HasPrefix(items[0], "phone") {
@@ -218,6 +243,7 @@ func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
 }
 
 func TestDeactivateHandoverNeedsAMember(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := memberID(t, a, "driver@demo.test")
 	owner := a.login("owner@demo.test")
@@ -232,6 +258,7 @@ func TestDeactivateHandoverNeedsAMember(t *testing.T) {
 }
 
 func TestDeleteMember(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := memberID(t, a, "driver@demo.test")
 	// Managers lack users.delete.
@@ -256,6 +283,7 @@ func TestDeleteMember(t *testing.T) {
 }
 
 func TestOwnershipHandover(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := memberID(t, a, "admin@demo.test")
 	owner := memberID(t, a, "owner@demo.test")
@@ -286,6 +314,7 @@ func TestOwnershipHandover(t *testing.T) {
 }
 
 func TestPreviewAs(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -326,6 +355,7 @@ func TestPreviewAs(t *testing.T) {
 }
 
 func TestBulkActions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	acc := memberID(t, a, "accountant@demo.test")
@@ -358,6 +388,7 @@ func TestBulkActions(t *testing.T) {
 }
 
 func TestUsersCSV(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mustExec(t, a, `UPDATE users SET first_name = '=HYPERLINK("x")' WHERE email = 'driver@demo.test'`)
 	res := a.login("accountant@demo.test").get("/users/export.csv?q=demo.test")
@@ -377,8 +408,10 @@ func TestUsersCSV(t *testing.T) {
 }
 
 func TestOtherAccountsMembersAreNotFound(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	other := otherAccountDriver(t, a)
+	_, driver := otherAccountDriver(t, a)
+	other := driver.ID
 	o := a.login("owner@demo.test")
 	for _, path := range []string{"/users/%d", "/users/%d/deactivate", "/users/%d/delete"} {
 		if res := o.get(fmt.Sprintf(path, other)); res.status != http.StatusNotFound {
@@ -395,57 +428,25 @@ func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 	}
 	// Bulk silently ignores ids of other accounts.
 	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}})
-	var status string
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT status FROM members WHERE id = ?`, other).Scan(&status)
-	if status != "active" {
-		t.Fatal("bulk reached another account")
+	if m, err := a.db.Member(context.Background(), driver.Actor, other); err != nil || m.Status != "active" {
+		t.Fatalf("bulk reached another account: %+v %v", m, err)
 	}
 }
 
-// otherAccountDriver creates "Other Co" owned by other@other.test, with a
-// driver member, and returns the driver's member id.
-func otherAccountDriver(t testing.TB, a *app) int64 {
+// otherAccountDriver creates "Other Co" with a driver member (fixtures),
+// and returns the account and the driver.
+func otherAccountDriver(t testing.TB, a *app) (*fixAccount, *fixMember) {
 	t.Helper()
-	ctx := context.Background()
-	hash := demoHash(t, a)
-	uid, err := a.db.CreateUser(ctx, db.NewUser{Email: "other@other.test", PasswordHash: hash, FirstName: "Otto", LastName: "Other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ownerMember, err := a.db.CreateAccount(ctx, db.NewAccount{Name: "Other Co", PaidVehicles: 5, OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := a.db.ActorByMember(ctx, ownerMember)
-	did, err := a.db.CreateUser(ctx, db.NewUser{Email: "driver@other.test", PasswordHash: hash, FirstName: "Dora"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var driverRole int64
-	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM roles WHERE account_id = ? AND builtin = 'driver'`, owner.AccountID).Scan(&driverRole)
-	id, err := a.db.AddMember(ctx, owner, db.NewMember{UserID: did, RoleID: driverRole})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func demoHash(t testing.TB, a *app) string {
-	var h string
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT password_hash FROM users WHERE email = 'owner@demo.test'`).Scan(&h)
-	return h
+	other := mustAccount(t, a, "Other Co")
+	return other, mustMember(t, other, perm.Driver, "selected")
 }
 
 func TestAccountSwitcher(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	ctx := context.Background()
+	other, driver := otherAccountDriver(t, a)
 	// The demo accountant also keeps the books of Other Co, as Admin there.
-	var other int64
-	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM accounts WHERE name = 'Other Co'`).Scan(&other)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT ?, u.id, (SELECT id FROM roles WHERE account_id = ? AND builtin = 'admin'), '2026-01-01T00:00:00Z'
-		  FROM users u WHERE email = 'accountant@demo.test'`, other, other)
+	mustJoin(t, other, "accountant@demo.test", perm.Admin)
 	c := a.login("accountant@demo.test")
 	page := c.get("/users")
 	opts := page.find("#account-switch option")
@@ -462,7 +463,7 @@ func TestAccountSwitcher(t *testing.T) {
 		t.Fatalf("switch: %d", res.status)
 	}
 	rows := c.get("/users").find("td[data-label=E-mail]")
-	if !contains(rows, "driver@other.test") || contains(rows, "driver@demo.test") {
+	if !contains(rows, driver.Email) || contains(rows, "driver@demo.test") {
 		t.Fatalf("after switch: %v", rows)
 	}
 	// Its own role applies there: as Admin it may edit, as Accountant it could not.
@@ -476,15 +477,11 @@ func TestAccountSwitcher(t *testing.T) {
 }
 
 func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'admin'), '2026-01-01T00:00:00Z'
-		  FROM users u, accounts a WHERE u.email = 'manager@demo.test' AND a.name = 'Other Co'`)
+	other, _ := otherAccountDriver(t, a)
+	target := mustJoin(t, other, "manager@demo.test", perm.Admin).ID
 	c := a.login("manager@demo.test")
-	var target int64
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id
-		JOIN users u ON u.id = m.user_id WHERE a.name = 'Other Co' AND u.email = 'manager@demo.test'`).Scan(&target)
 	res := c.postForm("/account/switch", url.Values{"member_id": {fmt.Sprint(target)}})
 	res = c.get(res.header.Get("Location"))
 	res = c.get(res.header.Get("Location"))
@@ -494,6 +491,7 @@ func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
 }
 
 func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -525,6 +523,7 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 }
 
 func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	driver := memberID(t, a, "driver@demo.test")
@@ -554,6 +553,7 @@ func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
 }
 
 func TestDeletedMembersTripsStay(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	mustExec(t, a, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, trip_date, distance_km, created_at)
@@ -572,6 +572,7 @@ func TestDeletedMembersTripsStay(t *testing.T) {
 }
 
 func TestMemberPageLinksVehicleAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	mustExec(t, a, `UPDATE member_vehicle_grants SET ends_at = ? WHERE member_id = ?`, time.Now().UTC().Add(72*time.Hour).Format(time.RFC3339), driver)
@@ -589,6 +590,7 @@ func TestMemberPageLinksVehicleAccess(t *testing.T) {
 // manager of one region would read other regions' vehicles through a
 // driver's eyes. The check holds on every request, not only at the start.
 func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	var south int64
@@ -607,7 +609,10 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 		t.Fatalf("manager sees the South vehicle: %d", res.status)
 	}
 	// Without the South vehicle, the driver is within the manager's access.
-	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver, south)
+	demo := demoAccount(t, a)
+	if err := a.db.Revoke(context.Background(), demo.Owner.Actor, driver, "vehicle", south); err != nil {
+		t.Fatal(err)
+	}
 	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
 		t.Fatalf("preview within access: %d", res.status)
 	}
@@ -616,7 +621,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 	}
 	// The driver gets the South vehicle back meanwhile: the preview ends on
 	// the next request, and the vehicle stays out of the manager's sight.
-	mustExec(t, a, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', '2026-01-01T00:00:00Z')`, driver, south)
+	mustGrant(t, demo, &fixMember{ID: driver, a: a}, "vehicle", south, db.Manage)
 	res = m.get(fmt.Sprintf("/vehicles/%d", south))
 	if res.status != http.StatusNotFound || len(res.find("[data-testid=preview-banner]")) != 0 {
 		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))
@@ -627,6 +632,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 // viewer may see them: a manager of one region does not learn the names of
 // another region's vehicles there.
 func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	var south string
@@ -648,11 +654,10 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 // A login that works in several accounts keeps its name and phone: one
 // account's Admin cannot rewrite what the others show.
 func TestSharedLoginNameIsTheirs(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'driver'), '2026-01-01T00:00:00Z'
-		  FROM users u, accounts a WHERE u.email = 'driver@demo.test' AND a.name = 'Other Co'`)
+	other, _ := otherAccountDriver(t, a)
+	mustJoin(t, other, "driver@demo.test", perm.Driver)
 	driver := memberID(t, a, "driver@demo.test")
 	o := a.login("owner@demo.test")
 	page := o.get(fmt.Sprintf("/users/%d", driver))
@@ -660,7 +665,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 		t.Fatal("the name of a shared login is offered for editing")
 	}
 	// The role still changes; the name posted anyway is ignored.
-	res := o.postForm(fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
+	res := o.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %v", res.status, res.find(".error"))
 	}
@@ -672,6 +677,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 
 // Handing vehicles over is giving access: only to a member within reach.
 func TestHandoverOnlyToMembersWithinReach(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	admin := memberID(t, a, "admin@demo.test")

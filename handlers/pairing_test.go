@@ -9,6 +9,7 @@ import (
 )
 
 func TestPairingToggleInPlace(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	res := c.get("/pairing?vq=Sprinter+01&cq=Zenith")
@@ -68,6 +69,7 @@ func TestPairingToggleInPlace(t *testing.T) {
 }
 
 func TestPairingGridPagesBothAxes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	res := c.get("/pairing")
@@ -104,6 +106,7 @@ func TestPairingGridPagesBothAxes(t *testing.T) {
 }
 
 func TestVehicleAndClientPairingSections(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	ids, _ := listedVehicles(t, c, "")

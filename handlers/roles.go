@@ -240,11 +240,7 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 	case fe.Field == "p":
 		p.Error = fe.Message
 		p.Shown, _ = roleSetClosed(p.Shown)
-		status := http.StatusUnprocessableEntity
-		if fe.Code == db.EForbidden {
-			status = http.StatusForbidden
-		}
-		return s.renderReview(c, status, p)
+		return s.renderReview(c, Status(fe.Code), p)
 	}
 	return err
 }
@@ -297,14 +293,7 @@ func roleFieldErrors(err error, fields ...string) (map[string]string, int, bool)
 	}
 	for _, f := range fields {
 		if fe.Field == f {
-			status := http.StatusUnprocessableEntity
-			switch fe.Code {
-			case db.EConflict:
-				status = http.StatusConflict
-			case db.EForbidden:
-				status = http.StatusForbidden
-			}
-			return map[string]string{f: fe.Message}, status, true
+			return map[string]string{f: fe.Message}, Status(fe.Code), true
 		}
 	}
 	return nil, 0, false
@@ -402,7 +391,7 @@ func (s *Server) roleDelete(c echo.Context) error {
 			return err
 		}
 		p := s.rolePanel(c, r)
-		p.Message = &views.Flash{Kind: "error", Text: err.(*db.Error).Message}
+		p.Message = &views.Flash{Kind: "error", Text: db.SafeMessage(err)}
 		if isHTMX(c) {
 			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(p))
@@ -479,11 +468,10 @@ func (s *Server) roleRestore(c echo.Context) error {
 		if !errors.As(err, &fe) || fe.Code == db.ENotFound {
 			return err
 		}
-		status := map[db.Code]int{db.EConflict: http.StatusConflict, db.EInvalid: http.StatusUnprocessableEntity}[fe.Code]
-		if status == 0 {
+		if fe.Code != db.EConflict && fe.Code != db.EInvalid {
 			return err
 		}
-		return s.renderVersion(c, status, &views.Flash{Kind: "error", Text: fe.Message})
+		return s.renderVersion(c, Status(fe.Code), &views.Flash{Kind: "error", Text: fe.Message})
 	}
 	msg := fmt.Sprintf("Restored version %d of %s as version %d: %s.", v, res.Role.Name, res.Role.Version, res.Impact.Summary())
 	if res.Unchanged {

@@ -44,6 +44,8 @@ type VehicleForm struct {
 	Errors       map[string]string
 	Error        string // about the whole form (e.g. the paid vehicles are used up)
 	Free         int    // places left on the subscription (new vehicles)
+	Version      int    // the version the edit started from
+	Conflict     Conflict
 }
 
 // VehiclePage is one vehicle.
@@ -74,6 +76,8 @@ type GroupForm struct {
 	ParentID int64
 	Errors   map[string]string
 	Error    string
+	Version  int // the version the edit started from
+	Conflict Conflict
 }
 
 // GroupsPage is the group tree.
@@ -85,6 +89,15 @@ type GroupsPage struct {
 	AllowTop bool // may create/move groups at the top level
 	New      GroupForm
 	Edit     GroupForm // a failed edit, shown open
+}
+
+// chosenParent is the parent selected in g's edit form: the one typed
+// when a save of g failed, otherwise where g is.
+func (p GroupsPage) chosenParent(g db.Group) int64 {
+	if p.Edit.ID == g.ID {
+		return p.Edit.ParentID
+	}
+	return g.ParentID
 }
 
 // ParentChoices are the places group g may move to: the managed groups
@@ -136,13 +149,15 @@ type ClientsPage struct {
 
 // ClientForm is the new/edit client form.
 type ClientForm struct {
-	Shell   Shell
-	ID      int64
-	Name    string
-	Email   string
-	Phone   string
-	Address string
-	Errors  map[string]string
+	Shell    Shell
+	ID       int64
+	Name     string
+	Email    string
+	Phone    string
+	Address  string
+	Errors   map[string]string
+	Version  int // the version the edit started from
+	Conflict Conflict
 }
 
 // ClientPage is one client.
@@ -242,13 +257,6 @@ type VehicleAccessPage struct {
 	Form         AccessGrantForm
 	Today        string
 	Back         string
-}
-
-// SubscriptionPage is the subscription overview.
-type SubscriptionPage struct {
-	Shell   Shell
-	S       db.Subscription
-	Expired bool
 }
 
 // fieldError returns the message for a field ("" for none).

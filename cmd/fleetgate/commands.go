@@ -37,6 +37,9 @@ var commands = []command{
 		about: "Writes a consistent copy of the database to FILE, which must not exist, while the server may keep\nrunning; then checks the copy (PRAGMA integrity_check)."},
 	{name: "restore", summary: "replace the database with a backup (the server must be stopped)", synopsis: "restore FILE [flags]", flags: restoreFlags,
 		about: "Checks the backup FILE (integrity_check, a schema this binary knows) and replaces the database with\nit. Refused while a server holds the database. The replaced database is kept beside it."},
+	{name: "account", summary: "create an account and its Owner, printing the link where the Owner sets a password",
+		synopsis: "account create --name NAME --owner-email EMAIL [flags]", flags: accountFlags,
+		about: "Creates an account with a new one-year subscription and its Owner. When the Owner's e-mail has no login yet,\nprints a single-use link (valid 7 days) where the Owner chooses a password."},
 	{name: "version", summary: "print the version and commit", synopsis: "version", flags: func(*flags) runner { return runVersion },
 		about: "Prints the version and the commit it was built from (also: fleetgate --version)."},
 }
@@ -107,6 +110,12 @@ func (c *cli) run(ctx context.Context, args []string) error {
 			return usageError{msg: fmt.Sprintf("fleetgate: %s needs one of: %s", name, subs)}
 		}
 		return usageError{msg: fmt.Sprintf("fleetgate: unknown command %q (commands: %s)", name, commandNames())}
+	}
+	if cmd.name == "account" {
+		var err error
+		if rest, err = accountSubcommand(rest); err != nil {
+			return err
+		}
 	}
 	return c.runCommand(ctx, cmd, rest)
 }

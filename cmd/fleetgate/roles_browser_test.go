@@ -29,7 +29,7 @@ func (d *roleDialogs) messages() []string {
 // waitFor waits until n questions were asked.
 func (d *roleDialogs) waitFor(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(stepBudget)
 	for len(d.messages()) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited for question %d; asked %q", n, d.messages())
@@ -91,6 +91,7 @@ func roleText(t *testing.T, ctx context.Context, sel string) string {
 // impact, saves, reloads and finds it kept; then switches role with an
 // unsaved change and is asked first.
 func TestBrowserRolesMatrix(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	dlg := answerRoleDialogs(t, ctx)

@@ -103,7 +103,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if o.ops.metricsAddr != "" {
 		metrics = handlers.NewMetrics()
 	}
-	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
+	e, hs, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
 		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics})
 	if err != nil {
 		return err
@@ -139,6 +139,12 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	w := o.ops.startWorkers(jobs, d, log)
 	log.Info("Fleetgate is listening", "url", "http://"+ln.Addr().String(), "secure_cookies", o.secureCookies,
 		"trust_proxy", o.proxiesShown, "access_log", o.accessLog)
+	// The setup code is in the log line above; a text console also gets it
+	// on its own line (a JSON log stays one object per line).
+	if code := hs.SetupCode(); code != "" && o.log.format != "json" {
+		fmt.Fprintf(c.out, "\nNo account yet. To set up Fleetgate, open http://%s/setup and enter the setup code\n\n    %s\n\n"+
+			"It works once and changes at every start. (Or: fleetgate account create --name NAME --owner-email EMAIL)\n\n", ln.Addr(), code)
+	}
 	if c.ready != nil {
 		c.ready(ln.Addr())
 	}
@@ -166,6 +172,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	}
 	stopJobs()
 	w.wait()
+	hs.Wait() // e-mails still being sent
 	closed = true
 	if err := d.Close(); err != nil {
 		log.Error("closing the database", "err", err)

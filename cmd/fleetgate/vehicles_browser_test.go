@@ -12,6 +12,7 @@ import (
 // another computer, then sees only that depot's vehicles; pairing a
 // vehicle with a client saves in place and is still there after reload.
 func TestBrowserVehicleScopeAndPairing(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	owner := browser(t)
 	logIn(t, owner, c, "owner@demo.test")
