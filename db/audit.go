@@ -79,6 +79,8 @@ type AuditEntry struct {
 type AuditFilter struct {
 	ActorID int64
 	Kind    string // a prefix such as "role." or a whole kind
+	From    string // first day "2006-01-02" (UTC), "" for no start
+	To      string // last day, included, "" for no end
 	Page    int
 	PerPage int
 }
@@ -108,6 +110,14 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 			OR (vehicle_id IS NULL AND group_id IS NOT NULL AND (group_id IN (SELECT group_id FROM scope_covered)
 			    OR group_id IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL)))
 			OR (vehicle_id IS NULL AND group_id IS NULL AND client_id IN (SELECT c.id FROM clients c WHERE `+ccond+`)))`, cargs...)
+	}
+	if f.From != "" {
+		where.add("created_at >= ?", f.From)
+	}
+	if f.To != "" { // stamps of the last day sort below the next day's date
+		if t, err := time.Parse(time.DateOnly, f.To); err == nil {
+			where.add("created_at < ?", t.AddDate(0, 0, 1).Format(time.DateOnly))
+		}
 	}
 	var out []AuditEntry
 	total, err := readPage(ctx, d.r, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at, COUNT(*) OVER ()

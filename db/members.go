@@ -147,6 +147,12 @@ func (d *DB) updateMember(ctx context.Context, tx *sql.Tx, a *Actor, memberID in
 // revoke it, or hand it to another member (ToMemberID).
 type Handover struct {
 	ToMemberID int64
+	// RefuseLeftovers refuses (instead of revoking) when something needs a
+	// decision: bulk deactivation sends such members to their own page.
+	RefuseLeftovers bool
+	// Report, when set, receives what was done with each kind, as a person
+	// reads it (who received what).
+	Report *[]string
 }
 
 // SetStatus deactivates or reactivates a member. Deactivation ends their
@@ -197,10 +203,11 @@ func (d *DB) setStatus(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64
 			return err
 		}
 		for _, fn := range leftoverHandlers {
-			s, err := fn.settle(ctx, tx, a, memberID, h, d.stamp())
+			s, err := fn.settle(ctx, d, tx, a, memberID, h, d.stamp())
 			if err != nil {
 				return err
 			}
+			h.report(s)
 			if s != "" {
 				summary += "; " + s
 			}
@@ -222,15 +229,15 @@ type Leftover struct {
 // leftoverKind lists and settles one kind of leftover. Features register
 // theirs (pending invitations, sole vehicle managers) in init().
 type leftoverKind struct {
-	list   func(ctx context.Context, q queryer, a *Actor, memberID int64, now string) (Leftover, error)
-	settle func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error)
+	list   func(ctx context.Context, d *DB, q queryer, a *Actor, memberID int64, now string) (Leftover, error)
+	settle func(ctx context.Context, d *DB, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error)
 }
 
 var leftoverHandlers []leftoverKind
 
 func init() {
 	leftoverHandlers = append(leftoverHandlers, leftoverKind{
-		list: func(ctx context.Context, q queryer, a *Actor, memberID int64, _ string) (Leftover, error) {
+		list: func(ctx context.Context, _ *DB, q queryer, a *Actor, memberID int64, _ string) (Leftover, error) {
 			l := Leftover{Kind: "api_tokens", Label: "API tokens (ended at once)"}
 			rows, err := q.QueryContext(ctx, `SELECT name, created_at FROM api_tokens WHERE member_id = ? ORDER BY id`, memberID)
 			if err != nil {
@@ -249,7 +256,7 @@ func init() {
 			}
 			return l, rows.Err()
 		},
-		settle: func(context.Context, *sql.Tx, *Actor, int64, Handover, string) (string, error) { return "", nil },
+		settle: func(context.Context, *DB, *sql.Tx, *Actor, int64, Handover, string) (string, error) { return "", nil },
 	})
 }
 
@@ -260,7 +267,7 @@ func (d *DB) Leftovers(ctx context.Context, a *Actor, memberID int64) ([]Leftove
 	}
 	var out []Leftover
 	for _, k := range leftoverHandlers {
-		l, err := k.list(ctx, d.r, a, memberID, d.stamp())
+		l, err := k.list(ctx, d, d.r, a, memberID, d.stamp())
 		if err != nil {
 			return nil, err
 		}
@@ -474,7 +481,7 @@ func (d *DB) Bulk(ctx context.Context, a *Actor, action string, roleID int64, me
 			name = m.Name()
 			switch action {
 			case "deactivate":
-				return d.setStatus(ctx, tx, a, id, "deactivated", Handover{})
+				return d.setStatus(ctx, tx, a, id, "deactivated", Handover{RefuseLeftovers: true})
 			case "reactivate":
 				return d.setStatus(ctx, tx, a, id, "active", Handover{})
 			case "role":

@@ -30,6 +30,11 @@ func (s *Server) groupsPage(c echo.Context) (views.GroupsPage, error) {
 	if !p.AllowTop && len(p.Managed) > 0 {
 		p.New.ParentID = p.Managed[0].ID
 	}
+	if !p.CanEdit { // shown: what the grants and the role allow together
+		for i := range p.Groups {
+			p.Groups[i].Level = a.EffectiveLevel(p.Groups[i].Level)
+		}
+	}
 	return p, nil
 }
 

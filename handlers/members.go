@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -183,17 +184,15 @@ func (s *Server) deactivateData(c echo.Context, id int64) (views.DeactivatePage,
 	if err != nil {
 		return views.DeactivatePage{}, err
 	}
-	active, _, err := s.db.ListMembers(ctx, a, db.MemberFilter{Status: "active", PerPage: 500})
+	var kinds []string
+	for _, l := range left {
+		kinds = append(kinds, l.Kind)
+	}
+	ok, out, err := s.db.HandoverCandidates(ctx, a, id, kinds)
 	if err != nil {
 		return views.DeactivatePage{}, err
 	}
-	var others []db.MemberRow
-	for _, r := range active {
-		if r.ID != id {
-			others = append(others, r)
-		}
-	}
-	return views.DeactivatePage{Shell: s.shell(c, "Deactivate "+m.Name(), "/users"), M: m, Leftovers: left, Members: others}, nil
+	return views.DeactivatePage{Shell: s.shell(c, "Deactivate "+m.Name(), "/users"), M: m, Leftovers: left, Members: ok, LeftOut: out}, nil
 }
 
 func (s *Server) deactivate(c echo.Context) error {
@@ -214,6 +213,8 @@ func (s *Server) deactivate(c echo.Context) error {
 		}
 		h.ToMemberID = to
 	}
+	var done []string
+	h.Report = &done
 	if err := s.db.SetStatus(c.Request().Context(), actor(c), id, "deactivated", h); err != nil {
 		var fe *db.Error
 		if errors.As(err, &fe) && fe.Code == db.EInvalid {
@@ -222,11 +223,19 @@ func (s *Server) deactivate(c echo.Context) error {
 				return perr
 			}
 			p.Error = fe.Message
+			p.Handover, p.HandoverTo = c.FormValue("handover"), h.ToMemberID
 			return render(c, http.StatusUnprocessableEntity, views.Deactivate(p))
 		}
 		return err
 	}
-	s.flash(c, "ok", "Deactivated. They were logged out everywhere.")
+	msg := "Deactivated. They were logged out everywhere."
+	if len(done) > 0 {
+		msg += " " + strings.Join(done, ". ") + "."
+	}
+	if utf8.RuneCountInString(msg) > 600 { // the message travels in a cookie
+		msg = string([]rune(msg)[:560]) + "… (the audit log has it all)."
+	}
+	s.flash(c, "ok", msg)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
 }
 
@@ -348,8 +357,38 @@ func (s *Server) usersBulk(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, back)
 	}
 	roleID, _ := strconv.ParseInt(c.FormValue("bulk_role"), 10, 64)
-	res, err := s.db.Bulk(c.Request().Context(), actor(c), action, roleID, ids)
+	if action == "role" && roleID == 0 {
+		s.flash(c, "error", "Choose the new role first.")
+		return c.Redirect(http.StatusSeeOther, back)
+	}
 	var fe *db.Error
+	if c.FormValue("confirm") != "1" {
+		// First a summary to confirm; nothing changes yet.
+		a := actor(c)
+		plan, err := s.db.PlanBulk(c.Request().Context(), a, action, roleID, ids)
+		if errors.As(err, &fe) {
+			s.flash(c, "error", fe.Message)
+			return c.Redirect(http.StatusSeeOther, back)
+		}
+		if err != nil {
+			return err
+		}
+		p := views.BulkConfirmPage{Shell: s.shell(c, "Confirm", "/users"), Action: action, RoleID: roleID, Plan: plan, Back: back}
+		if action == "role" {
+			roles, err := s.db.GrantableRoles(c.Request().Context(), a)
+			if err != nil {
+				return err
+			}
+			for _, r := range roles {
+				if r.ID == roleID {
+					p.RoleName = r.Name
+				}
+			}
+		}
+		p.Shell.Title = p.Title()
+		return render(c, http.StatusOK, views.BulkConfirm(p))
+	}
+	res, err := s.db.Bulk(c.Request().Context(), actor(c), action, roleID, ids)
 	if errors.As(err, &fe) {
 		s.flash(c, "error", fe.Message)
 		return c.Redirect(http.StatusSeeOther, back)

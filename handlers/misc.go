@@ -12,13 +12,6 @@ import (
 	"fleetgate/views"
 )
 
-func (s *Server) health(c echo.Context) error {
-	if err := s.db.Ping(c.Request().Context()); err != nil {
-		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
-	}
-	return c.String(http.StatusOK, "ok\n")
-}
-
 var staticFiles = http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 
 func (s *Server) static(c echo.Context) error {
@@ -28,6 +21,17 @@ func (s *Server) static(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	staticFiles.ServeHTTP(c.Response(), c.Request())
 	return nil
+}
+
+// favicon answers the address browsers ask for the site's icon with the
+// console's hand-written SVG icon.
+func (s *Server) favicon(c echo.Context) error {
+	b, err := static.FS.ReadFile("favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
 }
 
 // home sends a member to the first section they may open.

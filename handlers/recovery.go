@@ -130,7 +130,7 @@ func (s *Server) openReset(c echo.Context) (p db.PasswordReset, ok bool, err err
 	}
 	p, err = s.db.PasswordResetByToken(c.Request().Context(), token)
 	if db.ErrorCode(err) == db.ENotFound {
-		return p, false, render(c, http.StatusNotFound, views.Gone(csrfToken(c), "Link not valid", err.(*db.Error).Message))
+		return p, false, render(c, http.StatusNotFound, views.Gone(csrfToken(c), "Link not valid", db.SafeMessage(err)))
 	}
 	if err != nil {
 		return p, false, err
@@ -170,7 +170,7 @@ func (s *Server) reset(c echo.Context) error {
 	userID, sessions, tokens, err := s.db.UsePasswordReset(ctx, c.Param("token"), hash)
 	if err != nil {
 		if db.ErrorCode(err) == db.EConflict {
-			return render(c, http.StatusGone, views.Gone(csrfToken(c), "Link no longer valid", err.(*db.Error).Message))
+			return render(c, http.StatusGone, views.Gone(csrfToken(c), "Link no longer valid", db.SafeMessage(err)))
 		}
 		return err
 	}

@@ -191,8 +191,12 @@ func (s *Server) roleImpact(c echo.Context) error {
 	if err != nil {
 		return s.matrixRefused(c, p, err)
 	}
+	names, err := s.db.RoleMemberNames(ctx, a, id, 5)
+	if err != nil {
+		return err
+	}
 	p.Shown = set
-	p.Review = &views.RoleReview{Impact: im, Added: added}
+	p.Review = &views.RoleReview{Impact: im, Added: added, Names: names}
 	return s.renderReview(c, http.StatusOK, p)
 }
 
@@ -233,6 +237,7 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 		fresh := s.rolePanel(c, r)
 		fresh.Message = &views.Flash{Kind: "error", Text: fe.Message}
 		if isHTMX(c) {
+			fresh.MessageAtSave = true
 			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(fresh))
 		}
@@ -271,6 +276,7 @@ func (s *Server) roleSave(c echo.Context) error {
 	}
 	done := s.rolePanel(c, res.Role)
 	done.Message = &views.Flash{Kind: "ok", Text: msg}
+	done.MessageAtSave = true
 	return render(c, http.StatusOK, views.RolePanelView(done))
 }
 
@@ -340,7 +346,11 @@ func (s *Server) roleCreate(c echo.Context) error {
 		page.NewRole, page.NewOpen = f, true
 		return render(c, status, views.Roles(page))
 	}
-	s.flash(c, "ok", "Created the role "+strings.TrimSpace(f.Name)+". Turn on its permissions and save.")
+	msg := "Created the role " + strings.TrimSpace(f.Name) + ". Turn on its permissions and save."
+	if f.CopyFrom != 0 {
+		msg = "Created the role " + strings.TrimSpace(f.Name) + " as a copy, with the same permissions turned on. Change what should differ and save."
+	}
+	s.flash(c, "ok", msg)
 	return roleRedirect(c, "/roles/"+strconv.FormatInt(id, 10))
 }
 

@@ -86,8 +86,12 @@ const (
 // needs, and who answers. Nothing is registered anywhere else.
 func (s *Server) routes() []Route {
 	return []Route{
-		{GET, "/healthz", Public, s.health},
+		// Health for operators and load balancers (handlers/health.go).
+		{GET, "/livez", Public, s.livez},
+		{GET, "/readyz", Public, s.readyz},
+		{GET, "/healthz", Public, s.readyz}, // the former address: same answer as /readyz
 		{GET, "/static/*", Public, s.static},
+		{GET, "/favicon.ico", Public, s.favicon},
 		{GET, "/login", Public, s.loginPage},
 		{POST, "/login", Public, s.login},
 		// The second step of a login with two-factor sign-in (handlers/two_factor.go):
@@ -152,6 +156,7 @@ func (s *Server) routes() []Route {
 		{POST, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsSave},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
+		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a

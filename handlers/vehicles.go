@@ -37,6 +37,10 @@ func (s *Server) vehiclesList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// "Your access" is what the grant and the role allow together.
+	for i := range rows {
+		rows[i].Level = a.EffectiveLevel(rows[i].Level)
+	}
 	params := url.Values{"q": {f.Q}}
 	if f.Status != "active" {
 		params.Set("status", f.Status)
@@ -179,6 +183,7 @@ func (s *Server) vehicleShow(c echo.Context) error {
 		CanSeeClients: a.Can(perm.ClientsView),
 		CanSeeMembers: a.Can(perm.UsersView),
 	}
+	p.V.Level = a.EffectiveLevel(v.Level) // shown: what the grant and the role allow together
 	if p.CanSeeClients && !p.CanPair && v.Clients > 0 {
 		p.Clients, p.ClientsTotal, _, err = s.db.VehicleClients(ctx, a, id, db.ClientFilter{PairedWith: id, PerPage: 10})
 		if err != nil {

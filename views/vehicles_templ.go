@@ -1014,7 +1014,7 @@ func VehicleFormPage(f VehicleForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, withCurrent(templ.Attributes{"aria-describedby": "vehicle-group-hint"}, f.Conflict, "group_id", "vehicle-group"))
+			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, withCurrent(templ.Attributes{"aria-describedby": groupDescribedBy(f.Errors)}, f.Conflict, "group_id", "vehicle-group"))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1378,7 +1378,7 @@ func VehicleDetail(p VehiclePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = pairCount(p.V.ID, p.V.Clients, false).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = pairCount(p.V.ID, p.V.Clients, 0, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
