@@ -110,6 +110,18 @@ var access = map[string][]string{
 	"POST /users/:id/access/grant":  {"owner", "admin", "manager"},
 	"POST /users/:id/access/revoke": {"owner", "admin", "manager"},
 	"GET /subscription":             {"owner", "admin", "accountant"},
+	// Setup, recovery, settings, subscription management.
+	"GET /setup":                     {"public"},
+	"POST /setup":                    {"public"},
+	"GET /forgot":                    {"public"},
+	"POST /forgot":                   {"public"},
+	"GET /reset/:token":              {"public"},
+	"POST /reset/:token":             {"public"},
+	"POST /users/:id/password-reset": {"owner", "admin", "manager"},
+	"GET /settings":                  {"owner", "admin"},
+	"POST /settings":                 {"owner", "admin"},
+	"POST /subscription":             {"owner", "admin"},
+	"POST /subscription/accounts":    {"owner", "admin"},
 }
 
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {

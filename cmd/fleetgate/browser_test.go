@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,7 +61,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startConsole(t *testing.T) *console {
+func startConsole(t *testing.T) *console { t.Helper(); return startConsoleWith(t, "--demo") }
+
+// startConsoleWith serves a fresh temp database with extra serve flags
+// (none: no account at all, as at a real first start).
+func startConsoleWith(t *testing.T, extra ...string) *console {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,9 +76,13 @@ func startConsole(t *testing.T) *console {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	path := demoDB.Path(t)
+	// With the demo account: a copy of the template built once per run.
+	path := filepath.Join(t.TempDir(), "e2e.db")
+	if slices.Contains(extra, "--demo") {
+		path = demoDB.Path(t)
+	}
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--db", path, "--demo"}, out)
+		done <- run(ctx, append([]string{"serve", "--addr", addr, "--db", path}, extra...), out)
 	}()
 	t.Cleanup(func() {
 		cancel()
