@@ -17,3 +17,10 @@ func (d *DB) ExecForTest(ctx context.Context, q string, args ...any) error {
 func (d *DB) QueryRowForTest(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.r.QueryRowContext(ctx, q, args...)
 }
+
+// BeforeNextWriteForTest runs fn once, just before the next write
+// transaction opens. Tests use it to land a concurrent change between a
+// request's first reads and its write, deterministically.
+func (d *DB) BeforeNextWriteForTest(fn func()) {
+	d.beforeWrite.Store(&fn)
+}

@@ -24,6 +24,7 @@ var allRoles = []string{"owner", "admin", "manager", "accountant", "driver"}
 var access = map[string][]string{
 	"GET /healthz":         {"public"},
 	"GET /static/*":        {"public"},
+	"GET /favicon.ico":     {"public"},
 	"GET /login":           {"public"},
 	"POST /login":          {"public"},
 	"POST /logout":         allRoles,
@@ -68,6 +69,7 @@ var access = map[string][]string{
 	"POST /profile/sessions/end":         allRoles,
 	"POST /profile/sessions/end-all":     allRoles,
 	"GET /audit":                         {"owner", "admin", "accountant"},
+	"GET /audit/export.csv":              {"owner", "admin", "accountant"},
 	// Roles: the sample id is the Owner role, which nobody can change, so
 	// the allowed POSTs are refused by the rules, not by the policy.
 	"GET /roles":                         {"owner", "admin", "accountant"},

@@ -60,7 +60,7 @@ func TestClientsFollowRule4(t *testing.T) {
 		t.Fatalf("accountant with one paired vehicle sees %v", got)
 	}
 	if res := c.get(fmt.Sprintf("/clients/%d", all["Acme Logistics"])); res.status != http.StatusNotFound {
-		t.Fatalf("client outside rule 4: %d", res.status)
+		t.Fatalf("client outside the client-usability rule: %d", res.status)
 	}
 	if res := c.get(fmt.Sprintf("/clients/%d", all["Evergreen Schools"])); res.status != http.StatusOK {
 		t.Fatalf("paired client: %d", res.status)
@@ -92,7 +92,7 @@ func TestClientCRUDAndDeleteRefusedWhileTripsReferToIt(t *testing.T) {
 	}
 	loc := res.header.Get("Location")
 	id := strings.TrimPrefix(loc, "/clients/")
-	if res := c.postForm(loc, url.Values{"name": {"Zenith Couriers Ltd"}}); res.status != http.StatusSeeOther {
+	if res := c.postEdit(t, loc+"/edit", loc, url.Values{"name": {"Zenith Couriers Ltd"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("edit: %d", res.status)
 	}
 	if got := c.get(loc).find("[data-testid=client-title]"); len(got) != 1 || got[0] != "Zenith Couriers Ltd" {

@@ -92,7 +92,7 @@ func TestMemberEdit(t *testing.T) {
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("admin@demo.test")
-	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
+	res := c.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", res.status, res.find(".error"))
 	}
@@ -171,12 +171,12 @@ func TestNoEscalation(t *testing.T) {
 	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	// A manager cannot give the Admin role (wider than their own) …
-	res := m.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
+	res := m.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#role_id-error"), ""), "do not hold") {
 		t.Fatalf("manager gave Admin: %d", res.status)
 	}
 	// … nor the Owner role, even as the Owner.
-	res = a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
+	res = a.login("owner@demo.test").postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("owner role given: %d", res.status)
 	}
@@ -336,7 +336,7 @@ func TestPreviewAs(t *testing.T) {
 		t.Fatalf("preview page: %d", res.status)
 	}
 	// Nothing can be changed while previewing.
-	res = m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver)}})
+	res = m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver)}, "confirm": {"1"}})
 	if res.status != http.StatusForbidden || !strings.Contains(res.body, "previewing") {
 		t.Fatalf("change during preview: %d", res.status)
 	}
@@ -360,31 +360,87 @@ func TestBulkActions(t *testing.T) {
 	driver := memberID(t, a, "driver@demo.test")
 	acc := memberID(t, a, "accountant@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
+	o := a.login("owner@demo.test")
+	dora := addDriver(t, a, o, "Dora", "dora@example.com")
 	m := a.login("manager@demo.test")
-	// The manager may deactivate the driver but not the admin: one is skipped with a reason.
-	res := m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver), fmt.Sprint(admin)}})
-	if res.status != http.StatusSeeOther {
-		t.Fatalf("bulk: %d", res.status)
+	// First a summary, nothing changed: Dora will be deactivated, the demo
+	// driver (sole manager of a vehicle) needs a handover on her own page,
+	// the admin is out of the manager's reach.
+	ids := url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(dora), fmt.Sprint(driver), fmt.Sprint(admin)}, "back": {"/users?q=d"}}
+	res := m.postForm("/users/bulk", ids)
+	if res.status != http.StatusOK || strings.Join(res.find("[data-testid=bulk-title]"), "") != "Deactivate 1 member?" {
+		t.Fatalf("bulk summary: %d %v", res.status, res.find("h1"))
+	}
+	if got := res.find("[data-testid=bulk-change] li"); len(got) != 1 || got[0] != "Dora Driver" {
+		t.Fatalf("will change: %v", got)
+	}
+	if href, _ := res.doc().Find("[data-testid=bulk-handover]").Attr("href"); href != fmt.Sprintf("/users/%d/deactivate", driver) {
+		t.Fatalf("handover link: %q", href)
+	}
+	if got := res.find("[data-testid=bulk-skip] li"); len(got) != 1 || !strings.Contains(got[0], "Adam Admin") || !strings.Contains(got[0], "do not hold") {
+		t.Fatalf("skipped: %v", got)
+	}
+	// The confirmation carries only the members it changes.
+	if got := res.doc().Find("form input[name=ids]").Length(); got != 1 {
+		t.Fatalf("confirm form carries %d ids", got)
+	}
+	if n := countRows(t, a, `SELECT COUNT(*) FROM members WHERE status = 'deactivated'`); n != 0 {
+		t.Fatalf("the summary changed %d members", n)
+	}
+	// Confirming even with all three: the driver is refused in the write
+	// (her vehicles need a decision), the admin too; Dora goes.
+	ids.Set("confirm", "1")
+	if res := m.postForm("/users/bulk", ids); res.status != http.StatusSeeOther || res.header.Get("Location") != "/users?q=d" {
+		t.Fatalf("bulk: %d %s", res.status, res.header.Get("Location"))
 	}
 	flash := m.get("/users").find(".flash")
-	if len(flash) != 1 || !strings.Contains(flash[0], "Changed 1") || !strings.Contains(flash[0], "Skipped 1") {
+	if len(flash) != 1 || !strings.Contains(flash[0], "Changed 1") || !strings.Contains(flash[0], "Skipped 2") || !strings.Contains(flash[0], "hand it over") {
 		t.Fatalf("flash: %v", flash)
 	}
-	o := a.login("owner@demo.test")
 	rows := o.htmx("/users?status=deactivated", "users-results").find("td[data-label=E-mail]")
-	if len(rows) != 1 || rows[0] != "driver@demo.test" {
+	if len(rows) != 1 || rows[0] != "dora@example.com" {
 		t.Fatalf("deactivated: %v", rows)
 	}
 	// Change role in bulk; a role wider than the manager's is refused whole.
-	res = m.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Admin"))}, "ids": {fmt.Sprint(acc)}})
+	m.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Admin"))}, "ids": {fmt.Sprint(acc)}})
 	if flash := m.get("/users").find(".flash"); len(flash) != 1 || !strings.Contains(flash[0], "do not hold") {
 		t.Fatalf("escalating bulk role: %v", flash)
 	}
-	res = o.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Driver"))}, "ids": {fmt.Sprint(acc)}})
+	role := url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Driver"))}, "ids": {fmt.Sprint(acc)}}
+	if got := strings.Join(o.postForm("/users/bulk", role).find("[data-testid=bulk-title]"), ""); got != "Give 1 member the role Driver?" {
+		t.Fatalf("role summary: %q", got)
+	}
+	role.Set("confirm", "1")
+	o.postForm("/users/bulk", role)
 	rows = o.htmx("/users?role="+fmt.Sprint(roleIDByName(t, a, "Driver")), "users-results").find("td[data-label=E-mail]")
-	if len(rows) != 2 {
+	if len(rows) != 3 || !contains(rows, "accountant@demo.test") {
 		t.Fatalf("bulk role: %v", rows)
 	}
+}
+
+// addDriver adds a Driver without vehicle access through the add form.
+func addDriver(t *testing.T, a *app, c *client, first, email string) int64 {
+	t.Helper()
+	return addPerson(t, a, c, first, "Driver", email, "Driver")
+}
+
+// addPerson adds a member with the named role and no vehicle access.
+func addPerson(t *testing.T, a *app, c *client, first, last, email, role string) int64 {
+	t.Helper()
+	res := c.postForm("/users/add", addForm(first, last, "", email, roleIDByName(t, a, role), "web", "selected", newPassword))
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("add %s: %d %v", email, res.status, res.find(".error"))
+	}
+	return memberID(t, a, email)
+}
+
+func countRows(t *testing.T, a *app, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := a.db.QueryRowForTest(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestUsersCSV(t *testing.T) {
@@ -427,9 +483,11 @@ func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 		t.Errorf("ownership across accounts: %d", res.status)
 	}
 	// Bulk silently ignores ids of other accounts.
-	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}})
-	if m, err := a.db.Member(context.Background(), driver.Actor, other); err != nil || m.Status != "active" {
-		t.Fatalf("bulk reached another account: %+v %v", m, err)
+	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}, "confirm": {"1"}})
+	var status string
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT status FROM members WHERE id = ?`, other).Scan(&status)
+	if status != "active" {
+		t.Fatal("bulk reached another account")
 	}
 }
 
@@ -494,13 +552,14 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
-	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	if res, _ := m.invite("new.driver@demo.test", roleIDByName(t, a, "Driver"), "selected"); res.status != 200 {
 		t.Fatalf("invite: %d", res.status)
 	}
 	m.invite("second.driver@demo.test", roleIDByName(t, a, "Driver"), "selected")
 	o := a.login("owner@demo.test")
+	// Another Manager can take both the invitations and the North region.
+	admin := addPerson(t, a, o, "Nina", "North", "nina@example.com", "Manager")
 	page := o.get(fmt.Sprintf("/users/%d/deactivate", manager))
 	if items := page.find("[data-testid=leftover-invitations] li"); len(items) != 2 {
 		t.Fatalf("leftover invitations: %v", items)
@@ -514,7 +573,7 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("handed over: %d", n)
 	}
-	// Revoking instead: the admin's invitations are withdrawn with them.
+	// Revoking instead: her invitations are withdrawn with them.
 	o.postForm(fmt.Sprintf("/users/%d/deactivate", admin), url.Values{"handover": {"revoke"}})
 	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM invitations WHERE revoked_at IS NULL`).Scan(&n)
 	if n != 0 {
@@ -522,7 +581,7 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 	}
 }
 
-func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
+func TestDeactivateRefusesRecipientsWhoCannotManageVehicles(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
@@ -532,19 +591,18 @@ func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
 	if len(items) == 0 {
 		t.Fatal("the demo manager's region is not listed as theirs alone")
 	}
-	before := len(a.login("driver@demo.test").get("/vehicles").find("[data-testid=vehicle-row]"))
+	// The Driver role cannot manage vehicles: refused, nothing given.
 	res := o.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(driver)}})
-	if res.status != http.StatusSeeOther {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("[data-testid=deactivate-error]"), ""), "cannot manage vehicles") {
 		t.Fatalf("deactivate: %d", res.status)
 	}
-	var managed int
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM member_vehicle_grants WHERE member_id = ? AND level = 'manage'`, driver).Scan(&managed)
-	if managed < len(items) {
-		t.Fatalf("driver manages %d of %d handed vehicles", managed, len(items))
+	if got, _ := res.doc().Find("#handover-member").Attr("checked"); got != "checked" && got != "" {
+		t.Fatalf("the choice typed is not kept: %q", got)
 	}
-	after := a.login("driver@demo.test").get("/vehicles").find("[data-testid=vehicle-row]")
-	if len(after) <= before {
-		t.Fatalf("driver sees %d vehicles, before %d", len(after), before)
+	var groups int
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM member_group_grants WHERE member_id = ?`, driver).Scan(&groups)
+	if groups != 0 {
+		t.Fatalf("driver got %d group grants", groups)
 	}
 	// A member with all vehicles leaves nothing of this kind behind.
 	if items := o.get(fmt.Sprintf("/users/%d/deactivate", memberID(t, a, "admin@demo.test"))).find("[data-testid=leftover-vehicles] li"); len(items) != 0 {
@@ -642,11 +700,11 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := fmt.Sprintf("/users/%d/deactivate", driver)
-	if items := a.login("owner@demo.test").get(path).find("[data-testid=leftover-vehicles] li"); !contains(items, south) {
+	if items := a.login("owner@demo.test").get(path).find("[data-testid=leftover-vehicles] li"); !contains(items, "Vehicle "+south+" (manage)") {
 		t.Fatalf("owner does not see %s among %v", south, items)
 	}
 	items := a.login("manager@demo.test").get(path).find("[data-testid=leftover-vehicles] li")
-	if contains(items, south) || len(items) != 1 || !strings.Contains(items[0], "outside your own vehicle access") {
+	if contains(items, "Vehicle "+south+" (manage)") || len(items) != 1 || !strings.Contains(items[0], "outside your own vehicle access") {
 		t.Fatalf("manager sees %v", items)
 	}
 }
@@ -665,7 +723,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 		t.Fatal("the name of a shared login is offered for editing")
 	}
 	// The role still changes; the name posted anyway is ignored.
-	res := o.postForm(fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
+	res := o.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %v", res.status, res.find(".error"))
 	}
@@ -687,7 +745,7 @@ func TestHandoverOnlyToMembersWithinReach(t *testing.T) {
 		manager, memberID(t, a, "accountant@demo.test"))
 	m2 := a.login("accountant@demo.test")
 	res := m2.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(admin)}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "cannot hand vehicles") {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "You cannot change them") {
 		t.Fatalf("hand-over to a wider role: %d", res.status)
 	}
 	var status string

@@ -252,8 +252,15 @@ func TestRoleSaveShowsImpactThenSaves(t *testing.T) {
 	if res.status != 200 || strings.Contains(res.body, "<html") {
 		t.Fatalf("impact: %d %s", res.status, res.body)
 	}
-	if got := strings.Join(res.find("[data-testid=impact-summary]"), ""); got != "1 member; gain View dashboard and reports, Export reports; lose Record trips" {
-		t.Fatalf("impact %q", got)
+	// Who is reached, by name; gains and losses apart.
+	if got := strings.Join(strings.Fields(strings.Join(res.find("[data-testid=impact-members]"), "")), " "); got != "1 member (Diego Driver) holding Driver get the change on their next request." {
+		t.Fatalf("impact members %q", got)
+	}
+	if got := strings.Join(res.find("[data-testid=impact-gain]"), ""); got != "Gain: View dashboard and reports, Export reports" {
+		t.Fatalf("impact gain %q", got)
+	}
+	if got := strings.Join(res.find("[data-testid=impact-lose]"), ""); got != "Lose: Record trips" {
+		t.Fatalf("impact lose %q", got)
 	}
 	if !strings.Contains(res.body, "Also turned on, because other permissions need them: View dashboard and reports.") {
 		t.Fatal("the review does not say what was turned on")

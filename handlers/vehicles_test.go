@@ -138,7 +138,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 
 	// Edits in scope pass; out of scope they are 404, like the pages.
 	form := url.Values{"name": {"Renamed van"}, "plate": {"IL 1"}, "odometer_km": {"1000"}, "group_id": {groupID(t, m, "Chicago")}}
-	if res := m.postForm(fmt.Sprintf("/vehicles/%d", inNorth), form); res.status != http.StatusSeeOther {
+	if res := m.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inNorth), fmt.Sprintf("/vehicles/%d", inNorth), form); res.status != http.StatusSeeOther {
 		t.Fatalf("edit in scope: %d %s", res.status, res.find(".error"))
 	}
 	for _, path := range []string{"/vehicles/%d", "/vehicles/%d/archive", "/vehicles/%d/restore"} {
@@ -156,7 +156,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 	}
 	// Moving a vehicle out of the managed group is refused next to the field.
 	form.Set("group_id", groupID(t, a.login("owner@demo.test"), "Austin"))
-	res := m.postForm(fmt.Sprintf("/vehicles/%d", inNorth), form)
+	res := m.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inNorth), fmt.Sprintf("/vehicles/%d", inNorth), form)
 	if res.status != http.StatusUnprocessableEntity || len(res.find("#vehicle-group ~ .error")) != 1 {
 		t.Fatalf("move out of scope: %d %v", res.status, res.find(".error"))
 	}
@@ -174,7 +174,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 	// Moving a vehicle into the manager's region shows it to them on the next request.
 	owner := a.login("owner@demo.test")
 	ownerForm := url.Values{"name": {southName}, "group_id": {groupID(t, owner, "Milwaukee")}}
-	if res := owner.postForm(fmt.Sprintf("/vehicles/%d", inSouth), ownerForm); res.status != http.StatusSeeOther {
+	if res := owner.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inSouth), fmt.Sprintf("/vehicles/%d", inSouth), ownerForm); res.status != http.StatusSeeOther {
 		t.Fatalf("owner moves: %d", res.status)
 	}
 	if res := m.get(fmt.Sprintf("/vehicles/%d", inSouth)); res.status != http.StatusOK {
@@ -399,12 +399,12 @@ func TestNamesRefuseControlCharacters(t *testing.T) {
 		{"/clients", "name", url.Values{"name": {"Acme\x07"}}},
 	} {
 		res := c.postForm(tc.path, tc.form)
-		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "punctuation only") {
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "Remove the control characters") {
 			t.Errorf("%s %s: %d %v", tc.path, tc.field, res.status, res.find(".field .error"))
 		}
 	}
 	res := a.login("owner@demo.test").postForm("/groups", url.Values{"name": {"Depot\x1b"}, "parent_id": {"0"}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "punctuation only") {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Remove the control characters") {
 		t.Errorf("group: %d", res.status)
 	}
 }

@@ -76,7 +76,8 @@ func startConsoleWith(t *testing.T, extra ...string) *console {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	// With the demo account: a copy of the template built once per run.
+	// With --demo, a copy of the demo database built once for the package;
+	// without, an empty one (a real first start).
 	path := filepath.Join(t.TempDir(), "e2e.db")
 	if slices.Contains(extra, "--demo") {
 		path = demoDB.Path(t)

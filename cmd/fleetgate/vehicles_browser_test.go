@@ -74,6 +74,8 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	waitFor(t, mgr, `document.querySelector("#`+cell+` input[type=checkbox]").checked && document.getElementById("pair-count-`+vehicle+`").textContent !== `+jsString(before))
 	// Wait for the answer to have replaced the form (the request is done).
 	waitFor(t, mgr, `!document.querySelector("#`+cell+`").classList.contains("htmx-request")`)
+	// The box says it was saved.
+	waitFor(t, mgr, `(document.querySelector("#`+cell+` [data-testid=pair-saved]")?.textContent || "").startsWith("Saved")`)
 	if !eval[bool](t, mgr, "window.__noReload === true") {
 		t.Fatal("the page reloaded")
 	}
