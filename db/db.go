@@ -16,9 +16,11 @@ import (
 
 // DB holds the two connection pools of one SQLite file.
 type DB struct {
-	w   *sql.DB // exactly one connection: SQLite has one writer at a time
-	r   *sql.DB // readers; WAL lets them run beside the writer
-	Now func() time.Time
+	w    *sql.DB // exactly one connection: SQLite has one writer at a time
+	r    *sql.DB // readers; WAL lets them run beside the writer
+	path string
+	opt  Options
+	Now  func() time.Time
 
 	// beforeWrite, set by tests only (BeforeNextWriteForTest), runs once
 	// just before the next write transaction opens: another writer's
@@ -26,24 +28,59 @@ type DB struct {
 	beforeWrite atomic.Pointer[func()]
 }
 
+// Options tune how a database is opened.
+type Options struct {
+	// Durability is "normal" (the default: synchronous=NORMAL, the last
+	// commits before a power loss may roll back, the file never corrupts)
+	// or "full" (synchronous=FULL: every acknowledged commit survives a
+	// power loss, each commit waits for the disk).
+	Durability string
+	// NoMigrate opens the database as it is, e.g. to back it up: the
+	// schema is neither created nor changed.
+	NoMigrate bool
+	// BackupBeforeMigrate is where the copy taken before migrations run on
+	// a non-empty database is written: a directory (empty: beside the
+	// database file).
+	BackupBeforeMigrate string
+	// BackedUp, when set, is told the file of that backup.
+	BackedUp func(file string)
+}
+
 // Open opens (creating if needed) the database at path and migrates it.
-func Open(ctx context.Context, path string) (*DB, error) {
-	w, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
+func Open(ctx context.Context, path string) (*DB, error) { return OpenWith(ctx, path, Options{}) }
+
+// OpenWith is Open with options. Errors name the cause in words an
+// operator can act on (a missing directory, a read-only file, a full disk).
+func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
+	switch o.Durability {
+	case "", "normal", "full":
+	default:
+		return nil, fmt.Errorf("durability %q: choose normal or full", o.Durability)
+	}
+	if err := checkPath(path, !o.NoMigrate); err != nil {
 		return nil, err
+	}
+	w, err := sql.Open("sqlite", dsn(path, false, o))
+	if err != nil {
+		return nil, explainOpen(path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	d := &DB{w: w, Now: func() time.Time { return time.Now().UTC() }}
-	if err := d.migrate(ctx); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	d := &DB{w: w, path: path, opt: o, Now: func() time.Time { return time.Now().UTC() }}
+	if o.NoMigrate {
+		err = d.checkSchema(ctx)
+	} else {
+		err = d.migrate(ctx, o.BackupBeforeMigrate)
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		w.Close()
-		return nil, err
+		return nil, explainOpen(path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true, o))
+	if err != nil {
+		w.Close()
+		return nil, explainOpen(path, err)
 	}
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
@@ -52,15 +89,28 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return d, nil
 }
 
-// Close closes both pools.
+// Path is the database file.
+func (d *DB) Path() string { return d.path }
+
+// Close checkpoints the write-ahead log into the database file (so that
+// the file alone is the whole database) and closes both pools. A database
+// opened with NoMigrate (e.g. to back it up beside a running server) is
+// closed without a checkpoint, which would wait for the server's writes.
 func (d *DB) Close() error {
 	err1 := d.r.Close()
+	if !d.opt.NoMigrate {
+		_, _ = d.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
 	err2 := d.w.Close()
 	if err1 != nil {
 		return err1
 	}
 	return err2
 }
+
+// Stats are the connection pools' statistics (waits for a connection among
+// them), for metrics.
+func (d *DB) Stats() (writer, readers sql.DBStats) { return d.w.Stats(), d.r.Stats() }
 
 // Ping checks that a reader answers a query.
 func (d *DB) Ping(ctx context.Context) error {

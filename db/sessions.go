@@ -150,9 +150,14 @@ type SessionInfo struct {
 	Ref        string // a short public reference: the first bytes of the hash
 }
 
-// Sessions lists the sessions of a login, newest first.
+// Sessions lists the live sessions of a login, newest first: those past
+// their end or idle too long are over (SessionActor refuses them) and are
+// not listed, even before Prune deletes them.
 func (d *DB) Sessions(ctx context.Context, userID int64, currentToken string) ([]SessionInfo, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT id_hash, created_at, last_seen_at, user_agent, ip FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC`, userID)
+	now := d.Now()
+	rows, err := d.r.QueryContext(ctx, `SELECT id_hash, created_at, last_seen_at, user_agent, ip FROM sessions
+		WHERE user_id = ? AND julianday(expires_at) >= julianday(?) AND julianday(last_seen_at) >= julianday(?)
+		ORDER BY last_seen_at DESC`, userID, now.Format(time.RFC3339Nano), now.Add(-IdleTimeout).Format(time.RFC3339Nano))
 	if err != nil {
 		return nil, err
 	}

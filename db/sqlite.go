@@ -20,13 +20,17 @@ import (
 )
 
 // dsn is the address of the database file with the pragmas every pooled
-// connection gets.
-func dsn(path string, readOnly bool) string {
+// connection gets; Options.Durability chooses synchronous NORMAL or FULL.
+func dsn(path string, readOnly bool, o Options) string {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	if o.Durability == "full" {
+		q.Add("_pragma", "synchronous(FULL)")
+	} else {
+		q.Add("_pragma", "synchronous(NORMAL)")
+	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {

@@ -54,6 +54,7 @@ func (s *Server) checkLogin(c echo.Context, what, email, pw string) (u db.LoginU
 		return u, 0, false, err
 	}
 	if left := att.Wait; left > 0 {
+		s.cfg.Metrics.loginRefused("throttled")
 		wait = int(math.Ceil(left.Seconds()))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
 		s.security(c, slog.LevelWarn, what+" refused: locked", "email", email, "key", att.LockedKey, "retry_after_s", wait)
@@ -76,6 +77,7 @@ func (s *Server) checkLogin(c echo.Context, what, email, pw string) (u db.LoginU
 			return u, 0, false, err
 		}
 	} else {
+		s.cfg.Metrics.loginRefused("failed")
 		s.security(c, slog.LevelWarn, what+" failed", "email", email)
 		for _, k := range att.Locks {
 			s.security(c, slog.LevelWarn, "login locked after repeated failures", "key", k.Key, "for", k.For.Round(time.Second))

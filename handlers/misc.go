@@ -12,13 +12,6 @@ import (
 	"fleetgate/views"
 )
 
-func (s *Server) health(c echo.Context) error {
-	if err := s.db.Ping(c.Request().Context()); err != nil {
-		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
-	}
-	return c.String(http.StatusOK, "ok\n")
-}
-
 var staticFiles = http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 
 func (s *Server) static(c echo.Context) error {

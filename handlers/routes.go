@@ -86,7 +86,10 @@ const (
 // needs, and who answers. Nothing is registered anywhere else.
 func (s *Server) routes() []Route {
 	return []Route{
-		{GET, "/healthz", Public, s.health},
+		// Health for operators and load balancers (handlers/health.go).
+		{GET, "/livez", Public, s.livez},
+		{GET, "/readyz", Public, s.readyz},
+		{GET, "/healthz", Public, s.readyz}, // the former address: same answer as /readyz
 		{GET, "/static/*", Public, s.static},
 		{GET, "/favicon.ico", Public, s.favicon},
 		{GET, "/login", Public, s.loginPage},

@@ -46,6 +46,8 @@ type Config struct {
 	BaseURL string
 	// InviteTTL is how long an invitation link is valid (0: 7 days).
 	InviteTTL time.Duration
+	// Metrics, when set, counts requests and refused logins (NewMetrics).
+	Metrics *Metrics
 }
 
 // Server holds what handlers share.
@@ -97,11 +99,17 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	// The middleware order, written once: headers first (so that every
-	// answer carries them, a refused oversized body too), the request id
-	// and the access log, recover, limits, then the session and CSRF.
+	// answer carries them, a refused oversized body too), the request id,
+	// metrics and the access log, recover, limits, then the session and CSRF.
 	// Authorization is attached per route from the route table, after these.
 	e.Use(s.securityHeaders)
 	e.Use(requestID)
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.reg.Register(dbPools{d}); err != nil {
+			return nil, nil, err
+		}
+		e.Use(cfg.Metrics.middleware) // sees the final status of every request
+	}
 	if cfg.AccessLog {
 		e.Use(s.accessLog)
 	}

@@ -33,6 +33,10 @@ var commands = []command{
 		about: "Runs the console: opens (and migrates) the database, then serves HTTP until SIGINT or SIGTERM,\nwhich shut it down gracefully."},
 	{name: "migrate", summary: "create or update the database and print its schema version", synopsis: "migrate [flags]", flags: migrateFlags,
 		about: "Creates the database when missing, brings its schema up to date and prints the schema version."},
+	{name: "backup", summary: "write a consistent copy of the database, also while the server runs", synopsis: "backup FILE [flags]", flags: backupFlags,
+		about: "Writes a consistent copy of the database to FILE, which must not exist, while the server may keep\nrunning; then checks the copy (PRAGMA integrity_check)."},
+	{name: "restore", summary: "replace the database with a backup (the server must be stopped)", synopsis: "restore FILE [flags]", flags: restoreFlags,
+		about: "Checks the backup FILE (integrity_check, a schema this binary knows) and replaces the database with\nit. Refused while a server holds the database. The replaced database is kept beside it."},
 	{name: "account", summary: "create an account and its Owner, printing the link where the Owner sets a password",
 		synopsis: "account create --name NAME --owner-email EMAIL [flags]", flags: accountFlags,
 		about: "Creates an account with a new one-year subscription and its Owner. When the Owner's e-mail has no login yet,\nprints a single-use link (valid 7 days) where the Owner chooses a password."},
@@ -47,6 +51,9 @@ type cli struct {
 	out    io.Writer
 	lookup func(string) (string, bool)
 	ready  func(addr net.Addr)
+	// stopping, for tests, is told when the server has stopped accepting
+	// connections and waits for requests in progress.
+	stopping func()
 }
 
 // usageError is a mistake on the command line or in the environment: main

@@ -27,6 +27,13 @@ type flags struct {
 	envErr error // the first bad environment value
 	argErr error // the first bad command-line value (flag reports it too)
 	checks []func() error
+	args   []positional
+}
+
+// positional is a required argument of a command (backup FILE).
+type positional struct {
+	meta  string
+	parse func(string) error
 }
 
 func newFlags(cmd string, lookup func(string) (string, bool)) *flags {
@@ -213,11 +220,65 @@ func (f *flags) Choice(p *string, name, env, def, usage string, choices ...strin
 	})
 }
 
+// Arg declares a required argument after the command (flags may come
+// before or after it).
+func (f *flags) Arg(p *string, meta string, check func(string) error) {
+	f.args = append(f.args, positional{meta: meta, parse: func(v string) error {
+		if check != nil {
+			if err := check(v); err != nil {
+				return err
+			}
+		}
+		*p = v
+		return nil
+	}})
+}
+
+// ZeroDuration binds a duration where 0 means "off" (or "keep").
+func (f *flags) ZeroDuration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	shown := formatDuration(def)
+	if def == 0 {
+		shown = "0"
+	}
+	f.bind(name, env, shown, "DURATION", usage, false, func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return errors.New("not a duration: write a number with its unit, e.g. 90s, 30m or 168h (days are not a unit), or 0")
+		}
+		if d < 0 {
+			return errors.New("must not be negative")
+		}
+		*p = d
+		return nil
+	})
+}
+
+// Count binds a whole number, zero or more.
+func (f *flags) Count(p *int, name, env string, def int, usage string) {
+	f.bind(name, env, strconv.Itoa(def), "N", usage, false, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("not a whole number (0 or more)")
+		}
+		*p = n
+		return nil
+	})
+}
+
 // parse reads args into the bound options. It answers flag.ErrHelp for
 // -h/--help, and a usageError naming the flag, variable or argument for
 // anything else that is wrong.
 func (f *flags) parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
+	var got []string
+	err := f.fs.Parse(args)
+	// The flag package stops at the first argument: take it as the
+	// command's next positional one and read the flags after it.
+	for err == nil && len(got) < len(f.args) && len(f.fs.Args()) > 0 && f.fs.Args()[0] != "--" {
+		rest := f.fs.Args()
+		got = append(got, rest[0])
+		err = f.fs.Parse(rest[1:])
+	}
+	if err != nil {
 		switch {
 		case errors.Is(err, flag.ErrHelp):
 			return err
@@ -235,6 +296,14 @@ func (f *flags) parse(args []string) error {
 	}
 	if rest := f.fs.Args(); len(rest) > 0 {
 		return f.usage(f.unexpected(args, rest))
+	}
+	if len(got) < len(f.args) {
+		return f.usage(fmt.Sprintf("missing %s (see fleetgate %s --help)", f.args[len(got)].meta, f.cmd))
+	}
+	for i, a := range f.args {
+		if err := a.parse(got[i]); err != nil {
+			return f.usage(fmt.Sprintf("%s %q: %v", a.meta, got[i], err))
+		}
 	}
 	if f.envErr != nil {
 		return f.usage(f.envErr.Error())

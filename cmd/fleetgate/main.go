@@ -1,7 +1,9 @@
 // Command fleetgate runs the Fleetgate console.
 //
 //	fleetgate serve [flags]     run the console
-//	fleetgate migrate [flags]   create or update the database
+//	fleetgate migrate [flags]   create or update the database (--dry-run: list what would run)
+//	fleetgate backup FILE       a consistent copy of the database, also while the server runs
+//	fleetgate restore FILE      replace the database with a checked backup (server stopped)
 //	fleetgate version           print the version (also --version)
 //
 // Each command lists its flags with "fleetgate COMMAND --help"; every flag

@@ -26,6 +26,7 @@ type serveOptions struct {
 	smtp                handlers.SMTPConfig
 	inviteTTL           time.Duration
 	log                 logOptions
+	ops                 opsOptions
 }
 
 func serveFlags(f *flags) runner {
@@ -46,6 +47,7 @@ func serveFlags(f *flags) runner {
 	f.Duration(&o.inviteTTL, "invite-ttl", "FLEETGATE_INVITE_TTL", db.InviteTTL, "how long an invitation link is valid")
 	f.Bool(&o.accessLog, "access-log", "FLEETGATE_ACCESS_LOG", true, "log every request: method, path, status, duration, member, request id")
 	logFlags(f, &o.log)
+	opsFlags(f, &o.ops)
 	f.check(func() error {
 		if o.smtp.Host == "" {
 			return nil
@@ -66,16 +68,30 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if err != nil {
 		path = o.dbPath
 	}
-	d, err := db.Open(ctx, o.dbPath)
+	// While the server runs it holds the database's lock: restore and
+	// migrate refuse to touch the file, and a second server refuses to start.
+	lock, err := db.TryLock(o.dbPath, "fleetgate serve")
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", path, err)
+		return err
 	}
-	defer d.Close()
+	defer lock.Release()
+	d, err := db.OpenWith(ctx, o.dbPath, db.Options{Durability: o.ops.durability, BackedUp: func(file string) {
+		log.Info("backed up the database before migrating", "file", file)
+	}})
+	if err != nil {
+		return err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			d.Close()
+		}
+	}()
 	schema, err := d.SchemaVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("database %s: %w", path, err)
 	}
-	log.Info("database opened", "database", path, "schema_version", schema)
+	log.Info("database opened", "database", path, "schema_version", schema, "durability", o.ops.durability)
 	if o.demo {
 		created, err := d.EnsureDemo(ctx)
 		if err != nil {
@@ -83,8 +99,12 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 		}
 		printDemo(c.out, created)
 	}
+	var metrics *handlers.Metrics
+	if o.ops.metricsAddr != "" {
+		metrics = handlers.NewMetrics()
+	}
 	e, hs, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
-		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL})
+		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics})
 	if err != nil {
 		return err
 	}
@@ -100,6 +120,23 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 2)
+	var msrv *http.Server
+	if metrics != nil {
+		mln, err := net.Listen("tcp", o.ops.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s for metrics: %w", o.ops.metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("metrics are served", "url", "http://"+mln.Addr().String()+"/metrics")
+		go func() { errc <- msrv.Serve(mln) }()
+	}
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	w := o.ops.startWorkers(jobs, d, log)
 	log.Info("Fleetgate is listening", "url", "http://"+ln.Addr().String(), "secure_cookies", o.secureCookies,
 		"trust_proxy", o.proxiesShown, "access_log", o.accessLog)
 	// The setup code is in the log line above; a text console also gets it
@@ -111,21 +148,41 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if c.ready != nil {
 		c.ready(ln.Addr())
 	}
-	errc := make(chan error, 1)
+	if c.stopping != nil {
+		srv.RegisterOnShutdown(c.stopping)
+	}
 	go func() { errc <- srv.Serve(ln) }()
+	var served error
 	select {
-	case err := <-errc:
-		return err
+	case served = <-errc:
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+
+	// Graceful shutdown: stop accepting, let requests in progress finish
+	// within the grace, stop the background jobs, checkpoint the database.
+	log.Info("shutting down", "grace", o.ops.shutdownGrace)
+	shut, cancel := context.WithTimeout(context.Background(), o.ops.shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shut down: %w", err)
+	if msrv != nil {
+		_ = msrv.Shutdown(shut)
 	}
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("requests still in progress after the grace were cut", "grace", o.ops.shutdownGrace)
+		srv.Close()
+	}
+	stopJobs()
+	w.wait()
 	hs.Wait() // e-mails still being sent
+	closed = true
+	if err := d.Close(); err != nil {
+		log.Error("closing the database", "err", err)
+	} else {
+		log.Info("database checkpointed and closed", "database", path)
+	}
 	log.Info("stopped")
+	if served != nil && !errors.Is(served, http.ErrServerClosed) {
+		return served
+	}
 	return nil
 }
 

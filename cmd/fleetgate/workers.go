@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"fleetgate/db"
+)
+
+// opsOptions are serve's operations flags: durability, shutdown, metrics,
+// scheduled backups and pruning.
+type opsOptions struct {
+	durability     string
+	shutdownGrace  time.Duration
+	metricsAddr    string
+	backupDir      string
+	backupEvery    time.Duration
+	backupKeep     int
+	pruneEvery     time.Duration
+	inviteKeep     time.Duration
+	signInKeep     time.Duration
+	auditRetention time.Duration
+}
+
+func opsFlags(f *flags, o *opsOptions) {
+	f.Choice(&o.durability, "durability", "FLEETGATE_DURABILITY", "normal",
+		"normal: a power loss may roll back the last commits, never corrupts; full: every acknowledged commit survives it, commits wait for the disk",
+		"normal", "full")
+	f.Duration(&o.shutdownGrace, "shutdown-grace", "FLEETGATE_SHUTDOWN_GRACE", 30*time.Second,
+		"on SIGINT/SIGTERM, how long requests in progress may take to finish")
+	f.String(&o.metricsAddr, "metrics-addr", "FLEETGATE_METRICS_ADDR", "", "HOST:PORT",
+		"serve Prometheus metrics at /metrics on this separate address (unset: no metrics)", func(v string) error {
+			if v == "" {
+				return nil
+			}
+			return checkAddr(v)
+		})
+	f.String(&o.backupDir, "backup-dir", "FLEETGATE_BACKUP_DIR", "", "DIR",
+		"write scheduled backups into this directory (with --backup-every)", checkDir)
+	f.ZeroDuration(&o.backupEvery, "backup-every", "FLEETGATE_BACKUP_EVERY", 0, "how often to write a scheduled backup (0: never)")
+	f.Count(&o.backupKeep, "backup-keep", "FLEETGATE_BACKUP_KEEP", 7, "how many scheduled backups to keep, newest first (0: all)")
+	f.Duration(&o.pruneEvery, "prune-every", "FLEETGATE_PRUNE_EVERY", time.Hour,
+		"how often to delete ended sessions and tokens, spent throttle rows, old invitations and sign-ins")
+	f.Duration(&o.inviteKeep, "invite-retention", "FLEETGATE_INVITE_RETENTION", db.DefaultInvitationRetention,
+		"how long used, revoked or expired invitations are kept")
+	f.Duration(&o.signInKeep, "sign-in-retention", "FLEETGATE_SIGN_IN_RETENTION", db.DefaultSignInRetention,
+		"how far back the sign-in history goes")
+	f.ZeroDuration(&o.auditRetention, "audit-retention", "FLEETGATE_AUDIT_RETENTION", 0, "delete audit events older than this (0: keep them all)")
+	f.check(func() error {
+		if (o.backupDir == "") != (o.backupEvery == 0) {
+			return errors.New("--backup-dir and --backup-every go together: give both for scheduled backups, or neither")
+		}
+		return nil
+	})
+}
+
+// checkDir accepts an existing directory (or nothing).
+func checkDir(v string) error {
+	if v == "" {
+		return nil
+	}
+	if st, err := os.Stat(v); err != nil || !st.IsDir() {
+		return errors.New("is not an existing directory: create it first")
+	}
+	return nil
+}
+
+// workers runs the background jobs until ctx ends; stop waits for them.
+type workers struct {
+	wg sync.WaitGroup
+}
+
+// every runs job every interval until ctx ends; at once as well when now.
+func (w *workers) every(ctx context.Context, interval time.Duration, now bool, job func(context.Context)) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		if now {
+			job(ctx)
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				job(ctx)
+			}
+		}
+	}()
+}
+
+func (w *workers) wait() { w.wg.Wait() }
+
+// startWorkers starts pruning and, when asked, scheduled backups.
+func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger) *workers {
+	w := &workers{}
+	keep := db.Retention{Invitations: o.inviteKeep, SignIns: o.signInKeep, Audit: o.auditRetention}
+	prune := func(ctx context.Context) {
+		p, err := d.Prune(ctx, keep)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("pruning failed", "err", err)
+		case p.Total() > 0:
+			log.Info("pruned", "sessions", p.Sessions, "api_tokens", p.Tokens, "throttle_rows", p.Throttles,
+				"invitations", p.Invitations, "sign_ins", p.SignIns, "audit_events", p.AuditEvents)
+		}
+	}
+	// What piled up while the server was stopped goes at once.
+	w.every(ctx, o.pruneEvery, true, prune)
+	if o.backupEvery > 0 {
+		w.every(ctx, o.backupEvery, false, func(ctx context.Context) {
+			file, err := d.BackupTo(ctx, o.backupDir, o.backupKeep)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("scheduled backup failed", "dir", o.backupDir, "err", err)
+				}
+				return
+			}
+			log.Info("scheduled backup written", "file", file)
+		})
+	}
+	return w
+}
