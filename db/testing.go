@@ -17,3 +17,8 @@ func (d *DB) ExecForTest(ctx context.Context, q string, args ...any) error {
 func (d *DB) QueryRowForTest(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.r.QueryRowContext(ctx, q, args...)
 }
+
+// QueryForTest reads rows on the reader pool, for test assertions.
+func (d *DB) QueryForTest(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.r.QueryContext(ctx, q, args...)
+}
