@@ -292,7 +292,10 @@ func (d *DB) ListTrips(ctx context.Context, a *Actor, f TripFilter) (rows []Trip
 	r := d.reachOf(a)
 	sc := d.scopeOf(a)
 	rc, rargs := r.cond(a)
-	conds := []string{"t.account_id = ?", "t.trip_date BETWEEN ? AND ?", rc}
+	// The account's index (account_id, trip_date) serves only the
+	// all-vehicles list; elsewhere "+" keeps the planner on the vehicle's
+	// index (vehicle_id, trip_date), which a vehicle or a scope selects.
+	conds := []string{"+t.account_id = ?", "t.trip_date BETWEEN ? AND ?", rc}
 	args := append([]any{a.AccountID, first, last}, rargs...)
 	var from string
 	switch {
@@ -305,6 +308,7 @@ func (d *DB) ListTrips(ctx context.Context, a *Actor, f TripFilter) (rows []Trip
 		args = append(args, f.VehicleID)
 	case sc.all:
 		from = "trips t"
+		conds[0] = "t.account_id = ?"
 	default:
 		from = "visible s CROSS JOIN trips t ON t.vehicle_id = s.vehicle_id"
 	}
@@ -375,7 +379,7 @@ func (d *DB) MonthTotals(ctx context.Context, a *Actor, vehicleID int64, month s
 		return nil, err
 	}
 	rc, rargs := d.reachOf(a).cond(a)
-	conds := []string{"t.vehicle_id = ?", "t.account_id = ?", "t.trip_date BETWEEN ? AND ?", rc}
+	conds := []string{"t.vehicle_id = ?", "+t.account_id = ?", "t.trip_date BETWEEN ? AND ?", rc}
 	args := append([]any{vehicleID, a.AccountID, first, last}, rargs...)
 	if f.DriverID != 0 {
 		conds = append(conds, "t.driver_member_id = ?")
