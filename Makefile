@@ -6,11 +6,19 @@ DB ?= fleetgate.db
 
 .PHONY: run test check fmt-check vet generate generate-check bench build load
 
-run:
-	$(GO) run ./cmd/fleetgate serve --demo --addr $(ADDR) --db $(DB)
+# The version and commit --version prints (fleetgate's main.version and main.commit).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# run builds the binary and runs it (not "go run": the go command exits 1
+# when interrupted, so Ctrl-C would end with "make: *** Error 1" although
+# the server stopped cleanly with status 0).
+run: build
+	bin/fleetgate serve --demo --addr $(ADDR) --db $(DB)
 
 build:
-	$(GO) build -o bin/fleetgate ./cmd/fleetgate
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/fleetgate ./cmd/fleetgate
 
 test:
 	$(GO) test -race -count=1 ./...

@@ -20,14 +20,19 @@ type NewPerson struct {
 
 // PersonAdded tells what AddPerson did.
 type PersonAdded struct {
-	MemberID      int64
-	ExistingLogin bool // the e-mail had a login: it joined with its own password and names
+	MemberID int64
 }
 
-// AddPerson makes a person an active member of the actor's account. If the
-// e-mail already has a login, that login joins the account as it is (its
-// password and names are kept). An open invitation to the same e-mail is
-// withdrawn, since the person is now a member.
+// ErrLoginExists answers AddPerson for an e-mail that already has a login:
+// a login joins another account only by accepting an invitation, never
+// because someone typed its address. The caller invites instead, and says
+// the same to the adder as for a new login.
+var ErrLoginExists = &Error{Code: EConflict, Field: "email", Message: "This e-mail already has a login; it joins by invitation."}
+
+// AddPerson makes a person with a new login an active member of the
+// actor's account. An e-mail that already has a login is ErrLoginExists.
+// An open invitation to the same e-mail is withdrawn, since the person is
+// now a member.
 func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded, error) {
 	var out PersonAdded
 	np.Email = strings.TrimSpace(np.Email)
@@ -48,7 +53,7 @@ func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded
 		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE email = ?`, np.Email).Scan(&userID)
 		switch {
 		case err == nil:
-			out.ExistingLogin = true
+			return ErrLoginExists
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		case np.PasswordHash == "":
@@ -72,7 +77,7 @@ func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded
 			return err
 		}
 		after := map[string]any{"member_id": out.MemberID, "email": np.Email, "name": displayName(first, last, np.Email),
-			"role": role, "status": "active", "channel": np.Channel, "vehicle_access": np.VehicleAccess, "groups": np.Grants, "existing_login": out.ExistingLogin}
+			"role": role, "status": "active", "channel": np.Channel, "vehicle_access": np.VehicleAccess, "groups": np.Grants}
 		res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND email = ?
 			AND accepted_at IS NULL AND revoked_at IS NULL`, d.stamp(), a.AccountID, np.Email)
 		if err != nil {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -14,6 +15,22 @@ type Event struct {
 	Summary string
 	Before  any // marshalled to JSON; nil for none
 	After   any
+
+	// What the event is about, when it is a vehicle, a group or a client
+	// (0: none). The log shows it only to members who see that thing
+	// (see AuditLog): a vehicle's new plate is not news for a member who
+	// may not see the vehicle.
+	Vehicle, Group, Client int64
+}
+
+// about names the vehicle or group a grant event is about.
+func (e *Event) about(kind string, id int64) {
+	switch kind {
+	case "vehicle":
+		e.Vehicle = id
+	case "group":
+		e.Group = id
+	}
 }
 
 // audit writes an event in the same transaction as the change it records.
@@ -35,9 +52,14 @@ func (d *DB) audit(ctx context.Context, q queryer, a *Actor, e Event) error {
 	if a != nil {
 		account = a.AccountID
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO audit_events (account_id, actor_member_id, actor_name, kind, target, summary, before, after, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, account, actorID, name, e.Kind, e.Target, e.Summary, enc(e.Before), enc(e.After), d.stamp())
-	return err
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_events (account_id, actor_member_id, actor_name, kind, target, summary, before, after, created_at,
+		vehicle_id, group_id, client_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, account, actorID, name, e.Kind, e.Target, e.Summary, enc(e.Before), enc(e.After), d.stamp(),
+		nullID(e.Vehicle), nullID(e.Group), nullID(e.Client))
+	if err != nil {
+		return fmt.Errorf("write audit event %s: %w", e.Kind, err)
+	}
+	return nil
 }
 
 // AuditEntry is an audit event as the log page shows it.
@@ -73,9 +95,25 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 		where = append(where, `kind LIKE ? ESCAPE '\'`)
 		args = append(args, escapeLike(f.Kind)+"%")
 	}
+	// Events about a vehicle, group or client follow the actor's vehicle
+	// scope: shown when the actor sees the vehicle (for a pairing, the
+	// vehicle), the group, or the client, as the lists would show them.
+	with := ""
+	if a.VehicleAccess != "all" {
+		sc := d.scopeOf(a)
+		ccond, cargs := clientCond(a)
+		with = sc.with()
+		where = append(where, `(
+			(vehicle_id IS NULL AND group_id IS NULL AND client_id IS NULL AND restricted = 0)
+			OR vehicle_id IN (SELECT vehicle_id FROM visible)
+			OR (vehicle_id IS NULL AND group_id IS NOT NULL AND (group_id IN (SELECT group_id FROM scope_covered)
+			    OR group_id IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL)))
+			OR (vehicle_id IS NULL AND group_id IS NULL AND client_id IN (SELECT c.id FROM clients c WHERE `+ccond+`)))`)
+		args = append(sc.argsWith(args...), cargs...)
+	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := d.r.QueryRowContext(ctx, with+`SELECT COUNT(*) FROM audit_events WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	per := f.PerPage
@@ -83,7 +121,7 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 		per = 50
 	}
 	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, `SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at
+	rows, err := d.r.QueryContext(ctx, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at
 		FROM audit_events WHERE `+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, per, (page-1)*per)...)
 	if err != nil {
 		return nil, 0, err

@@ -205,7 +205,7 @@ func (d *DB) CreateClient(ctx context.Context, a *Actor, in ClientInput) (int64,
 			return clientNameTaken(err, in.Name)
 		}
 		id, _ = res.LastInsertId()
-		return d.audit(ctx, tx, a, Event{Kind: "client.create", Target: in.Name, Summary: "Client created", After: in})
+		return d.audit(ctx, tx, a, Event{Kind: "client.create", Target: in.Name, Summary: "Client created", After: in, Client: id})
 	})
 	return id, err
 }
@@ -229,7 +229,7 @@ func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, in ClientInpu
 			in.Name, in.Email, in.Phone, in.Address, d.stamp(), id, a.AccountID); err != nil {
 			return clientNameTaken(err, in.Name)
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "client.update", Target: in.Name, Summary: "Client edited", Before: before, After: in})
+		return d.audit(ctx, tx, a, Event{Kind: "client.update", Target: in.Name, Summary: "Client edited", Before: before, After: in, Client: id})
 	})
 }
 
@@ -253,7 +253,7 @@ func (d *DB) DeleteClient(ctx context.Context, a *Actor, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ? AND account_id = ?`, id, a.AccountID); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "client.delete", Target: c.Name,
+		return d.audit(ctx, tx, a, Event{Kind: "client.delete", Target: c.Name, Client: id,
 			Summary: "Client deleted, with " + plural(pairings, "pairing", "pairings"),
 			Before:  ClientInput{Name: c.Name, Email: c.Email, Phone: c.Phone, Address: c.Address}})
 	})

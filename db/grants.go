@@ -347,7 +347,9 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 		if in.EndsAt != nil {
 			summary += " until " + lastDay(in.EndsAt)
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "access.grant", Target: target, Summary: summary, Before: before, After: after})
+		e := Event{Kind: "access.grant", Target: target, Summary: summary, Before: before, After: after}
+		e.about(in.Kind, in.TargetID)
+		return d.audit(ctx, tx, a, e)
 	})
 }
 
@@ -385,8 +387,10 @@ func (d *DB) Revoke(ctx context.Context, a *Actor, memberID int64, kind string, 
 		if err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "access.revoke", Target: target, Summary: "Access taken away: " + kind + " " + h.name,
-			Before: map[string]any{kind: h.name, "level": level, "last_day": lastDay(parseEnds(ends))}})
+		e := Event{Kind: "access.revoke", Target: target, Summary: "Access taken away: " + kind + " " + h.name,
+			Before: map[string]any{kind: h.name, "level": level, "last_day": lastDay(parseEnds(ends))}}
+		e.about(kind, targetID)
+		return d.audit(ctx, tx, a, e)
 	})
 }
 

@@ -220,7 +220,7 @@ func (d *DB) CreateGroup(ctx context.Context, a *Actor, name string, parentID in
 		}
 		id, _ = res.LastInsertId()
 		path, _ := groupPath(ctx, tx, id)
-		return d.audit(ctx, tx, a, Event{Kind: "group.create", Target: path, Summary: "Group created",
+		return d.audit(ctx, tx, a, Event{Kind: "group.create", Target: path, Summary: "Group created", Group: id,
 			After: map[string]any{"name": name, "parent_id": parentID}})
 	})
 	return id, err
@@ -271,7 +271,7 @@ func (d *DB) UpdateGroup(ctx context.Context, a *Actor, id int64, name string, p
 		if before == after {
 			return nil // nothing changed
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Target: after, Summary: summary,
+		return d.audit(ctx, tx, a, Event{Kind: kind, Target: after, Summary: summary, Group: id,
 			Before: map[string]any{"name": g.Name, "parent_id": g.ParentID, "path": before},
 			After:  map[string]any{"name": name, "parent_id": parentID, "path": after}})
 	})
@@ -299,7 +299,7 @@ func (d *DB) DeleteGroup(ctx context.Context, a *Actor, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM vehicle_groups WHERE id = ? AND account_id = ?`, id, a.AccountID); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "group.delete", Target: path,
+		return d.audit(ctx, tx, a, Event{Kind: "group.delete", Target: path, Group: id,
 			Summary: "Group deleted, with " + plural(grants, "member grant", "member grants") + " on it",
 			Before:  map[string]any{"name": g.Name, "parent_id": g.ParentID}})
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -363,6 +364,7 @@ type Accepted struct {
 // none, and uses the link up.
 func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance) (Accepted, error) {
 	var out Accepted
+	var refused error
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = ?`, hashToken(token)))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -376,6 +378,20 @@ func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance)
 		}
 		if inv.RoleBuiltin == perm.Owner {
 			return Errorf(EForbidden, "Nobody can be invited as Owner.")
+		}
+		if why, err := d.inviterStillMay(ctx, tx, inv); err != nil {
+			return err
+		} else if why != "" {
+			// The link dies and the account learns why, in its audit log;
+			// the refusal itself is committed, so it is not an error here.
+			if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, d.stamp(), inv.ID); err != nil {
+				return err
+			}
+			refused = Errorf(EForbidden, "This invitation can no longer be accepted: %s Ask %s for a new invitation.", why, inv.AccountName)
+			return d.audit(ctx, tx, &Actor{AccountID: inv.AccountID}, Event{Kind: "invitation.refused", Target: inv.Email,
+				Summary: "The invitation of " + inv.Email + " as " + inv.RoleName + " was withdrawn at acceptance: " + why,
+				Before:  map[string]any{"state": "pending", "invited_by": inv.InvitedBy, "role": inv.RoleName, "vehicle_access": inv.VehicleAccess},
+				After:   map[string]any{"state": "revoked"}})
 		}
 		var userID int64
 		var first, last string
@@ -417,7 +433,59 @@ func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance)
 			After: map[string]any{"state": "accepted", "member_id": memberID, "role": inv.RoleName, "status": "active",
 				"channel": inv.Channel, "vehicle_access": inv.VehicleAccess, "existing_login": found, "invited_by": inv.InvitedBy}})
 	})
+	if err == nil && refused != nil {
+		return out, refused
+	}
 	return out, err
+}
+
+// inviterStillMay re-checks, at acceptance, that the member who sent the
+// invitation may still give what it gives: they are still an active member
+// of the account, and the role and vehicle access are still within their
+// own. Rights are those of the moment of acceptance, not of sending: an
+// Admin demoted since then no longer makes Admins. It answers why not, or
+// "" when the invitation may be accepted.
+func (d *DB) inviterStillMay(ctx context.Context, tx *sql.Tx, inv Invitation) (string, error) {
+	var inviterID sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT invited_by FROM invitations WHERE id = ?`, inv.ID).Scan(&inviterID); err != nil {
+		return "", fmt.Errorf("read inviter: %w", err)
+	}
+	if !inviterID.Valid {
+		if inv.InvitedBy != "" {
+			return "the person who sent it is no longer a member.", nil
+		}
+		return "", nil // sent by the system (account set-up), not by a member
+	}
+	// The write transaction holds the only writer, so what the reader pool
+	// sees here cannot change before this transaction commits.
+	inviter, err := d.loadActor(ctx, inviterID.Int64)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "the person who sent it is no longer a member.", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("load inviter: %w", err)
+	}
+	if inviter.AccountID != inv.AccountID || inviter.Status != "active" {
+		return "the person who sent it is no longer an active member.", nil
+	}
+	if !inviter.Can(perm.UsersManage) {
+		return "the person who sent it may no longer invite people.", nil
+	}
+	if err := d.checkGrant(ctx, inviter, inv.RoleID, inv.VehicleAccess); err != nil {
+		if ErrorCode(err) == "" {
+			return "", err
+		}
+		return "the person who sent it may no longer give this role or vehicle access.", nil
+	}
+	if inv.VehicleAccess != "all" {
+		if err := d.checkGroupGrants(ctx, inviter, decodeGrants(inv.Grants)); err != nil {
+			if ErrorCode(err) == "" {
+				return "", err
+			}
+			return "the person who sent it may no longer give access to the groups it names.", nil
+		}
+	}
+	return "", nil
 }
 
 // applyInvitationAccess gives the new member the vehicle access chosen up

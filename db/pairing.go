@@ -165,7 +165,7 @@ func (d *DB) SetPairing(ctx context.Context, a *Actor, vehicleID, clientID int64
 				summary += "; the vehicle now has no pairings and is usable with any client"
 			}
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name + " – " + c.Name, Summary: summary,
+		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name + " – " + c.Name, Summary: summary, Vehicle: vehicleID, Client: clientID,
 			Before: map[string]any{"vehicle_id": vehicleID, "client_id": clientID, "paired": !on},
 			After:  map[string]any{"vehicle_id": vehicleID, "client_id": clientID, "paired": on}})
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"fleetgate/db/perm"
@@ -14,13 +15,21 @@ func MobileRefusal(status, channel string, builtin perm.Builtin) string {
 	return Refusal(status, channel, builtin, "mobile")
 }
 
-// CreateToken issues an API token for a member and returns it; only its
-// hash is stored.
-func (d *DB) CreateToken(ctx context.Context, memberID int64, name string) (string, error) {
+// TokenTTL is how long an API token works after it is issued; then the
+// app signs in again.
+var TokenTTL = 90 * 24 * time.Hour
+
+// CreateToken issues an API token for a member and returns it with its
+// expiry; only its hash is stored.
+func (d *DB) CreateToken(ctx context.Context, memberID int64, name string) (string, time.Time, error) {
 	token := "fgt_" + NewToken()
-	_, err := d.w.ExecContext(ctx, `INSERT INTO api_tokens (member_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
-		memberID, truncate(name, 60), hashToken(token), d.stamp())
-	return token, err
+	expires := d.Now().Add(TokenTTL).UTC().Truncate(time.Second)
+	_, err := d.w.ExecContext(ctx, `INSERT INTO api_tokens (member_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		memberID, truncate(name, 60), hashToken(token), d.stamp(), expires.Format(time.RFC3339))
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("create token: %w", err)
+	}
+	return token, expires, nil
 }
 
 // TokenActor loads the actor of an API token, checked like a session on
@@ -28,13 +37,23 @@ func (d *DB) CreateToken(ctx context.Context, memberID int64, name string) (stri
 // channel gets ENotFound.
 func (d *DB) TokenActor(ctx context.Context, token string) (*Actor, error) {
 	var memberID int64
-	var last sql.NullString
-	err := d.r.QueryRowContext(ctx, `SELECT member_id, last_used_at FROM api_tokens WHERE token_hash = ?`, hashToken(token)).Scan(&memberID, &last)
+	var last, expires sql.NullString
+	err := d.r.QueryRowContext(ctx, `SELECT member_id, last_used_at, expires_at FROM api_tokens WHERE token_hash = ?`, hashToken(token)).
+		Scan(&memberID, &last, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read token: %w", err)
+	}
+	if expires.Valid {
+		t, err := time.Parse(time.RFC3339, expires.String)
+		if err != nil {
+			return nil, fmt.Errorf("read token expiry: %w", err)
+		}
+		if !d.Now().Before(t) {
+			return nil, notFound("Token") // expired: the app signs in again
+		}
 	}
 	a, err := d.loadActor(ctx, memberID)
 	if err != nil {

@@ -131,7 +131,7 @@ func (d *DB) CreateTemplate(ctx context.Context, a *Actor, vehicleID int64, in T
 			return err
 		}
 		id, _ = res.LastInsertId()
-		return d.audit(ctx, tx, a, Event{Kind: "trip.template.create", Target: v.Name, Summary: "Recurring trip set up", After: in})
+		return d.audit(ctx, tx, a, Event{Kind: "trip.template.create", Vehicle: v.ID, Target: v.Name, Summary: "Recurring trip set up", After: in})
 	})
 	return id, err
 }
@@ -174,7 +174,7 @@ func (d *DB) DeleteTemplate(ctx context.Context, a *Actor, id int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM trip_templates WHERE id = ? AND account_id = ?`, id, a.AccountID); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "trip.template.delete", Target: v.Name, Summary: "Recurring trip removed"})
+		return d.audit(ctx, tx, a, Event{Kind: "trip.template.delete", Vehicle: v.ID, Target: v.Name, Summary: "Recurring trip removed"})
 	})
 }
 
@@ -268,7 +268,7 @@ func (d *DB) FillMonth(ctx context.Context, a *Actor, templateID int64, month st
 			k, _ := res.RowsAffected()
 			n += int(k)
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "trip.template.fill", Target: v.Name + " " + month,
+		return d.audit(ctx, tx, a, Event{Kind: "trip.template.fill", Vehicle: v.ID, Target: v.Name + " " + month,
 			Summary: fmt.Sprintf("Recurring trip filled %s: %s added", month, plural(n, "trip", "trips"))})
 	})
 	return n, err

@@ -648,7 +648,7 @@ func (d *DB) recordTrip(ctx context.Context, tx *sql.Tx, a *Actor, vehicleID int
 	if err := d.followOdometer(ctx, tx, v.ID); err != nil {
 		return 0, err
 	}
-	return id, d.audit(ctx, tx, a, Event{Kind: "trip.create", Target: v.Name + " " + in.Date, Summary: "Trip recorded", After: tripAudit(v.Name, in)})
+	return id, d.audit(ctx, tx, a, Event{Kind: "trip.create", Vehicle: v.ID, Target: v.Name + " " + in.Date, Summary: "Trip recorded", After: tripAudit(v.Name, in)})
 }
 
 // RecordTripOnce is RecordTrip under an idempotency key: the first call
@@ -753,7 +753,7 @@ func (d *DB) UpdateTrip(ctx context.Context, a *Actor, id int64, version int, in
 		if err := d.followOdometer(ctx, tx, v.ID); err != nil {
 			return err
 		}
-		if err := d.audit(ctx, tx, a, Event{Kind: "trip.update", Target: v.Name + " " + in.Date, Summary: "Trip edited",
+		if err := d.audit(ctx, tx, a, Event{Kind: "trip.update", Vehicle: v.ID, Target: v.Name + " " + in.Date, Summary: "Trip edited",
 			Before: tripAudit(v.Name, inputOf(t)), After: tripAudit(v.Name, in)}); err != nil {
 			return err
 		}
@@ -786,7 +786,7 @@ func (d *DB) DeleteTrip(ctx context.Context, a *Actor, id int64, version int) er
 		if err := d.followOdometer(ctx, tx, t.VehicleID); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "trip.delete", Target: t.VehicleName + " " + t.Date, Summary: "Trip deleted", Before: tripAudit(t.VehicleName, inputOf(t))})
+		return d.audit(ctx, tx, a, Event{Kind: "trip.delete", Vehicle: t.VehicleID, Target: t.VehicleName + " " + t.Date, Summary: "Trip deleted", Before: tripAudit(t.VehicleName, inputOf(t))})
 	})
 }
 
@@ -821,18 +821,18 @@ func (d *DB) SetMonthFinal(ctx context.Context, a *Actor, vehicleID int64, month
 		if err != nil || was == final {
 			return err
 		}
-		kind, summary := "trips.finalize", "Month "+month+" finalized"
+		kind, summary := "trip.finalize", "Month "+month+" finalized"
 		if final {
 			_, err = tx.ExecContext(ctx, `INSERT INTO trip_months_final (vehicle_id, month, account_id, finalized_by, finalized_at) VALUES (?, ?, ?, ?, ?)`,
 				vehicleID, month, a.AccountID, a.MemberID, d.stamp())
 		} else {
-			kind, summary = "trips.reopen", "Month "+month+" reopened"
+			kind, summary = "trip.reopen", "Month "+month+" reopened"
 			_, err = tx.ExecContext(ctx, `DELETE FROM trip_months_final WHERE vehicle_id = ? AND month = ?`, vehicleID, month)
 		}
 		if err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name + " " + month, Summary: summary,
+		return d.audit(ctx, tx, a, Event{Kind: kind, Vehicle: v.ID, Target: v.Name + " " + month, Summary: summary,
 			Before: map[string]bool{"finalized": was}, After: map[string]bool{"finalized": final}})
 	})
 }

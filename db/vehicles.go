@@ -273,7 +273,7 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 			return vinTaken(err)
 		}
 		id, _ = res.LastInsertId()
-		return d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in})
+		return d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in, Vehicle: id})
 	})
 	return id, err
 }
@@ -310,7 +310,7 @@ func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleIn
 		if in.GroupID != v.GroupID {
 			summary = "Vehicle edited and moved to another group"
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "vehicle.update", Target: in.Name, Summary: summary, Before: before, After: in})
+		return d.audit(ctx, tx, a, Event{Kind: "vehicle.update", Target: in.Name, Summary: summary, Before: before, After: in, Vehicle: id})
 	})
 }
 
@@ -348,7 +348,7 @@ func (d *DB) setVehicleStatus(ctx context.Context, a *Actor, id int64, status st
 		if status == "active" {
 			kind, summary = "vehicle.restore", "Vehicle restored"
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name, Summary: summary,
+		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name, Summary: summary, Vehicle: id,
 			Before: map[string]string{"status": v.Status}, After: map[string]string{"status": status}})
 	})
 }

@@ -43,6 +43,7 @@ var access = map[string][]string{
 	"POST /users/:id/ownership":  {"owner"},
 	"POST /users/:id/preview":    {"owner", "admin", "manager"},
 	"POST /preview/exit":         allRoles,
+	"GET /users/:id/sign-ins":    {"owner", "admin", "manager"},
 
 	"GET /api/v1/openapi.json":      {"public"},
 	"POST /api/v1/tokens":           {"public"},

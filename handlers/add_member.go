@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -54,42 +55,47 @@ func (s *Server) addMember(c echo.Context) error {
 		f.Grant, f.Shell = form, s.shell(c, "Add a person", "/users")
 		return render(c, status, views.AddMember(f))
 	}
-	// The password matters only for a new login: an e-mail that already has
-	// one joins with its own password.
-	var hash string
-	if errs["email"] == "" {
-		_, found, err := s.db.UserForLogin(ctx, f.Email)
-		if err != nil {
-			return err
-		}
-		if !found {
-			if m := password.Problem(pw); m != "" {
-				errs["password"] = m
-			} else if strings.EqualFold(pw, f.Email) {
-				errs["password"] = "Do not use the e-mail address as the password."
-			}
-		}
-		if !found && len(errs) == 0 {
-			if hash, err = password.Hash(pw); err != nil {
-				return err
-			}
-		}
+	// The password is checked whatever the e-mail: whether it already has
+	// a login is not for the adder to learn.
+	if m := password.Problem(pw); m != "" {
+		errs["password"] = m
+	} else if strings.EqualFold(pw, f.Email) {
+		errs["password"] = "Do not use the e-mail address as the password."
 	}
 	if len(errs) > 0 {
 		return reject(http.StatusUnprocessableEntity)
 	}
-	added, err := s.db.AddPerson(ctx, actor(c), db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
-		Email: f.Email, PasswordHash: hash, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)})
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	person := db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
+		Email: f.Email, PasswordHash: hash, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)}
+	_, err = s.db.AddPerson(ctx, actor(c), person)
+	if errors.Is(err, db.ErrLoginExists) {
+		// An existing login joins only with its holder's consent: it gets
+		// an invitation (e-mailed, or written to the server log), and the
+		// adder reads the same message as for a new login.
+		inv, token, ierr := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: f.Email, RoleID: g.RoleID,
+			Channel: g.Channel, VehicleAccess: g.Access, Grants: person.Grants, TTL: s.inviteTTL()})
+		if ierr == nil {
+			s.deliverInvitation(c, inv, token)
+		}
+		err = ierr
+	}
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
 	if err != nil {
 		return err
 	}
-	if added.ExistingLogin {
-		s.flash(c, "ok", f.Email+" already had a Fleetgate login: it was added to the account and keeps its own password and name. The password you typed was not used.")
-	} else {
-		s.flash(c, "ok", f.FirstName+" "+f.LastName+" was added. Tell them their initial password; they can change it under My profile.")
-	}
+	s.flash(c, "ok", addedMessage(f.FirstName+" "+f.LastName, f.Email))
 	return c.Redirect(http.StatusSeeOther, "/users")
+}
+
+// addedMessage is the one answer to adding a person, whether or not their
+// e-mail already had a login (which it must not reveal).
+func addedMessage(name, email string) string {
+	return name + " was added. Tell them their initial password. If " + email +
+		" already has a Fleetgate login, that login keeps its own password and joins once its holder accepts the invitation sent to that address."
 }

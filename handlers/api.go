@@ -4,9 +4,11 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,7 +58,7 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 200 || len(req.Name) > 60 {
 		return problem(c, http.StatusUnprocessableEntity, "Invalid input", "email (at most 254 characters) and password (at most 200) are required; name at most 60.")
 	}
-	u, wait, ok, err := s.checkLogin(c, req.Email, req.Password)
+	u, wait, ok, err := s.checkLogin(c, "login", req.Email, req.Password)
 	switch {
 	case err != nil:
 		return err
@@ -93,18 +95,21 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 			"notifications": "Your role (Notifications only) receives e-mails but cannot log in.",
 			"web":           "Your access is for the web console only. Ask an Admin to enable the mobile app for you.",
 		}[reason]
+		s.recordSignIn(c, u.ID, 0, "refused")
 		return problem(c, http.StatusForbidden, "Not allowed", msg)
 	}
-	_ = s.db.ClearFailures(ctx, loginKey(req.Email))
 	name := req.Name
 	if name == "" {
 		name = "mobile app"
 	}
-	token, err := s.db.CreateToken(ctx, chosen.MemberID, name)
+	token, expires, err := s.db.CreateToken(ctx, chosen.MemberID, name)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "account_id": chosen.AccountID, "account": chosen.AccountName})
+	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
+	s.security(c, slog.LevelInfo, "API token created", "member_id", chosen.MemberID, "user_id", u.ID, "token_name", name)
+	return c.JSON(http.StatusCreated, map[string]any{"token": token, "token_type": "Bearer", "expires_at": expires.Format(time.RFC3339),
+		"account_id": chosen.AccountID, "account": chosen.AccountName})
 }
 
 func (s *Server) apiRevokeToken(c echo.Context) error {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"fleetgate/db"
 )
@@ -160,5 +161,30 @@ func TestAPISharesTheLoginThrottle(t *testing.T) {
 	res := a.client().api(http.MethodPost, "/api/v1/tokens", "", `{"email":"driver@demo.test","password":"`+db.DemoPassword+`"}`)
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" || !strings.Contains(problemDetail(t, res), "Try again in") {
 		t.Fatalf("API while locked: %d %s", res.status, res.body)
+	}
+}
+
+// API tokens end: the answer names the expiry, and past it the token is
+// refused like a revoked one.
+func TestAPITokensExpire(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	res := a.client().api(http.MethodPost, "/api/v1/tokens", "", `{"email":"driver@demo.test","password":"`+db.DemoPassword+`"}`)
+	var out struct {
+		Token     string
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if err := json.Unmarshal([]byte(res.body), &out); err != nil || out.Token == "" {
+		t.Fatalf("token: %d %s", res.status, res.body)
+	}
+	if d := time.Until(out.ExpiresAt); d < 89*24*time.Hour || d > 91*24*time.Hour {
+		t.Fatalf("expires_at %s is not 90 days away", out.ExpiresAt)
+	}
+	if r := a.client().api(http.MethodGet, "/api/v1/me", out.Token, ""); r.status != http.StatusOK {
+		t.Fatalf("fresh token: %d", r.status)
+	}
+	mustExec(t, a, `UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z'`)
+	if r := a.client().api(http.MethodGet, "/api/v1/me", out.Token, ""); r.status != http.StatusUnauthorized {
+		t.Fatalf("expired token: %d", r.status)
 	}
 }

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -43,8 +44,11 @@ func TestAuditLogShowsWhoDidWhatToWhom(t *testing.T) {
 	if rows.Length() < 3 {
 		t.Fatalf("rows: %d", rows.Length())
 	}
-	// Newest first: the driver's profile change, with before and after per field.
-	first := rows.First()
+	// Newest first (sign-ins aside): the driver's profile change, with
+	// before and after per field.
+	first := rows.FilterFunction(func(_ int, r *goquery.Selection) bool {
+		return !strings.HasPrefix(r.Find("code.kind").Text(), "signin.")
+	}).First()
 	if who := strings.TrimSpace(first.Find("td[data-label=Who]").Text()); who != "Diego Driver" { // named as they were when they acted
 		t.Fatalf("who: %q", who)
 	}
@@ -94,7 +98,7 @@ func TestAuditLogFilters(t *testing.T) {
 	}
 	// By person.
 	res = c.get(fmt.Sprintf("/audit?person=%d", driver.MemberID))
-	if k := kinds(res); len(k) != 1 || k[0] != "profile.update" {
+	if k := kinds(res); len(k) != 2 || k[0] != "profile.update" || k[1] != "signin.web" {
 		t.Fatalf("person filter: %v", k)
 	}
 	if v, _ := res.doc().Find("#audit-person option[selected]").Attr("value"); v != fmt.Sprint(driver.MemberID) {
@@ -146,5 +150,75 @@ func TestAuditLogDenied(t *testing.T) {
 		if r := c.htmx("/audit?kind=role.", "audit-results"); r.status != http.StatusForbidden || strings.Contains(r.body, "<html") {
 			t.Errorf("%s htmx: %d", who, r.status)
 		}
+	}
+}
+
+// The audit log follows vehicle scope: an Accountant who sees only the
+// North region reads the events about North's vehicles, groups and
+// pairings, and nothing of South's (not even a new plate), while the Owner
+// reads both. Account-wide events (members, roles) stay visible to both.
+func TestAuditLogFollowsVehicleScope(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	owner := actorByEmail(t, a, "owner@demo.test")
+	acct := actorByEmail(t, a, "accountant@demo.test")
+	mustExec(t, a, `UPDATE members SET vehicle_access = 'selected' WHERE id = ?`, acct.MemberID)
+	mustExec(t, a, `INSERT INTO member_group_grants (member_id, group_id, level, created_at)
+		SELECT ?, id, 'view', '2026-01-01T00:00:00Z' FROM vehicle_groups WHERE account_id = ? AND name = 'North'`, acct.MemberID, owner.AccountID)
+
+	vehicleIn := func(region string) (int64, db.Vehicle) {
+		var id int64
+		if err := a.db.QueryRowForTest(ctx, `SELECT v.id FROM vehicles v JOIN vehicle_groups g ON g.id = v.group_id
+			JOIN vehicle_groups p ON p.id = g.parent_id WHERE v.account_id = ? AND p.name = ? ORDER BY v.id LIMIT 1`, owner.AccountID, region).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		v, err := a.db.Vehicle(ctx, owner, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, v
+	}
+	rename := func(region, plate string) {
+		id, v := vehicleIn(region)
+		// Through the real edit form, as the Owner.
+		oc := a.login("owner@demo.test")
+		form := oc.get(fmt.Sprintf("/vehicles/%d/edit", id)).doc().Find("form[data-testid=vehicle-form]")
+		vals := url.Values{}
+		form.Find("input[name], select[name]").Each(func(_ int, s *goquery.Selection) {
+			name, _ := s.Attr("name")
+			val, _ := s.Attr("value")
+			if s.Is("select") {
+				val, _ = s.Find("option[selected]").Attr("value")
+			}
+			vals.Set(name, val)
+		})
+		vals.Set("plate", plate)
+		if res := oc.postForm(fmt.Sprintf("/vehicles/%d", id), vals); res.status != http.StatusSeeOther {
+			t.Fatalf("rename %s (%s): %d\n%s", v.Name, region, res.status, res.body)
+		}
+	}
+	rename("North", "NORTH-77")
+	rename("South", "SOUTH-99")
+	oc := a.login("owner@demo.test")
+	oc.invite("scoped.audit@example.com", builtinRoleID(t, a, owner, perm.Driver), "selected")
+
+	ownerLog := oc.get("/audit?per=200").body
+	acctLog := a.login("accountant@demo.test").get("/audit?per=200").body
+	for _, want := range []string{"NORTH-77", "SOUTH-99", "scoped.audit@example.com"} {
+		if !strings.Contains(ownerLog, want) {
+			t.Errorf("the Owner's log lacks %s", want)
+		}
+	}
+	if !strings.Contains(acctLog, "NORTH-77") || !strings.Contains(acctLog, "scoped.audit@example.com") {
+		t.Errorf("the North accountant's log lacks North's vehicle or the account's invitation")
+	}
+	if strings.Contains(acctLog, "SOUTH-99") {
+		t.Errorf("the North accountant reads the new plate of a South vehicle in the audit log")
+	}
+	// The vehicle itself answers 404 to them, as it did.
+	southID, _ := vehicleIn("South")
+	if res := a.login("accountant@demo.test").get(fmt.Sprintf("/vehicles/%d", southID)); res.status != http.StatusNotFound {
+		t.Errorf("South vehicle for the North accountant: %d", res.status)
 	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -30,42 +31,68 @@ func (s *Server) loginPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.Login(f))
 }
 
-// checkLogin is the one password check of the console and the API. While
-// the e-mail or the client address is locked it answers how many seconds
-// are left (and sets Retry-After). An unknown e-mail costs the same work as
-// a wrong password, and both count as a failure.
-func (s *Server) checkLogin(c echo.Context, email, pw string) (u db.LoginUser, wait int, ok bool, err error) {
+// checkLogin is the one password check of the console and the API: the
+// login form, API token creation, joining by invitation with an existing
+// login and the password change all go through it. The attempt is counted
+// (per e-mail and per client address) before the password is checked, in
+// one transaction with the lock check, so parallel guesses are throttled
+// like sequential ones. While a key is locked it answers how many seconds
+// are left (and sets Retry-After). An unknown e-mail costs the same work
+// as a wrong password; a right password takes its attempt back.
+func (s *Server) checkLogin(c echo.Context, what, email, pw string) (u db.LoginUser, wait int, ok bool, err error) {
 	ctx := c.Request().Context()
-	emailKey, ipKey := loginKey(email), "ip:"+c.RealIP()
-	for _, k := range []string{emailKey, ipKey} {
-		left, err := s.db.Locked(ctx, k)
-		if err != nil {
-			return u, 0, false, err
+	emailKey := db.ThrottleKey{Key: loginKey(email), Rule: db.EmailThrottle}
+	ipKey := db.ThrottleKey{Key: "ip:" + c.RealIP(), Rule: db.IPThrottle}
+	att, err := s.db.Attempt(ctx, emailKey, ipKey)
+	if err != nil {
+		return u, 0, false, err
+	}
+	if left := att.Wait; left > 0 {
+		wait = int(math.Ceil(left.Seconds()))
+		c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+		s.security(c, slog.LevelWarn, what+" refused: locked", "email", email, "key", att.LockedKey, "retry_after_s", wait)
+		if u, found, err := s.db.UserForLogin(ctx, email); err == nil && found {
+			s.recordSignIn(c, u.ID, 0, "locked")
 		}
-		if left > 0 {
-			wait = int(math.Ceil(left.Seconds()))
-			c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
-			return u, wait, false, nil
-		}
+		return u, wait, false, nil
 	}
 	u, found, err := s.db.UserForLogin(ctx, email)
 	if err != nil {
 		return u, 0, false, err
 	}
-	if found {
+	if found && len(pw) <= password.MaxLength {
 		ok = password.Check(pw, u.PasswordHash)
 	} else {
 		password.CheckNobody(pw)
 	}
-	if !ok {
-		if err := s.db.Fail(ctx, emailKey, db.EmailThrottle); err != nil {
+	if ok {
+		if err := s.db.Succeeded(ctx, emailKey, ipKey); err != nil {
 			return u, 0, false, err
 		}
-		if err := s.db.Fail(ctx, ipKey, db.IPThrottle); err != nil {
-			return u, 0, false, err
+	} else {
+		s.security(c, slog.LevelWarn, what+" failed", "email", email)
+		for _, k := range att.Locks {
+			s.security(c, slog.LevelWarn, "login locked after repeated failures", "key", k.Key, "for", k.For.Round(time.Second))
+		}
+		if found {
+			s.recordSignIn(c, u.ID, 0, "wrong_password")
 		}
 	}
 	return u, 0, ok, nil
+}
+
+// recordSignIn keeps an attempt in the login's sign-in history (and a
+// success in the account's audit log). A failure to record is logged, not
+// shown: it must not lock people out.
+func (s *Server) recordSignIn(c echo.Context, userID, memberID int64, outcome string) {
+	channel := "web"
+	if isAPI(c) {
+		channel = "api"
+	}
+	if err := s.db.RecordSignIn(c.Request().Context(), db.SignInAttempt{UserID: userID, MemberID: memberID,
+		IP: c.RealIP(), UserAgent: c.Request().UserAgent(), Channel: channel, Outcome: outcome}); err != nil {
+		s.log.Error("record sign-in", "err", err)
+	}
 }
 
 // loginKey is the throttling key of an e-mail.
@@ -86,7 +113,7 @@ func (s *Server) login(c echo.Context) error {
 		}
 		return render(c, http.StatusUnprocessableEntity, views.Login(f))
 	}
-	u, wait, ok, err := s.checkLogin(c, email, pw)
+	u, wait, ok, err := s.checkLogin(c, "login", email, pw)
 	switch {
 	case err != nil:
 		return err
@@ -110,16 +137,17 @@ func (s *Server) login(c echo.Context) error {
 		}
 	}
 	if chosen == nil {
+		s.recordSignIn(c, u.ID, 0, "refused")
 		f.Error = refusalMessage(ms)
 		return render(c, http.StatusForbidden, views.Login(f))
 	}
-	_ = s.db.ClearFailures(ctx, loginKey(email))
 	token, err := s.db.CreateSession(ctx, u.ID, chosen.MemberID, c.Request().UserAgent(), c.RealIP())
 	if err != nil {
 		return err
 	}
 	s.setSessionCookie(c, token)
-	s.setCSRFCookie(c) // a new token for the new session
+	s.recordSignIn(c, u.ID, chosen.MemberID, "ok")
+	s.security(c, slog.LevelInfo, "login", "member_id", chosen.MemberID, "user_id", u.ID)
 	dest := f.Next
 	if dest == "" {
 		dest = "/"
@@ -162,6 +190,7 @@ func (s *Server) setSessionCookie(c echo.Context, token string) {
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		s.log.Error("save session cookie", "err", err)
 	}
+	s.setCSRFCookieTo(c, s.sessionCSRF(token)) // the new session's token
 }
 
 func (s *Server) clearSessionCookie(c echo.Context) {

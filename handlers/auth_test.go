@@ -2,12 +2,16 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/handlers"
 )
 
 func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
@@ -232,5 +236,153 @@ func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/" {
 			t.Errorf("next %q: %d %q", next, res.status, res.header.Get("Location"))
 		}
+	}
+}
+
+// A burst of parallel guesses is throttled like a sequence: each attempt is
+// counted before its password is checked, so no more than the e-mail's
+// limit of guesses is ever checked, and the rest are told to wait.
+func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	a := newApp(t)
+	const n = 60
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &client{a: a, http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/api/v1/tokens",
+				strings.NewReader(`{"email":"owner@demo.test","password":"wrong-password"}`))
+			req.Header.Set("Content-Type", "application/json")
+			r, err := c.http.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			r.Body.Close()
+			statuses <- r.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusUnauthorized] > db.EmailThrottle.Limit || count[http.StatusUnauthorized]+count[http.StatusTooManyRequests] != n {
+		t.Fatalf("%d parallel guesses: %v; want at most %d checked (401), the rest 429", n, count, db.EmailThrottle.Limit)
+	}
+	// The right password waits too, on the form as on the API.
+	if res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusTooManyRequests {
+		t.Fatalf("right password after the burst: %d, want 429", res.status)
+	}
+}
+
+// A right password takes its attempt back: an office whose colleagues log
+// in all day from one address is never locked by its own successes.
+func TestSuccessfulLoginsDoNotLockTheAddress(t *testing.T) {
+	a := newApp(t)
+	for i := 0; i < db.IPThrottle.Limit+5; i++ {
+		if res := a.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusSeeOther {
+			t.Fatalf("login %d: %d", i+1, res.status)
+		}
+	}
+}
+
+// The CSRF token of a session is derived from that session: a token that
+// someone planted in the browser's cookie before (or a token of another
+// session) does not pass, and each login gets a new one.
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.login("owner@demo.test")
+	mine := c.csrf()
+	other := a.login("admin@demo.test").csrf()
+	if mine == other {
+		t.Fatal("two sessions share a CSRF token")
+	}
+	if res := c.postRaw("/profile/sessions/end-all", url.Values{"_csrf": {other}}); res.status != http.StatusForbidden {
+		t.Fatalf("another session's token: %d", res.status)
+	}
+	// A planted cookie with a matching field is refused once logged in.
+	planted := db.NewToken()
+	u, _ := url.Parse(a.srv.URL)
+	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "fleetgate_csrf", Value: planted, Path: "/"}})
+	if res := c.postRaw("/profile/sessions/end-all", url.Values{"_csrf": {planted}}); res.status != http.StatusForbidden {
+		t.Fatalf("planted token: %d", res.status)
+	}
+	// The page's token is the session's, and it works.
+	page := c.get("/profile")
+	tok, _ := page.doc().Find("meta[name=csrf-token]").Attr("content")
+	if tok != mine {
+		t.Fatalf("page token %q, session token %q", tok, mine)
+	}
+	if res := c.postRaw("/logout", url.Values{"_csrf": {tok}}); res.status != http.StatusSeeOther {
+		t.Fatalf("the session's token: %d", res.status)
+	}
+	if again := a.login("owner@demo.test").csrf(); again == mine {
+		t.Fatal("a new login kept the old CSRF token")
+	}
+}
+
+// Every answer carries the security headers, a refused oversized body too;
+// HSTS only where the operator turned it on.
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	big := strings.Repeat("x", 2<<20)
+	res := a.client().postRaw("/login", url.Values{"email": {big}})
+	if res.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized body: %d", res.status)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+		if res.header.Get(h) == "" {
+			t.Errorf("413 lacks %s", h)
+		}
+	}
+	if res.header.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent without being asked for")
+	}
+	if r := a.client().get("/no-such-page"); r.header.Get("Content-Security-Policy") == "" {
+		t.Error("404 lacks the security headers")
+	}
+	h := newAppConfigured(t, handlers.Config{HSTS: true})
+	if v := h.client().get("/login").header.Get("Strict-Transport-Security"); !strings.Contains(v, "max-age=31536000") {
+		t.Errorf("HSTS: %q", v)
+	}
+}
+
+// X-Forwarded-For is believed only from the configured proxies: without
+// one, a guesser cannot escape the per-address throttle by inventing
+// addresses, and with one, clients behind it are told apart.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	t.Parallel()
+	untrusted := newApp(t)
+	for i := 0; i < db.IPThrottle.Limit; i++ {
+		untrusted.client().postForm("/login", url.Values{"email": {fmt.Sprintf("y%d@x.test", i)}, "password": {"wrong-password"}})
+	}
+	res := untrusted.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}})
+	if res.status != http.StatusTooManyRequests {
+		t.Fatalf("address lock: %d", res.status)
+	}
+	req := func(a *app, xff string) int {
+		c := a.client()
+		tok := c.csrf()
+		return c.postRaw("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}, "_csrf": {tok}}, "X-Forwarded-For", xff).status
+	}
+	if s := req(untrusted, "198.51.100.7"); s != http.StatusTooManyRequests {
+		t.Fatalf("an invented X-Forwarded-For escaped the lock: %d", s)
+	}
+	trusted := newAppConfigured(t, handlers.Config{TrustedProxies: []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1), Mask: net.CIDRMask(32, 32)}}})
+	for i := 0; i < db.IPThrottle.Limit; i++ {
+		c := trusted.client()
+		c.postRaw("/login", url.Values{"email": {fmt.Sprintf("z%d@x.test", i)}, "password": {"wrong-password"}, "_csrf": {c.csrf()}}, "X-Forwarded-For", "198.51.100.1")
+	}
+	if s := req(trusted, "198.51.100.1"); s != http.StatusTooManyRequests {
+		t.Fatalf("the guessing client behind the proxy: %d", s)
+	}
+	if s := req(trusted, "198.51.100.2"); s != http.StatusSeeOther {
+		t.Fatalf("another client behind the proxy: %d", s)
 	}
 }

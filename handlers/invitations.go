@@ -373,7 +373,7 @@ func (s *Server) accept(c echo.Context) error {
 		return err
 	}
 	token := c.Param("token")
-	u, found, err := s.db.UserForLogin(ctx, inv.Email)
+	_, found, err := s.db.UserForLogin(ctx, inv.Email)
 	if err != nil {
 		return err
 	}
@@ -386,23 +386,17 @@ func (s *Server) accept(c echo.Context) error {
 			f.Error = inv.Email + " already has a Fleetgate login. Enter its password to join."
 			return render(c, http.StatusConflict, views.Accept(f))
 		}
-		key := "email:" + strings.ToLower(inv.Email)
-		left, err := s.db.Locked(ctx, key)
-		if err != nil {
+		_, wait, ok, err := s.checkLogin(c, "invitation acceptance: password check", inv.Email, pw)
+		switch {
+		case err != nil:
 			return err
-		}
-		if left > 0 {
-			f.Error = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
+		case wait > 0:
+			f.Error = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", wait)
 			return render(c, http.StatusTooManyRequests, views.Accept(f))
-		}
-		if pw == "" || len(pw) > password.MaxLength || !password.Check(pw, u.PasswordHash) {
-			if err := s.db.Fail(ctx, key, db.EmailThrottle); err != nil {
-				return err
-			}
+		case !ok:
 			f.Errors["password"] = "This is not the password of " + inv.Email + "."
 			return render(c, http.StatusUnprocessableEntity, views.Accept(f))
 		}
-		_ = s.db.ClearFailures(ctx, key)
 		acc = db.Acceptance{Existing: true}
 	} else {
 		if c.FormValue("existing") == "1" {
@@ -463,7 +457,6 @@ func (s *Server) accept(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, session)
-	s.setCSRFCookie(c)
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You joined as "+member.RoleName+".")
 	return c.Redirect(http.StatusSeeOther, firstSection(member))
 }

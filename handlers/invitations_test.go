@@ -597,3 +597,50 @@ func TestAcceptForMobileOnly(t *testing.T) {
 		t.Fatalf("member: %+v", m)
 	}
 }
+
+// An invitation carries its inviter's rights of the moment of acceptance,
+// not of sending: an Admin who invites an Admin and is then demoted (or
+// deactivated) no longer makes an Admin. The link dies, the person is told
+// to ask for a new one, and the account's audit log says why.
+func TestAcceptRechecksTheInvitersRights(t *testing.T) {
+	t.Parallel()
+	for _, change := range []struct{ name, sql, want string }{
+		{"demoted", `UPDATE members SET role_id = (SELECT id FROM roles WHERE account_id = members.account_id AND builtin = 'accountant') WHERE id = ?`, "may no longer invite people"},
+		{"deactivated", `UPDATE members SET status = 'deactivated' WHERE id = ?`, "no longer an active member"},
+	} {
+		t.Run(change.name, func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t)
+			admin := actorByEmail(t, a, "admin@demo.test")
+			res, link := a.login("admin@demo.test").invite("later.admin@example.com", builtinRoleID(t, a, admin, perm.Admin), "all")
+			if res.status != http.StatusOK || link == "" {
+				t.Fatalf("invite: %d", res.status)
+			}
+			mustExec(t, a, change.sql, admin.MemberID)
+			r := a.client().postForm(linkPath(t, link), url.Values{"first_name": {"Later"}, "last_name": {"Admin"},
+				"password": {newPassword}, "password_again": {newPassword}})
+			if r.status != http.StatusConflict || !strings.Contains(r.body, change.want) || !strings.Contains(r.body, "Ask Demo Fleet for a new invitation") {
+				t.Fatalf("accept after the inviter was %s: %d\n%s", change.name, r.status, r.body)
+			}
+			if _, found, _ := a.db.UserForLogin(context.Background(), "later.admin@example.com"); found {
+				t.Fatal("a login was created")
+			}
+			owner := actorByEmail(t, a, "owner@demo.test")
+			if es := auditEntries(t, a, owner, "invitation.refused"); len(es) != 1 || es[0].Target != "later.admin@example.com" || !strings.Contains(es[0].Summary, change.want) {
+				t.Fatalf("audit: %+v", es)
+			}
+			// The link is dead for good, also once the inviter's rights are back.
+			if r := a.client().get(linkPath(t, link)); r.status == http.StatusOK && len(r.find("#first_name")) == 1 {
+				t.Fatal("the refused link still offers to join")
+			}
+		})
+	}
+	// A right invitation still works (the inviter's rights are unchanged).
+	a := newApp(t)
+	admin := actorByEmail(t, a, "admin@demo.test")
+	_, link := a.login("admin@demo.test").invite("fine@example.com", builtinRoleID(t, a, admin, perm.Manager), "all")
+	if r := a.client().postForm(linkPath(t, link), url.Values{"first_name": {"Fine"}, "last_name": {"Person"},
+		"password": {newPassword}, "password_again": {newPassword}}); r.status != http.StatusSeeOther {
+		t.Fatalf("accept: %d\n%s", r.status, r.body)
+	}
+}

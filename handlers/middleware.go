@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,9 +25,12 @@ const (
 
 // securityHeaders sets the headers every answer carries. The policy allows
 // no inline script and no framing; pages are never cached.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
+		if s.cfg.HSTS {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 			"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -75,16 +81,21 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf gives every browser a random token in a cookie, puts it in each
-// page (a hidden field and the header htmx sends), and refuses any
-// state-changing request whose token does not match the cookie.
+// csrf puts a token in each page (a hidden field and the header htmx
+// sends) and refuses any state-changing request that does not send it
+// back. With a session the token is derived from the session (an HMAC of
+// its id under a server key): it changes with each login and cannot be
+// planted by whoever sets a cookie. Before login it is a random token in
+// a cookie of its own.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if isAPI(c) {
 			return next(c) // bearer tokens are not sent by browsers on their own
 		}
 		token := ""
-		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
+		if st := sessionToken(c); st != "" {
+			token = s.sessionCSRF(st)
+		} else if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
 			token = ck.Value
 		} else {
 			token = s.setCSRFCookie(c)
@@ -105,8 +116,23 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// sessionCSRF is the CSRF token of a session.
+func (s *Server) sessionCSRF(sessionToken string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte("csrf\x00" + sessionToken))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// setCSRFCookie gives the browser a new random token (before login and
+// after logout).
 func (s *Server) setCSRFCookie(c echo.Context) string {
-	token := db.NewToken()
+	return s.setCSRFCookieTo(c, db.NewToken())
+}
+
+// setCSRFCookieTo stores token in the CSRF cookie; at login it is the new
+// session's token, so that scripts and tests reading the cookie agree
+// with the pages.
+func (s *Server) setCSRFCookieTo(c echo.Context, token string) string {
 	c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secure(c)})
 	c.Set(ctxCSRF, token)

@@ -36,7 +36,7 @@ func (s *Server) home(c echo.Context) error {
 	items := navFor(actor(c))
 	if len(items) == 0 {
 		sh := s.shell(c, "Fleetgate", "")
-		return render(c, http.StatusOK, wrap(views.Page(sh), views.ErrorBox("Nothing to show yet", "Your role gives you no section of the console. Ask your account Owner or an Admin.")))
+		return render(c, http.StatusOK, wrap(views.Page(sh), views.ErrorBox("Nothing to show yet", "Your role gives you no section of the console. Ask your account Owner or an Admin.", "")))
 	}
 	return c.Redirect(http.StatusSeeOther, items[0].Href)
 }

@@ -2,8 +2,8 @@ package handlers
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,8 +36,13 @@ func (s *Server) profileView(c echo.Context) (views.ProfilePage, error) {
 	if err != nil {
 		return views.ProfilePage{}, err
 	}
+	signIns, err := s.db.OwnSignIns(ctx, a, 20)
+	if err != nil {
+		return views.ProfilePage{}, err
+	}
 	return views.ProfilePage{Shell: s.shell(c, "My profile", "/profile"), Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, Previewing: actor(c).PreviewBy != nil}, nil
+		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, SignIns: signIns,
+		Previewing: actor(c).PreviewBy != nil}, nil
 }
 
 func (s *Server) profilePage(c echo.Context) error {
@@ -83,26 +88,19 @@ func (s *Server) profilePassword(c echo.Context) error {
 		return err
 	}
 	current, next, again := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("new_password_again")
-	key := "email:" + strings.ToLower(a.Email)
-	left, err := s.db.Locked(ctx, key)
-	if err != nil {
-		return err
-	}
-	if left > 0 {
-		p.PwErrors["current_password"] = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", int(left.Seconds())+1)
-		return render(c, http.StatusTooManyRequests, views.Profile(p))
-	}
-	u, found, err := s.db.UserForLogin(ctx, a.Email)
-	if err != nil {
-		return err
-	}
 	if current == "" {
 		p.PwErrors["current_password"] = "Enter your current password."
-	} else if !found || len(current) > password.MaxLength || !password.Check(current, u.PasswordHash) {
-		if err := s.db.Fail(ctx, key, db.EmailThrottle); err != nil {
+	} else {
+		_, wait, ok, err := s.checkLogin(c, "password change: current password check", a.Email, current)
+		switch {
+		case err != nil:
 			return err
+		case wait > 0:
+			p.PwErrors["current_password"] = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", wait)
+			return render(c, http.StatusTooManyRequests, views.Profile(p))
+		case !ok:
+			p.PwErrors["current_password"] = "This is not your current password."
 		}
-		p.PwErrors["current_password"] = "This is not your current password."
 	}
 	if field, m := newPasswordProblem(next, again, a.Email); m != "" {
 		p.PwErrors["new_"+field] = m
@@ -112,7 +110,6 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if len(p.PwErrors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.Profile(p))
 	}
-	_ = s.db.ClearFailures(ctx, key)
 	hash, err := password.Hash(next)
 	if err != nil {
 		return err
@@ -121,6 +118,7 @@ func (s *Server) profilePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.security(c, slog.LevelInfo, "password changed", "member_id", a.MemberID, "user_id", a.UserID, "other_sessions_ended", ended)
 	msg := "Your password was changed."
 	switch ended {
 	case 0:

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -227,5 +228,43 @@ func TestProfileRefusedWhilePreviewing(t *testing.T) {
 	}
 	if r := c.get("/profile"); r.status != 200 {
 		t.Fatalf("session gone: %d", r.status)
+	}
+}
+
+// Sign-in history: every attempt on a login is on its holder's profile,
+// failures included; a member's sign-ins to the account are on their page
+// for those who manage users (not for read-only roles); successes are in
+// the audit log.
+func TestSignInHistory(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	a.client().postForm("/login", url.Values{"email": {"driver@demo.test"}, "password": {"wrong-password"}})
+	a.client().api(http.MethodPost, "/api/v1/tokens", "", `{"email":"driver@demo.test","password":"`+db.DemoPassword+`"}`)
+	c := a.login("driver@demo.test")
+	rows := c.get("/profile").find("[data-testid=own-sign-ins] [data-testid=sign-in-outcome]")
+	if len(rows) != 3 || rows[0] != "Signed in" || rows[1] != "Signed in" || rows[2] != "Wrong password" {
+		t.Fatalf("own history: %v", rows)
+	}
+	// Another login's attempts are not on this profile.
+	if got := a.login("admin@demo.test").get("/profile").find("[data-testid=own-sign-ins] [data-testid=sign-in-row]"); len(got) != 1 {
+		t.Fatalf("admin's own history: %d rows", len(got))
+	}
+	driver := actorByEmail(t, a, "driver@demo.test")
+	path := fmt.Sprintf("/users/%d/sign-ins", driver.MemberID)
+	page := a.login("manager@demo.test").get(path)
+	if got := page.find("[data-testid=sign-in-outcome]"); page.status != http.StatusOK || len(got) != 2 {
+		t.Fatalf("member page history for the manager: %d %v", page.status, got)
+	}
+	if r := a.login("accountant@demo.test").get(path); r.status != http.StatusForbidden {
+		t.Fatalf("accountant: %d", r.status)
+	}
+	// Another account's member: not found.
+	other := secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
+	if r := a.login("owner@demo.test").get(fmt.Sprintf("/users/%d/sign-ins", other.MemberID)); r.status != http.StatusNotFound {
+		t.Fatalf("other account's member: %d", r.status)
+	}
+	owner := actorByEmail(t, a, "owner@demo.test")
+	if es := auditEntries(t, a, owner, "signin."); len(es) < 2 {
+		t.Fatalf("sign-ins in the audit log: %d", len(es))
 	}
 }

@@ -146,7 +146,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		}
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestIDOf(c), "err", err)
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
 		_ = problem(c, status, title, msg)
@@ -164,7 +164,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			box = views.DeniedText(de.text)
 		}
 	} else {
-		box = views.ErrorBox(title, msg)
+		box = views.ErrorBox(title, msg, requestIDOf(c))
 	}
 	if isHTMX(c) {
 		_ = render(c, status, box)

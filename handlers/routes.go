@@ -122,6 +122,7 @@ func (s *Server) routes() []Route {
 		{POST, "/users/:id/ownership", OwnerOnly, s.transferOwnership},
 		{POST, "/users/:id/preview", Perm(perm.UsersManage), s.previewStart},
 		{POST, "/preview/exit", SignedIn, s.previewExit},
+		{GET, "/users/:id/sign-ins", Perm(perm.UsersManage), s.memberSignIns},
 
 		// The JSON API (mobile channel): same policy, bearer tokens.
 		{GET, "/api/v1/openapi.json", Public, s.apiSpec},

@@ -7,6 +7,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -22,9 +23,18 @@ type Config struct {
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a
 	// TLS-terminating proxy). Requests over TLS get Secure cookies anyway.
 	SecureCookies bool
-	// TrustProxy takes the client address from X-Forwarded-For.
-	TrustProxy bool
-	Logger     *slog.Logger
+	// TrustedProxies are the reverse proxies in front of the console: only
+	// a request coming from one of them has its client address taken from
+	// X-Forwarded-For (for login throttling and the logs). Empty: the
+	// header is ignored.
+	TrustedProxies []*net.IPNet
+	// HSTS sends Strict-Transport-Security (one year) for deployments
+	// served over TLS only; browsers then refuse plain HTTP to the host.
+	HSTS   bool
+	Logger *slog.Logger
+	// AccessLog writes a line per request to Logger (method, path,
+	// status, duration, member, request id).
+	AccessLog bool
 
 	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
 	// its Host is set, else links go to the log and the pending list.
@@ -43,6 +53,7 @@ type Server struct {
 	cookies *sessions.CookieStore
 	log     *slog.Logger
 	table   []Route
+	csrfKey []byte // derives each session's CSRF token
 }
 
 // New builds the Echo instance with every route of the route table.
@@ -54,25 +65,38 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	csrfKey, err := d.Secret(ctx, "csrf-key", 32)
+	if err != nil {
+		return nil, nil, err
+	}
 	store := sessions.NewCookieStore(key)
 	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
-	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger}
+	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey}
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
-	if cfg.TrustProxy {
-		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	if len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	// The middleware order, written once: recover, limits, headers, then
-	// the session and CSRF. Authorization is attached per route from the
-	// route table, after these.
+	// The middleware order, written once: headers first (so that every
+	// answer carries them, a refused oversized body too), the request id
+	// and the access log, recover, limits, then the session and CSRF.
+	// Authorization is attached per route from the route table, after these.
+	e.Use(s.securityHeaders)
+	e.Use(requestID)
+	if cfg.AccessLog {
+		e.Use(s.accessLog)
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
-	e.Use(securityHeaders)
 	e.Use(s.loadSession)
 	e.Use(s.csrf)
 	s.table = s.routes()

@@ -463,7 +463,7 @@ func TestFinalizeAndOwnTrips(t *testing.T) {
 	if res := put(mtok, other); res.status != http.StatusOK {
 		t.Errorf("manager edit after reopen: %d %s", res.status, res.body)
 	}
-	if n := countSQL(t, a, `SELECT COUNT(*) FROM audit_events WHERE kind IN ('trips.finalize','trips.reopen')`); n != 2 {
+	if n := countSQL(t, a, `SELECT COUNT(*) FROM audit_events WHERE kind IN ('trip.finalize','trip.reopen') AND vehicle_id = 1`); n != 2 {
 		t.Errorf("audit events of finalize/reopen: %d", n)
 	}
 }

@@ -66,7 +66,7 @@ func AddMember(f AddMemberForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"><p class=\"muted\">For people who do not use e-mail: you choose their first password and tell it to them. If the e-mail already has a Fleetgate login, that login is added with its own password.</p><div class=\"field\"><label for=\"first_name\">First name</label> <input id=\"first_name\" name=\"first_name\" type=\"text\" required maxlength=\"100\" autocomplete=\"off\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"><p class=\"muted\">For people who do not use e-mail: you choose their first password and tell it to them. If the address already has a Fleetgate login, its holder is sent an invitation instead and joins by accepting it, with their own password.</p><div class=\"field\"><label for=\"first_name\">First name</label> <input id=\"first_name\" name=\"first_name\" type=\"text\" required maxlength=\"100\" autocomplete=\"off\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -198,7 +198,7 @@ func AddMember(f AddMemberForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "><p class=\"hint\" id=\"password-hint\">At least 12 characters. Not used if the e-mail already has a login.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "><p class=\"hint\" id=\"password-hint\">At least 12 characters.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/mail"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"fleetgate/db"
+	"fleetgate/handlers"
+)
+
+type serveOptions struct {
+	addr, dbPath        string
+	demo, secureCookies bool
+	hsts, accessLog     bool
+	proxies             []*net.IPNet
+	proxiesShown        string
+	baseURL             string
+	smtp                handlers.SMTPConfig
+	inviteTTL           time.Duration
+	log                 logOptions
+}
+
+func serveFlags(f *flags) runner {
+	o := serveOptions{proxiesShown: "none"}
+	f.String(&o.addr, "addr", "FLEETGATE_ADDR", "127.0.0.1:8080", "HOST:PORT", "address to listen on", checkAddr)
+	dbFlag(f, &o.dbPath)
+	f.Bool(&o.demo, "demo", "FLEETGATE_DEMO", false, "create the demo account (once) and print its logins")
+	f.Bool(&o.secureCookies, "secure-cookies", "FLEETGATE_SECURE_COOKIES", false, "mark cookies Secure (set it when a TLS proxy is in front)")
+	f.Proxies(&o.proxies, &o.proxiesShown, "trust-proxy", "FLEETGATE_TRUST_PROXY",
+		"take the client address from X-Forwarded-For sent by these proxies only (comma-separated addresses or networks)")
+	f.Bool(&o.hsts, "hsts", "FLEETGATE_HSTS", false, "send Strict-Transport-Security (one year); only when the console is reached over TLS")
+	f.String(&o.baseURL, "base-url", "FLEETGATE_BASE_URL", "", "URL", "public address of the console for links in e-mails (unset: taken from each request)", checkBaseURL)
+	f.String(&o.smtp.Host, "smtp-host", "FLEETGATE_SMTP_HOST", "", "HOST", "mail server for invitation e-mails (unset: links go to the log)", checkHost)
+	f.Port(&o.smtp.Port, "smtp-port", "FLEETGATE_SMTP_PORT", 587, "its port (465: TLS from the start; else STARTTLS when offered)")
+	f.String(&o.smtp.User, "smtp-user", "FLEETGATE_SMTP_USER", "", "USER", "user for PLAIN authentication (unset: none)", nil)
+	f.String(&o.smtp.Password, "smtp-password", "FLEETGATE_SMTP_PASSWORD", "", "PASSWORD", "its password (prefer the environment variable)", nil)
+	f.String(&o.smtp.From, "smtp-from", "FLEETGATE_SMTP_FROM", "", "ADDRESS", "sender of invitation e-mails, e.g. Fleetgate <fleet@example.com> (required with --smtp-host)", nil)
+	f.Duration(&o.inviteTTL, "invite-ttl", "FLEETGATE_INVITE_TTL", db.InviteTTL, "how long an invitation link is valid")
+	f.Bool(&o.accessLog, "access-log", "FLEETGATE_ACCESS_LOG", true, "log every request: method, path, status, duration, member, request id")
+	logFlags(f, &o.log)
+	f.check(func() error {
+		if o.smtp.Host == "" {
+			return nil
+		}
+		if _, err := mail.ParseAddress(o.smtp.From); err != nil {
+			return fmt.Errorf("--smtp-from (FLEETGATE_SMTP_FROM) %q is not an e-mail address; it is required with --smtp-host", o.smtp.From)
+		}
+		return nil
+	})
+	return o.run
+}
+
+func (o *serveOptions) run(ctx context.Context, c *cli) error {
+	log := o.log.logger(c.out)
+	v, commit := versionInfo()
+	log.Info("starting Fleetgate", "version", v, "commit", commit)
+	path, err := filepath.Abs(o.dbPath)
+	if err != nil {
+		path = o.dbPath
+	}
+	d, err := db.Open(ctx, o.dbPath)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	defer d.Close()
+	schema, err := d.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	log.Info("database opened", "database", path, "schema_version", schema)
+	if o.demo {
+		created, err := d.EnsureDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("demo account: %w", err)
+		}
+		printDemo(c.out, created)
+	}
+	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
+		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL})
+	if err != nil {
+		return err
+	}
+	if o.smtp.Enabled() {
+		log.Info("e-mail is set up", "smtp", net.JoinHostPort(o.smtp.Host, strconv.Itoa(o.smtp.Port)),
+			"from", o.smtp.From, "auth", o.smtp.User != "")
+	} else {
+		log.Info("e-mail is not set up: invitation links are shown once in the console and written to this log (see --smtp-host)")
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	log.Info("Fleetgate is listening", "url", "http://"+ln.Addr().String(), "secure_cookies", o.secureCookies,
+		"trust_proxy", o.proxiesShown, "access_log", o.accessLog)
+	if c.ready != nil {
+		c.ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func printDemo(out io.Writer, created bool) {
+	if created {
+		fmt.Fprintf(out, "Created the demo account %q.\n", db.DemoAccountName)
+	}
+	fmt.Fprintf(out, "Demo logins (password %q):\n", db.DemoPassword)
+	for _, l := range db.DemoLogins {
+		fmt.Fprintf(out, "  %-26s %s\n", l.Email, l.Role)
+	}
+}

@@ -1,0 +1,12 @@
+-- What an audit event is about, when it is a vehicle, a group or a client:
+-- the log shows such an event only to members who can see that thing.
+-- Events written before this migration do not say which one they were
+-- about; those of the vehicle kinds are kept for members with access to
+-- all vehicles (restricted = 1).
+ALTER TABLE audit_events ADD COLUMN vehicle_id INTEGER;
+ALTER TABLE audit_events ADD COLUMN group_id INTEGER;
+ALTER TABLE audit_events ADD COLUMN client_id INTEGER;
+ALTER TABLE audit_events ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+UPDATE audit_events SET restricted = 1
+ WHERE kind LIKE 'vehicle.%' OR kind LIKE 'group.%' OR kind LIKE 'client.%' OR kind LIKE 'pairing.%'
+    OR kind LIKE 'trip.%' OR kind IN ('access.grant', 'access.revoke');
