@@ -108,6 +108,10 @@ func run() error {
 	// Each worker is one person; half are the Owner (all vehicles), half
 	// the Manager scoped to one region.
 	if *record {
+		// The Owner records through the mobile channel.
+		if err := d.ExecForTest(ctx, `UPDATE members SET channel = 'both' WHERE id = ?`, owner.MemberID); err != nil {
+			return err
+		}
 		return recordLoad(base, *workers, *duration, *maxRequests)
 	}
 	ownerPaths := []string{"/users", "/users?page=200", "/users?q=person+00042", "/users?status=deactivated&page=5",
@@ -263,7 +267,7 @@ func recordLoad(base string, workers int, duration time.Duration, maxRequests in
 	err = json.NewDecoder(res.Body).Decode(&tok)
 	res.Body.Close()
 	if err != nil || tok.Token == "" {
-		return fmt.Errorf("token: %v", err)
+		return fmt.Errorf("token: %d %v", res.StatusCode, err)
 	}
 	today := time.Now().UTC().Format(time.DateOnly)
 	var mu sync.Mutex
