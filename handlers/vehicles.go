@@ -172,6 +172,7 @@ func (s *Server) vehicleShow(c echo.Context) error {
 		CanPair:       a.Can(perm.PairingManage),
 		CanSeeClients: a.Can(perm.ClientsView),
 		CanSeeMembers: a.Can(perm.UsersView),
+		CanSeeTrips:   a.Can(perm.TripsView),
 	}
 	if p.CanSeeClients && !p.CanPair && v.Clients > 0 {
 		p.Clients, p.ClientsTotal, _, err = s.db.VehicleClients(ctx, a, id, db.ClientFilter{PairedWith: id, PerPage: 10})
