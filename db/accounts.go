@@ -22,6 +22,16 @@ type NewAccount struct {
 // CreateAccount creates an account with its built-in roles and its Owner.
 func (d *DB) CreateAccount(ctx context.Context, na NewAccount) (accountID, ownerMemberID int64, err error) {
 	err = d.update(ctx, func(tx *sql.Tx) error {
+		accountID, ownerMemberID, err = d.createAccount(ctx, tx, na)
+		return err
+	})
+	return accountID, ownerMemberID, err
+}
+
+// createAccount is CreateAccount inside a write transaction: the account,
+// its settings, its built-in roles and its Owner.
+func (d *DB) createAccount(ctx context.Context, tx *sql.Tx, na NewAccount) (accountID, ownerMemberID int64, err error) {
+	err = func() error {
 		now := d.stamp()
 		subID := na.SubscriptionID
 		if subID == 0 {
@@ -44,6 +54,9 @@ func (d *DB) CreateAccount(ctx context.Context, na NewAccount) (accountID, owner
 			return err
 		}
 		accountID, _ = res.LastInsertId()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO account_settings (account_id) VALUES (?)`, accountID); err != nil {
+			return err
+		}
 		var ownerRole int64
 		for _, b := range perm.BuiltinRoles() {
 			id, err := insertRole(ctx, tx, accountID, b.Name, string(b.Builtin), b.Defaults, now)
@@ -58,7 +71,7 @@ func (d *DB) CreateAccount(ctx context.Context, na NewAccount) (accountID, owner
 			VALUES (?, ?, ?, ?, 'active', 'web', 'all', ?)`,
 			ownerMemberID, accountID, na.OwnerUserID, ownerRole, now)
 		return err
-	})
+	}()
 	return accountID, ownerMemberID, err
 }
 

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"strings"
+	"time"
 
 	"fleetgate/db/perm"
 )
@@ -26,6 +27,15 @@ type Actor struct {
 	VehicleAccess string // "all" or "selected"
 	Perms         perm.Set
 
+	// The account's settings that every page needs: dates are shown in
+	// TimeZone (an IANA name), distances in DistanceUnit ("km" or "mi").
+	TimeZone     string
+	DistanceUnit string
+	// SubscriptionEnds is the last day of the account's subscription;
+	// after it the account is read-only (see ReadOnly).
+	SubscriptionEnds time.Time
+	SubscriptionID   int64
+
 	// PreviewBy is set while someone previews the console as this member:
 	// it is the member who is really at the keyboard. Nothing may change.
 	PreviewBy *Actor
@@ -36,6 +46,15 @@ func (a *Actor) IsOwner() bool { return a.MemberID == a.OwnerMemberID }
 
 // Can reports whether the actor's role holds k.
 func (a *Actor) Can(k perm.Key) bool { return a.Perms.Has(k) }
+
+// ReadOnly reports whether the account's subscription ended before now's
+// day: then nothing in the account may change but renewing it.
+func (a *Actor) ReadOnly(now time.Time) bool {
+	return !a.SubscriptionEnds.IsZero() && now.UTC().Format(time.DateOnly) > a.SubscriptionEnds.Format(time.DateOnly)
+}
+
+// Location is the account's time zone (UTC when it cannot be loaded).
+func (a *Actor) Location() *time.Location { return LoadZone(a.TimeZone) }
 
 // Name is the actor's display name.
 func (a *Actor) Name() string { return displayName(a.FirstName, a.LastName, a.Email) }
@@ -51,20 +70,25 @@ func displayName(first, last, email string) string {
 // member's effective permissions are computed.
 func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
 	a := &Actor{}
-	var builtin string
+	var builtin, ends string
 	err := d.r.QueryRowContext(ctx, `
 		SELECT m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
-		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access
+		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access,
+		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on, sub.id
 		  FROM members m
 		  JOIN accounts a ON a.id = m.account_id
+		  JOIN subscriptions sub ON sub.id = a.subscription_id
+		  LEFT JOIN account_settings st ON st.account_id = a.id
 		  JOIN users u ON u.id = m.user_id
 		  JOIN roles r ON r.id = m.role_id
 		 WHERE m.id = ?`, memberID).Scan(
 		&a.UserID, &a.MemberID, &a.AccountID, &a.AccountName, &a.OwnerMemberID, &a.Email, &a.FirstName, &a.LastName,
-		&a.RoleID, &a.RoleName, &builtin, &a.Status, &a.Channel, &a.VehicleAccess)
+		&a.RoleID, &a.RoleName, &builtin, &a.Status, &a.Channel, &a.VehicleAccess,
+		&a.TimeZone, &a.DistanceUnit, &ends, &a.SubscriptionID)
 	if err != nil {
 		return nil, err
 	}
+	a.SubscriptionEnds, _ = time.Parse(time.DateOnly, ends)
 	a.Builtin = perm.Builtin(builtin)
 	if a.IsOwner() {
 		a.Perms = perm.Everything()

@@ -26,7 +26,8 @@ type Grant struct {
 	Active   bool       // false once ended
 }
 
-// LastDay is the last day (UTC) on which a grant with an end applies.
+// LastDay is the last day (UTC) on which a grant with an end applies
+// (pages show it in the account's time zone).
 func (g Grant) LastDay() string { return lastDay(g.EndsAt) }
 
 func lastDay(t *time.Time) string {
@@ -38,9 +39,12 @@ func lastDay(t *time.Time) string {
 
 // EndOfDay turns a last day "2006-01-02" into the moment a grant stops
 // applying: the start of the next day, UTC.
-func EndOfDay(day time.Time) time.Time {
+func EndOfDay(day time.Time) time.Time { return EndOfDayIn(day, time.UTC) }
+
+// EndOfDayIn is EndOfDay in a time zone: the next day's midnight there.
+func EndOfDayIn(day time.Time, loc *time.Location) time.Time {
 	y, m, dd := day.Date()
-	return time.Date(y, m, dd+1, 0, 0, 0, 0, time.UTC)
+	return time.Date(y, m, dd+1, 0, 0, 0, 0, loc).UTC()
 }
 
 func parseEnds(s sql.NullString) *time.Time {

@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// Session lifetimes: a session ends after IdleTimeout without a request,
-// and at the latest MaxAge after login.
+// Session lifetimes by default: a session ends after IdleTimeout without a
+// request, and at the latest MaxAge after login. Each account can choose
+// its own in its settings (shorter than MaxAge, which also bounds the cookie).
 const (
 	IdleTimeout = 12 * time.Hour
 	MaxAge      = 7 * 24 * time.Hour
@@ -53,9 +54,15 @@ func (d *DB) CreateSession(ctx context.Context, userID, memberID int64, userAgen
 func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	var memberID int64
 	var preview sql.NullInt64
-	var lastSeen, expires string
-	err := d.r.QueryRowContext(ctx, `SELECT member_id, preview_member_id, last_seen_at, expires_at FROM sessions WHERE id_hash = ?`,
-		hashToken(token)).Scan(&memberID, &preview, &lastSeen, &expires)
+	var lastSeen, expires, created string
+	var maxMin, idleMin int64
+	// The account's settings bound the session too: its lifetime counts
+	// from login, its idle timeout from the last request.
+	err := d.r.QueryRowContext(ctx, `SELECT s.member_id, s.preview_member_id, s.last_seen_at, s.expires_at, s.created_at,
+			COALESCE(st.session_max_minutes, ?), COALESCE(st.session_idle_minutes, ?)
+		  FROM sessions s JOIN members m ON m.id = s.member_id LEFT JOIN account_settings st ON st.account_id = m.account_id
+		 WHERE s.id_hash = ?`, minutes(MaxAge), minutes(IdleTimeout),
+		hashToken(token)).Scan(&memberID, &preview, &lastSeen, &expires, &created, &maxMin, &idleMin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Session")
 	}
@@ -65,7 +72,8 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	now := d.Now()
 	seen, _ := time.Parse(time.RFC3339Nano, lastSeen)
 	exp, _ := time.Parse(time.RFC3339Nano, expires)
-	if now.After(exp) || now.Sub(seen) > IdleTimeout {
+	born, _ := time.Parse(time.RFC3339Nano, created)
+	if now.After(exp) || now.Sub(born) > time.Duration(maxMin)*time.Minute || now.Sub(seen) > time.Duration(idleMin)*time.Minute {
 		_ = d.EndSession(ctx, token)
 		return nil, notFound("Session")
 	}

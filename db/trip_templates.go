@@ -105,7 +105,7 @@ func (d *DB) CreateTemplate(ctx context.Context, a *Actor, vehicleID int64, in T
 	in.Note = strings.TrimSpace(in.Note)
 	// The day-independent rules are those of a trip.
 	probe := TripInput{Date: "2000-01-01", DistanceKm: in.DistanceKm, StartPlace: in.StartPlace, EndPlace: in.EndPlace, Purpose: in.Purpose, Note: in.Note}
-	p := probe.Problems(d.Today())
+	p := probe.Problems(d.TodayFor(a))
 	if in.Weekdays < 1 || in.Weekdays > 127 {
 		p["weekdays"] = "Choose at least one weekday."
 	}
@@ -203,7 +203,7 @@ func (d *DB) fillDays(ctx context.Context, q queryer, a *Actor, t Template, mont
 		taken[s] = true
 	}
 	rows.Close()
-	today, since := d.Today(), d.reachOf(a).since
+	today, since := d.TodayFor(a), d.reachOf(a).since
 	start, _ := time.Parse(time.DateOnly, first)
 	var out []string
 	for day := start; day.Format("2006-01") == month; day = day.AddDate(0, 0, 1) {

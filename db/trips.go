@@ -150,8 +150,12 @@ func firstOf(p map[string]string) error {
 	return nil
 }
 
-// Today is the current date (UTC) as trips are dated.
+// Today is the current date in UTC (tools and benchmarks).
 func (d *DB) Today() string { return d.Now().Format(time.DateOnly) }
+
+// TodayFor is the current date in the actor's account time zone: trips
+// are dated, limited and finalized by the account's calendar.
+func (d *DB) TodayFor(a *Actor) string { return d.Now().In(a.Location()).Format(time.DateOnly) }
 
 // tripReach is the actor's trip scopes at this moment.
 type tripReach struct {
@@ -162,7 +166,7 @@ type tripReach struct {
 func (d *DB) reachOf(a *Actor) tripReach {
 	r := tripReach{ownOnly: a.Perms.Scope(perm.TripsView, perm.ScopeOwnOnly) == 1}
 	if n := a.Perms.Scope(perm.TripsView, perm.ScopeHistoryDays); n > 0 {
-		r.since = d.Now().AddDate(0, 0, -n).Format(time.DateOnly)
+		r.since = d.Now().In(a.Location()).AddDate(0, 0, -n).Format(time.DateOnly)
 	}
 	return r
 }
@@ -476,7 +480,7 @@ func isFinal(ctx context.Context, q queryer, vehicleID int64, month string) (boo
 // trip being saved that needs the database. selfID is the trip being
 // edited (0 for a new one).
 func (d *DB) checkTrip(ctx context.Context, tx *sql.Tx, a *Actor, r tripReach, v Vehicle, in *TripInput, selfID int64) error {
-	if err := firstOf(in.Problems(d.Today())); err != nil {
+	if err := firstOf(in.Problems(d.TodayFor(a))); err != nil {
 		return err
 	}
 	if r.since != "" && in.Date < r.since {
@@ -809,7 +813,7 @@ func (d *DB) SetMonthFinal(ctx context.Context, a *Actor, vehicleID int64, month
 	if !a.Can(perm.TripsFinalize) {
 		return Errorf(EForbidden, "Finalizing months needs 'Finalize months'.")
 	}
-	if final && m.Format("2006-01") > d.Today()[:7] {
+	if final && m.Format("2006-01") > d.TodayFor(a)[:7] {
 		return FieldError("month", "A month can be finalized once it has begun.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {

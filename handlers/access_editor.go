@@ -32,7 +32,7 @@ func (s *Server) accessPageData(c echo.Context, memberID int64) (views.VehicleAc
 		return views.VehicleAccessPage{}, err
 	}
 	base := "/users/" + strconv.FormatInt(memberID, 10) + "/access"
-	p := views.VehicleAccessPage{M: m, CanGiveAll: a.VehicleAccess == "all", Today: s.db.Now().UTC().Format(time.DateOnly), Back: base}
+	p := views.VehicleAccessPage{M: m, CanGiveAll: a.VehicleAccess == "all", Today: s.db.Now().In(a.Location()).Format(time.DateOnly), Back: base}
 	// Whether to offer the controls; every change asks the db again.
 	if a.Can(perm.UsersManage) && !m.IsOwner {
 		switch err := s.db.CheckReach(ctx, a, memberID); db.ErrorCode(err) {
@@ -152,7 +152,8 @@ func (s *Server) accessGrant(c echo.Context) error {
 		if err != nil {
 			return s.accessDone(c, id, db.FieldError("ends_on", "Enter the last day as a date, e.g. 2026-03-06, or leave it empty."), "", form)
 		}
-		end := db.EndOfDay(day)
+		// The last day ends at midnight in the account's time zone.
+		end := db.EndOfDayIn(day, actor(c).Location())
 		in.EndsAt = &end
 	}
 	if in.Kind == "" || in.TargetID <= 0 {

@@ -132,6 +132,18 @@ var access = map[string][]string{
 	"GET /api/v1/trips/:id":             allRoles,
 	"PUT /api/v1/trips/:id":             {"owner", "admin", "manager", "driver"},
 	"DELETE /api/v1/trips/:id":          {"owner", "admin", "manager", "driver"},
+	// Setup, recovery, settings, subscription management.
+	"GET /setup":                     {"public"},
+	"POST /setup":                    {"public"},
+	"GET /forgot":                    {"public"},
+	"POST /forgot":                   {"public"},
+	"GET /reset/:token":              {"public"},
+	"POST /reset/:token":             {"public"},
+	"POST /users/:id/password-reset": {"owner", "admin", "manager"},
+	"GET /settings":                  {"owner", "admin"},
+	"POST /settings":                 {"owner", "admin"},
+	"POST /subscription":             {"owner", "admin"},
+	"POST /subscription/accounts":    {"owner", "admin"},
 }
 
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {

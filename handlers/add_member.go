@@ -77,7 +77,7 @@ func (s *Server) addMember(c echo.Context) error {
 		// an invitation (e-mailed, or written to the server log), and the
 		// adder reads the same message as for a new login.
 		inv, token, ierr := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: f.Email, RoleID: g.RoleID,
-			Channel: g.Channel, VehicleAccess: g.Access, Grants: person.Grants, TTL: s.inviteTTL()})
+			Channel: g.Channel, VehicleAccess: g.Access, Grants: person.Grants, TTL: s.inviteTTL(c)})
 		if ierr == nil {
 			s.deliverInvitation(c, inv, token)
 		}

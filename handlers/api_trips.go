@@ -196,7 +196,7 @@ func (s *Server) apiTripCreate(c echo.Context) error {
 	}
 	in := b.input()
 	in.Clean()
-	if p := in.Problems(s.db.Today()); len(p) > 0 {
+	if p := in.Problems(s.db.TodayFor(actor(c))); len(p) > 0 {
 		return fieldProblem(c, http.StatusUnprocessableEntity, "Some fields are not acceptable.", p)
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
@@ -238,7 +238,7 @@ func (s *Server) apiTripUpdate(c echo.Context) error {
 	}
 	in := b.input()
 	in.Clean()
-	if p := in.Problems(s.db.Today()); len(p) > 0 {
+	if p := in.Problems(s.db.TodayFor(actor(c))); len(p) > 0 {
 		return fieldProblem(c, http.StatusUnprocessableEntity, "Some fields are not acceptable.", p)
 	}
 	t, err := s.db.UpdateTrip(c.Request().Context(), actor(c), id, b.Version, in)

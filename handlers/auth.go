@@ -24,9 +24,15 @@ func (s *Server) loginPage(c echo.Context) error {
 	if actor(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
+	if s.needsSetup(c) {
+		return c.Redirect(http.StatusSeeOther, "/setup")
+	}
 	f := views.LoginForm{CSRF: csrfToken(c), Next: safeNext(c.QueryParam("next"))}
-	if c.QueryParam("bye") == "1" {
+	switch {
+	case c.QueryParam("bye") == "1":
 		f.Notice = "You are logged out."
+	case c.QueryParam("password") == "set":
+		f.Notice = "Your password is saved. Log in with it."
 	}
 	return render(c, http.StatusOK, views.Login(f))
 }

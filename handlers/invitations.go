@@ -20,7 +20,13 @@ import (
 // Invitations: invite by e-mail with a role and vehicle access chosen up
 // front, list, renew and revoke pending invitations, and accept a link.
 
-func (s *Server) inviteTTL() time.Duration {
+// inviteTTL is how long the actor's account's invitation links are valid:
+// the account's setting, else the server's --invite-ttl.
+func (s *Server) inviteTTL(c echo.Context) time.Duration {
+	return s.db.InviteTTLOf(c.Request().Context(), actor(c), s.defaultInviteTTL())
+}
+
+func (s *Server) defaultInviteTTL() time.Duration {
 	if s.cfg.InviteTTL > 0 {
 		return s.cfg.InviteTTL
 	}
@@ -179,7 +185,7 @@ func (s *Server) inviteCreate(c echo.Context) error {
 		return reject(http.StatusUnprocessableEntity)
 	}
 	inv, token, err := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: email, RoleID: g.RoleID,
-		Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL()})
+		Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL(c)})
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
@@ -257,7 +263,7 @@ func (s *Server) renewInvitation(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	inv, token, err := s.db.RenewInvitation(c.Request().Context(), actor(c), id, s.inviteTTL(), kind)
+	inv, token, err := s.db.RenewInvitation(c.Request().Context(), actor(c), id, s.inviteTTL(c), kind)
 	if err != nil {
 		return s.panelFailure(c, err)
 	}

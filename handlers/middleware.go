@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
 	"fleetgate/db/perm"
+	"fleetgate/views"
 )
 
 const (
@@ -56,7 +58,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				a, err := s.db.TokenActor(c.Request().Context(), token)
 				switch {
 				case err == nil:
-					c.Set(ctxActor, a)
+					setActor(c, a)
 				case db.ErrorCode(err) != db.ENotFound:
 					return err
 				}
@@ -69,7 +71,7 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			a, err := s.db.SessionActor(c.Request().Context(), token)
 			switch {
 			case err == nil:
-				c.Set(ctxActor, a)
+				setActor(c, a)
 				c.Set(ctxToken, token)
 			case db.ErrorCode(err) == db.ENotFound:
 				s.clearSessionCookie(c)
@@ -79,6 +81,14 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// setActor makes a the request's actor and puts the account's time zone
+// and distance unit where every view formats dates and distances.
+func setActor(c echo.Context, a *db.Actor) {
+	c.Set(ctxActor, a)
+	r := c.Request()
+	c.SetRequest(r.WithContext(views.WithLocale(r.Context(), a.Location(), a.DistanceUnit)))
 }
 
 // csrf puts a token in each page (a hidden field and the header htmx
@@ -165,6 +175,9 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if need.kind == needOwner && (!a.IsOwner() || a.PreviewBy != nil) {
 				return deniedErr{text: "Only the account Owner can do this."}
 			}
+			if !safeMethod(c) && !readOnlyExempt[c.Request().Method+" "+c.Path()] && a.ReadOnly(s.db.Now()) {
+				return s.readOnlyError(c, a)
+			}
 			return next(c)
 		}
 	}
@@ -173,6 +186,45 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 // previewExempt are the only changes allowed while previewing: they act on
 // the real person's own session, not on the previewed member.
 var previewExempt = map[string]bool{"/logout": true, "/preview/exit": true, "/account/switch": true}
+
+// readOnlyExempt are the changes an account whose subscription ended may
+// still make: logging in and out, one's own password and sessions,
+// switching to another account, and renewing the subscription itself.
+// Everything else that changes state is refused by authorize.
+var readOnlyExempt = map[string]bool{
+	"POST /logout":                   true,
+	"POST /account/switch":           true,
+	"POST /preview/exit":             true,
+	"POST /profile/password":         true,
+	"POST /profile/sessions/end":     true,
+	"POST /profile/sessions/end-all": true,
+	"POST /subscription":             true,
+	"DELETE /api/v1/tokens/current":  true,
+}
+
+// readOnlyError refuses a change in an account whose subscription ended,
+// naming who can renew it.
+func (s *Server) readOnlyError(c echo.Context, a *db.Actor) error {
+	return deniedErr{text: s.readOnlyMessage(c, a)}
+}
+
+func (s *Server) readOnlyMessage(c echo.Context, a *db.Actor) string {
+	msg := fmt.Sprintf("The subscription of %s ended on %s, so the account is read-only: you can look, export and log in, but not change anything.",
+		a.AccountName, a.SubscriptionEnds.Format(time.DateOnly))
+	names, err := s.db.Renewers(c.Request().Context(), a)
+	if err != nil || len(names) == 0 {
+		return msg + " The account Owner can renew it."
+	}
+	return msg + " " + joinNames(names) + " can renew it (Subscription)."
+}
+
+// joinNames lists names as a sentence does: "A", "A or B", "A, B or C".
+func joinNames(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 func safeMethod(c echo.Context) bool {
 	m := c.Request().Method

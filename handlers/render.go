@@ -46,6 +46,7 @@ var nav = []struct {
 	{"/clients", "Clients", perm.ClientsView},
 	{"/pairing", "Pairing", perm.PairingManage},
 	{"/subscription", "Subscription", perm.BillingView},
+	{"/settings", "Settings", perm.AccountSettings},
 	{"/audit", "Audit log", perm.AuditView},
 	{"/profile", "My profile", ""},
 }
@@ -76,6 +77,13 @@ func (s *Server) shell(c echo.Context, title, section string) views.Shell {
 	sh.UserName, sh.UserEmail = real.Name(), real.Email
 	sh.AccountName, sh.RoleName = a.AccountName, a.RoleName
 	sh.Nav = navFor(a)
+	now := s.db.Now()
+	if a.ReadOnly(now) {
+		sh.ReadOnly = s.readOnlyMessage(c, a)
+	}
+	if a.Can(perm.BillingView) {
+		sh.Warnings = s.subscriptionWarnings(c, a)
+	}
 	if ms, err := s.db.Memberships(c.Request().Context(), real.UserID); err == nil {
 		for _, m := range ms {
 			if m.WebUsable() {

@@ -224,5 +224,20 @@ func (s *Server) routes() []Route {
 		{GET, "/api/v1/trips/:id", Perm(perm.TripsView), s.apiTrip},
 		{PUT, "/api/v1/trips/:id", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.apiTripUpdate},
 		{DELETE, "/api/v1/trips/:id", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.apiTripDelete},
+
+		// Accounts from the first start (handlers/setup.go, recovery.go,
+		// settings.go, subscription.go): the one-time setup page, password
+		// recovery by e-mail, account settings and the subscription.
+		{GET, "/setup", Public, s.setupPage},
+		{POST, "/setup", Public, s.setup},
+		{GET, "/forgot", Public, s.forgotPage},
+		{POST, "/forgot", Public, s.forgot},
+		{GET, "/reset/:token", Public, s.resetPage},
+		{POST, "/reset/:token", Public, s.reset},
+		{POST, "/users/:id/password-reset", Perm(perm.UsersManage), s.memberReset},
+		{GET, "/settings", Perm(perm.AccountSettings), s.settingsPage},
+		{POST, "/settings", Perm(perm.AccountSettings), s.settingsSave},
+		{POST, "/subscription", Perm(perm.BillingManage), s.subscriptionSave},
+		{POST, "/subscription/accounts", Perm(perm.BillingManage), s.subscriptionAddAccount},
 	}
 }

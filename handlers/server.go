@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -54,6 +56,14 @@ type Server struct {
 	log     *slog.Logger
 	table   []Route
 	csrfKey []byte // derives each session's CSRF token
+
+	// setupDone is set once an account exists: /setup is gone for good.
+	setupDone atomic.Bool
+	setupCode string
+	// mail counts e-mails being sent in the background (Wait waits for them).
+	mail sync.WaitGroup
+	// warnings caches the subscription banners per subscription id.
+	warnings sync.Map
 }
 
 // New builds the Echo instance with every route of the route table.
@@ -103,8 +113,15 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	for _, r := range s.table {
 		r.register(e, s)
 	}
+	if err := s.prepareSetup(ctx); err != nil {
+		return nil, nil, err
+	}
 	return e, s, nil
 }
+
+// Wait waits for the e-mails still being sent in the background (at
+// shutdown, and in tests).
+func (s *Server) Wait() { s.mail.Wait() }
 
 // Table returns the route table (for tests that walk it).
 func (s *Server) Table() []Route { return s.table }

@@ -25,7 +25,7 @@ const tripsPerPage = 50
 func (s *Server) tripFilter(c echo.Context) views.TripsFilter {
 	f := views.TripsFilter{Month: c.QueryParam("month"), Purpose: oneOf(c.QueryParam("purpose"), db.Purposes...)}
 	if _, ok := db.ParseMonth(f.Month); !ok {
-		f.Month = s.db.Today()[:7]
+		f.Month = s.db.TodayFor(actor(c))[:7]
 	}
 	f.VehicleID, _ = strconv.ParseInt(c.QueryParam("vehicle"), 10, 64)
 	f.DriverID, _ = strconv.ParseInt(c.QueryParam("driver"), 10, 64)
@@ -144,7 +144,7 @@ func (s *Server) vehicleTrips(c echo.Context) error {
 // tripForm builds the record/edit form of a trip on vehicle v.
 func (s *Server) tripForm(c echo.Context, v db.Vehicle, t *db.Trip) (views.TripForm, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	f := views.TripForm{Vehicle: v, Errors: map[string]string{}, Purpose: "business", Date: s.db.Today(), DriverID: a.MemberID}
+	f := views.TripForm{Vehicle: v, Errors: map[string]string{}, Purpose: "business", Date: s.db.TodayFor(actor(c)), DriverID: a.MemberID}
 	f.Back = "/vehicles/" + strconv.FormatInt(v.ID, 10) + "/trips?month=" + f.Date[:7]
 	var err error
 	if f.Clients, _, err = s.db.ClientsForVehicle(ctx, a, v.ID, db.ClientFilter{PerPage: 200}); err != nil {
@@ -272,7 +272,7 @@ func (s *Server) tripCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := readTripForm(c, &f, s.db.Today())
+	in := readTripForm(c, &f, s.db.TodayFor(actor(c)))
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.TripFormPage(f))
 	}
@@ -328,7 +328,7 @@ func (s *Server) tripUpdate(c echo.Context) error {
 		return err
 	}
 	version, _ := strconv.Atoi(c.FormValue("version"))
-	in := readTripForm(c, &f, s.db.Today())
+	in := readTripForm(c, &f, s.db.TodayFor(actor(c)))
 	f.Version = version
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.TripFormPage(f))
@@ -390,7 +390,7 @@ func (s *Server) monthFinal(c echo.Context, final bool) error {
 		return err
 	}
 	if _, ok := db.ParseMonth(month); !ok {
-		month = s.db.Today()[:7]
+		month = s.db.TodayFor(actor(c))[:7]
 	}
 	return c.Redirect(http.StatusSeeOther, "/vehicles/"+strconv.FormatInt(id, 10)+"/trips?month="+month)
 }
@@ -416,7 +416,7 @@ func (s *Server) recurring(c echo.Context, vehicleID int64, form views.TemplateF
 	}
 	p := views.RecurringPage{Vehicle: v, Form: form, Month: c.QueryParam("month")}
 	if _, ok := db.ParseMonth(p.Month); !ok {
-		p.Month = s.db.Today()[:7]
+		p.Month = s.db.TodayFor(actor(c))[:7]
 	}
 	if p.Templates, err = s.db.Templates(ctx, a, v.ID); err != nil {
 		return p, err
@@ -470,7 +470,7 @@ func (s *Server) recurringPreview(c echo.Context) error {
 	}
 	month := c.QueryParam("month")
 	if _, ok := db.ParseMonth(month); !ok {
-		month = s.db.Today()[:7]
+		month = s.db.TodayFor(actor(c))[:7]
 	}
 	t, days, err := s.db.FillPreview(ctx, a, id, month)
 	prev := &views.FillPreview{Template: t, Month: month, Days: days}
@@ -520,7 +520,7 @@ func (s *Server) recurringDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, _, err := s.db.FillPreview(ctx, a, id, s.db.Today()[:7])
+	t, _, err := s.db.FillPreview(ctx, a, id, s.db.TodayFor(actor(c))[:7])
 	if db.ErrorCode(err) == db.ENotFound {
 		return err
 	}

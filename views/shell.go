@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
 )
 
 // Shell is what every console page's frame needs.
@@ -22,7 +21,9 @@ type Shell struct {
 	Accounts    []AccountChoice
 	Nav         []NavItem
 	Flash       []Flash
-	PreviewOf   string // set while previewing the console as another member
+	PreviewOf   string   // set while previewing the console as another member
+	ReadOnly    string   // why the account is read-only (its subscription ended), naming who can renew
+	Warnings    []string // subscription warnings for those who may see it
 }
 
 // AccountChoice is one entry of the account switcher.
@@ -87,14 +88,6 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// when formats a time for tables; the zero time reads "never".
-func when(t *time.Time) string {
-	if t == nil || t.IsZero() {
-		return "never"
-	}
-	return t.UTC().Format("2006-01-02 15:04")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

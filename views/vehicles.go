@@ -245,13 +245,6 @@ type VehicleAccessPage struct {
 	Back         string
 }
 
-// SubscriptionPage is the subscription overview.
-type SubscriptionPage struct {
-	Shell   Shell
-	S       db.Subscription
-	Expired bool
-}
-
 // fieldError returns the message for a field ("" for none).
 func fieldError(errs map[string]string, field string) string { return errs[field] }
 

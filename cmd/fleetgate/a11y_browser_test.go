@@ -18,7 +18,7 @@ var axeJS string
 
 // a11yPages are the console pages checked with axe and at phone width.
 var a11yPages = []string{"/users", "/users/2", "/users/2/deactivate", "/users/5/deactivate", "/users/2/delete", "/users/invite", "/users/add", "/profile", "/audit", "/roles/3", "/roles/3/history",
-	"/vehicles", "/vehicles/1", "/vehicles/1/edit", "/vehicles/new", "/groups", "/clients", "/clients/1", "/pairing", "/subscription", "/users/5/access",
+	"/vehicles", "/vehicles/1", "/vehicles/1/edit", "/vehicles/new", "/groups", "/clients", "/clients/1", "/pairing", "/subscription", "/users/5/access", "/settings",
 	"/trips", "/vehicles/1/trips", "/vehicles/1/trips/new", "/trips/1/edit", "/vehicles/1/recurring"}
 
 type axeResult struct {
@@ -59,6 +59,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	ctx := browser(t)
 	must(t, ctx, chromedp.Navigate(c.url+"/login"), chromedp.WaitVisible(chromedp.ID("email")))
 	checkAxe(t, ctx, "/login")
+	must(t, ctx, chromedp.Navigate(c.url+"/forgot"), chromedp.WaitVisible(chromedp.ID("email")))
+	checkAxe(t, ctx, "/forgot")
 	logIn(t, ctx, c, "owner@demo.test")
 	for _, width := range []int64{1280, 375} {
 		must(t, ctx, chromedp.EmulateViewport(width, 800))

@@ -57,7 +57,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startConsole(t *testing.T) *console {
+func startConsole(t *testing.T) *console { t.Helper(); return startConsoleWith(t, "--demo") }
+
+// startConsoleWith serves a fresh temp database with extra serve flags
+// (none: no account at all, as at a real first start).
+func startConsoleWith(t *testing.T, extra ...string) *console {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,7 +73,7 @@ func startConsole(t *testing.T) *console {
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "e2e.db"), "--demo"}, out)
+		done <- run(ctx, append([]string{"serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "e2e.db")}, extra...), out)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -90,8 +90,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"base url with a query", map[string]string{"FLEETGATE_BASE_URL": "https://fleet.example.com/?a=1"}, []string{"serve", "--db", db}, []string{"FLEETGATE_BASE_URL="}},
 		{"a bad environment value is refused even when the flag is given", map[string]string{"FLEETGATE_SMTP_PORT": "abc"}, []string{"serve", "--db", db, "--smtp-port", "25"}, []string{`FLEETGATE_SMTP_PORT="abc"`}},
 		{"no command", nil, nil, []string{"no command given", "fleetgate --help"}},
-		{"help on an unknown command", nil, []string{"help", "start"}, []string{`no help on "start"`, "serve, migrate, version"}},
-		{"unknown command", nil, []string{"start"}, []string{`unknown command "start"`, "serve, migrate, version"}},
+		{"help on an unknown command", nil, []string{"help", "start"}, []string{`no help on "start"`, "serve, migrate, account, version"}},
+		{"unknown command", nil, []string{"start"}, []string{`unknown command "start"`, "serve, migrate, account, version"}},
 		{"flag before the command", nil, []string{"--addr", "127.0.0.1:1", "serve"}, []string{"--addr must come after a command"}},
 	}
 	for _, tt := range tests {

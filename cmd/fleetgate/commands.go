@@ -33,6 +33,9 @@ var commands = []command{
 		about: "Runs the console: opens (and migrates) the database, then serves HTTP until SIGINT or SIGTERM,\nwhich shut it down gracefully."},
 	{name: "migrate", summary: "create or update the database and print its schema version", synopsis: "migrate [flags]", flags: migrateFlags,
 		about: "Creates the database when missing, brings its schema up to date and prints the schema version."},
+	{name: "account", summary: "create an account and its Owner, printing the link where the Owner sets a password",
+		synopsis: "account create --name NAME --owner-email EMAIL [flags]", flags: accountFlags,
+		about: "Creates an account with a new one-year subscription and its Owner. When the Owner's e-mail has no login yet,\nprints a single-use link (valid 7 days) where the Owner chooses a password."},
 	{name: "version", summary: "print the version and commit", synopsis: "version", flags: func(*flags) runner { return runVersion },
 		about: "Prints the version and the commit it was built from (also: fleetgate --version)."},
 }
@@ -100,6 +103,12 @@ func (c *cli) run(ctx context.Context, args []string) error {
 			return usageError{msg: fmt.Sprintf("fleetgate: %s needs one of: %s", name, subs)}
 		}
 		return usageError{msg: fmt.Sprintf("fleetgate: unknown command %q (commands: %s)", name, commandNames())}
+	}
+	if cmd.name == "account" {
+		var err error
+		if rest, err = accountSubcommand(rest); err != nil {
+			return err
+		}
 	}
 	return c.runCommand(ctx, cmd, rest)
 }

@@ -83,7 +83,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 		}
 		printDemo(c.out, created)
 	}
-	e, _, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
+	e, hs, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
 		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL})
 	if err != nil {
 		return err
@@ -102,6 +102,12 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	log.Info("Fleetgate is listening", "url", "http://"+ln.Addr().String(), "secure_cookies", o.secureCookies,
 		"trust_proxy", o.proxiesShown, "access_log", o.accessLog)
+	// The setup code is in the log line above; a text console also gets it
+	// on its own line (a JSON log stays one object per line).
+	if code := hs.SetupCode(); code != "" && o.log.format != "json" {
+		fmt.Fprintf(c.out, "\nNo account yet. To set up Fleetgate, open http://%s/setup and enter the setup code\n\n    %s\n\n"+
+			"It works once and changes at every start. (Or: fleetgate account create --name NAME --owner-email EMAIL)\n\n", ln.Addr(), code)
+	}
 	if c.ready != nil {
 		c.ready(ln.Addr())
 	}
@@ -118,6 +124,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	hs.Wait() // e-mails still being sent
 	log.Info("stopped")
 	return nil
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var consoleSetupCode = regexp.MustCompile(`(?m)^\s+([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})\s*$`)
+
+// TestBrowserFirstStartSetup: a server started without the demo on an
+// empty database prints a setup code; the browser is led from the home
+// page to /setup, a wrong code is refused with everything else kept, and
+// the code from the console creates the account and signs its Owner in.
+func TestBrowserFirstStartSetup(t *testing.T) {
+	c := startConsoleWith(t)
+	m := consoleSetupCode.FindStringSubmatch(c.out.String())
+	if m == nil {
+		t.Fatalf("no setup code on the console:\n%s", c.out)
+	}
+	if !strings.Contains(c.out.String(), "code="+m[1]) {
+		t.Fatalf("the setup code is not in the log:\n%s", c.out)
+	}
+	ctx := browser(t)
+	must(t, ctx, chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(chromedp.ID("setup-title")))
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/setup") {
+		t.Fatalf("home led to %s", loc)
+	}
+	checkAxe(t, ctx, "/setup")
+	fill := func(code string) {
+		must(t, ctx,
+			chromedp.SetValue(chromedp.ID("code"), code),
+			chromedp.SetValue(chromedp.ID("account_name"), "Acme Fleet"),
+			chromedp.SetValue(chromedp.ID("first_name"), "Ana"),
+			chromedp.SetValue(chromedp.ID("last_name"), "Silva"),
+			chromedp.SetValue(chromedp.ID("email"), "ana@acme.test"),
+			chromedp.SetValue(chromedp.ID("password"), "orbit velvet tram lamp"),
+			chromedp.SetValue(chromedp.ID("password_again"), "orbit velvet tram lamp"),
+			chromedp.Click(chromedp.CSS("[data-testid=setup-form] button[type=submit]")),
+		)
+	}
+	fill("WXYZ-WXYZ-WXYZ-WXYZ")
+	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=error-code]")))
+	shot(t, ctx, "setup-wrong-code")
+	if v := eval[string](t, ctx, `document.getElementById("account_name").value`); v != "Acme Fleet" {
+		t.Fatalf("account name not kept: %q", v)
+	}
+	checkAxe(t, ctx, "/setup (with a message)")
+	fill(m[1])
+	must(t, ctx, chromedp.WaitVisible(chromedp.CSS("nav.side")))
+	shot(t, ctx, "setup-done")
+	if got := eval[string](t, ctx, `document.querySelector(".account-name").textContent`); got != "Acme Fleet" {
+		t.Fatalf("account in the header: %q", got)
+	}
+	if !strings.Contains(eval[string](t, ctx, `document.getElementById("flash").textContent`), "Welcome to Acme Fleet") {
+		t.Fatal("no welcome")
+	}
+	// Setup is gone now.
+	must(t, ctx, chromedp.Navigate(c.url+"/setup"), chromedp.WaitVisible(chromedp.CSS("[data-testid=error]")))
+}
+
+// TestBrowserAccountsPagesAccessibility checks the pages of this feature
+// with axe on their own (the whole-console sweep has them too): forgot
+// password, a reset link, account settings with a message, the
+// subscription with its forms, and a member's page with the reset button.
+func TestBrowserAccountsPagesAccessibility(t *testing.T) {
+	c := startConsole(t)
+	ctx := browser(t)
+	must(t, ctx, chromedp.Navigate(c.url+"/forgot"), chromedp.WaitVisible(chromedp.ID("email")))
+	checkAxe(t, ctx, "/forgot")
+	must(t, ctx,
+		chromedp.SendKeys(chromedp.ID("email"), "driver@demo.test"),
+		chromedp.Click(chromedp.CSS("[data-testid=forgot-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=forgot-sent]")),
+	)
+	checkAxe(t, ctx, "/forgot (sent)")
+	// The e-mail goes out in the background; without SMTP its link is logged.
+	resetLink := regexp.MustCompile(`http://\S+/reset/[A-Za-z0-9_-]+`)
+	link := ""
+	for deadline := time.Now().Add(10 * time.Second); link == "" && time.Now().Before(deadline); {
+		if link = resetLink.FindString(c.out.String()); link == "" {
+			<-time.After(20 * time.Millisecond)
+		}
+	}
+	if link == "" {
+		t.Fatalf("no reset link in the log:\n%s", c.out)
+	}
+	must(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("password")))
+	checkAxe(t, ctx, "/reset/…")
+	logIn(t, ctx, c, "owner@demo.test")
+	must(t, ctx,
+		chromedp.Navigate(c.url+"/settings"),
+		chromedp.WaitVisible(chromedp.ID("time_zone")),
+		chromedp.SetValue(chromedp.ID("time_zone"), "Mars/Olympus"),
+		chromedp.Click(chromedp.CSS("[data-testid=settings-form] button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=error-time_zone]")),
+	)
+	shot(t, ctx, "settings-bad-zone")
+	checkAxe(t, ctx, "/settings (with a message)")
+	for _, p := range []string{"/subscription", "/users/5"} {
+		must(t, ctx, chromedp.Navigate(c.url+p), chromedp.WaitVisible(chromedp.ID("main")))
+		checkAxe(t, ctx, p)
+	}
+}
