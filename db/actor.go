@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -69,9 +71,13 @@ func displayName(first, last, email string) string {
 // loadActor reads the member's row and role: the single place where a
 // member's effective permissions are computed.
 func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
+	return loadActorOn(ctx, d.r, memberID)
+}
+
+func loadActorOn(ctx context.Context, q queryer, memberID int64) (*Actor, error) {
 	a := &Actor{}
 	var builtin, ends string
-	err := d.r.QueryRowContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 		SELECT m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
 		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access,
 		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on, sub.id
@@ -94,11 +100,34 @@ func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
 		a.Perms = perm.Everything()
 		a.VehicleAccess = "all"
 	} else {
-		if a.Perms, err = rolePermissions(ctx, d.r, a.RoleID); err != nil {
+		if a.Perms, err = rolePermissions(ctx, q, a.RoleID); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// actorIn reads the actor again inside a write transaction, so that the
+// rules of access judge the write by the actor's role, permissions and
+// vehicle access as they are when it happens, not as the request found
+// them. It refuses an actor who is no longer active, or whose role no
+// longer holds need (the permission the write's route asks for).
+func actorIn(ctx context.Context, q queryer, a *Actor, need perm.Key) (*Actor, error) {
+	fresh, err := loadActorOn(ctx, q, a.MemberID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, Errorf(EForbidden, "You are no longer a member of this account.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fresh.Status != "active" {
+		return nil, Errorf(EForbidden, "Your membership of this account is no longer active.")
+	}
+	if need != "" && !fresh.Can(need) {
+		return nil, Errorf(EForbidden, "You need '%s' for this; your role changed since the page was opened.", perm.Label(need))
+	}
+	fresh.PreviewBy = a.PreviewBy
+	return fresh, nil
 }
 
 // Refusal tells why a member may not use a channel ("web" for the

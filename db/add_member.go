@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 )
 
 // NewPerson is a person added directly, with an initial password, for
@@ -35,17 +34,20 @@ var ErrLoginExists = &Error{Code: EConflict, Field: "email", Message: "This e-ma
 // now a member.
 func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded, error) {
 	var out PersonAdded
-	np.Email = strings.TrimSpace(np.Email)
-	if err := d.checkGrant(ctx, a, np.RoleID, np.VehicleAccess); err != nil {
+	np.Clean()
+	if err := invalid(np.Validate(), personOrder...); err != nil {
 		return out, err
 	}
 	if np.VehicleAccess == "all" {
 		np.Grants = nil
 	}
-	if err := d.checkGroupGrants(ctx, a, np.Grants); err != nil {
-		return out, err
-	}
 	err := d.update(ctx, func(tx *sql.Tx) error {
+		if err := checkGrant(ctx, tx, a, np.RoleID, np.VehicleAccess); err != nil {
+			return err
+		}
+		if err := d.checkGroupGrants(ctx, tx, a, np.Grants); err != nil {
+			return err
+		}
 		if err := refuseMember(ctx, tx, a.AccountID, np.Email); err != nil {
 			return err
 		}

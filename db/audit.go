@@ -2,9 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -79,63 +79,59 @@ type AuditEntry struct {
 type AuditFilter struct {
 	ActorID int64
 	Kind    string // a prefix such as "role." or a whole kind
+	From    string // first day "2006-01-02" (UTC), "" for no start
+	To      string // last day, included, "" for no end
 	Page    int
 	PerPage int
 }
 
 // AuditLog returns a page of the account's audit events, newest first.
 func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntry, int, error) {
-	where := []string{"account_id = ?"}
-	args := []any{a.AccountID}
+	var where conds
+	where.add("account_id = ?", a.AccountID)
 	if f.ActorID != 0 {
-		where = append(where, "actor_member_id = ?")
-		args = append(args, f.ActorID)
+		where.add("actor_member_id = ?", f.ActorID)
 	}
 	if f.Kind != "" {
-		where = append(where, `kind LIKE ? ESCAPE '\'`)
-		args = append(args, escapeLike(f.Kind)+"%")
+		where.add(`kind LIKE ? ESCAPE '\'`, escapeLike(f.Kind)+"%")
 	}
 	// Events about a vehicle, group or client follow the actor's vehicle
 	// scope: shown when the actor sees the vehicle (for a pairing, the
 	// vehicle), the group, or the client, as the lists would show them.
 	with := ""
+	var withArgs []any
 	if a.VehicleAccess != "all" {
 		sc := d.scopeOf(a)
 		ccond, cargs := clientCond(a)
-		with = sc.with()
-		where = append(where, `(
+		with, withArgs = sc.with(), sc.argsWith()
+		where.add(`(
 			(vehicle_id IS NULL AND group_id IS NULL AND client_id IS NULL AND restricted = 0)
 			OR vehicle_id IN (SELECT vehicle_id FROM visible)
 			OR (vehicle_id IS NULL AND group_id IS NOT NULL AND (group_id IN (SELECT group_id FROM scope_covered)
 			    OR group_id IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL)))
-			OR (vehicle_id IS NULL AND group_id IS NULL AND client_id IN (SELECT c.id FROM clients c WHERE `+ccond+`)))`)
-		args = append(sc.argsWith(args...), cargs...)
+			OR (vehicle_id IS NULL AND group_id IS NULL AND client_id IN (SELECT c.id FROM clients c WHERE `+ccond+`)))`, cargs...)
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := d.r.QueryRowContext(ctx, with+`SELECT COUNT(*) FROM audit_events WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	if f.From != "" {
+		where.add("created_at >= ?", f.From)
 	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 50
-	}
-	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at
-		FROM audit_events WHERE `+cond+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, per, (page-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at string
-		if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Kind, &e.Target, &e.Summary, &e.Before, &e.After, &at); err != nil {
-			return nil, 0, err
+	if f.To != "" { // stamps of the last day sort below the next day's date
+		if t, err := time.Parse(time.DateOnly, f.To); err == nil {
+			where.add("created_at < ?", t.AddDate(0, 0, 1).Format(time.DateOnly))
 		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		out = append(out, e)
 	}
-	return out, total, rows.Err()
+	var out []AuditEntry
+	total, err := readPage(ctx, d.r, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at, COUNT(*) OVER ()
+		FROM audit_events WHERE `+where.sql()+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(withArgs, where.args...), pageOf(f.Page, f.PerPage, 50),
+		func(rows *sql.Rows, total *int) error {
+			var e AuditEntry
+			if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Kind, &e.Target, &e.Summary, &e.Before, &e.After, timeCol{&e.At}, total); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", err)
+	}
+	return out, total, nil
 }

@@ -4,14 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/mail"
 	"strconv"
 	"strings"
 
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 )
 
-// Rule 4 of the policy, clients: a vehicle without pairings may be used
+// The client-usability rule (see Rules of access in doc.go): a vehicle without pairings may be used
 // with any client, a paired vehicle only with its paired clients. A member
 // sees the clients usable with at least one of their visible active
 // vehicles; members with clients.manage see all clients of the account.
@@ -36,13 +38,14 @@ type Client struct {
 	Phone    string
 	Address  string
 	Vehicles int // paired vehicles the actor sees
+	Version  int // bumped by every change; edits name the one they started from
 }
 
 // Limits of the client fields.
 const (
 	ClientNameMax    = 100
-	ClientEmailMax   = 254
-	ClientPhoneMax   = 40
+	ClientEmailMax   = field.EmailMax
+	ClientPhoneMax   = field.PhoneMax
 	ClientAddressMax = 200
 )
 
@@ -56,21 +59,19 @@ type ClientFilter struct {
 }
 
 func clientSearch(f ClientFilter) (string, []any) {
-	var conds []string
-	var args []any
+	var c conds
 	if f.PairedWith != 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.client_id = c.id AND p.vehicle_id = ?)")
-		args = append(args, f.PairedWith)
+		c.add("EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.client_id = c.id AND p.vehicle_id = ?)", f.PairedWith)
 	}
-	for _, w := range strings.Fields(f.Query) {
+	words, ok := field.SearchWords(f.Query)
+	if !ok {
+		c.add("1 = 0") // a word no stored text can hold
+	}
+	for _, w := range words {
 		like := "%" + escapeLike(w) + "%"
-		conds = append(conds, `(c.name LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		c.add(`(c.name LIKE ? ESCAPE '\' OR c.email LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\')`, like, like, like)
 	}
-	if len(conds) == 0 {
-		return "1", nil
-	}
-	return strings.Join(conds, " AND "), args
+	return c.sql(), c.args
 }
 
 // ListClients returns one page of the clients the actor sees, by name,
@@ -80,33 +81,23 @@ func (d *DB) ListClients(ctx context.Context, a *Actor, f ClientFilter) ([]Clien
 	cond, cargs := clientCond(a)
 	search, sargs := clientSearch(f)
 	args := append(cargs, sargs...)
-	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with()+`SELECT COUNT(*) FROM clients c WHERE `+cond+` AND `+search,
-		sc.argsWith(args...)...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id)
-		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
-		sc.argsWith(append(args, per, (page-1)*per)...)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []Client
-	for rows.Next() {
-		var c Client
-		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
+	total, err := readPage(ctx, d.r, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), COUNT(*) OVER ()
+		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
+		sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			var c Client
+			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, total); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list clients: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // Client returns one client the actor sees; ENotFound otherwise.
@@ -119,9 +110,9 @@ func (d *DB) client(ctx context.Context, q queryer, a *Actor, id int64) (Client,
 	cond, cargs := clientCond(a)
 	var c Client
 	err := q.QueryRowContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id)
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), c.version
 		  FROM clients c WHERE c.id = ? AND `+cond, sc.argsWith(append([]any{id}, cargs...)...)...).
-		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles)
+		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, &c.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("Client")
 	}
@@ -135,10 +126,10 @@ type ClientInput struct {
 
 // Clean trims the input.
 func (in *ClientInput) Clean() {
-	in.Name = strings.Join(strings.Fields(in.Name), " ")
+	in.Name = squeeze(in.Name)
 	in.Email = strings.TrimSpace(in.Email)
 	in.Phone = strings.TrimSpace(in.Phone)
-	in.Address = strings.Join(strings.Fields(in.Address), " ")
+	in.Address = squeeze(in.Address)
 }
 
 // Problems returns a message per field that is not acceptable.
@@ -149,24 +140,23 @@ func (in ClientInput) Problems() map[string]string {
 		p["name"] = "Enter the client's name."
 	case len([]rune(in.Name)) > ClientNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(ClientNameMax) + " characters."
-	case hasControl(in.Name):
-		p["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(in.Name) != "":
+		p["name"] = textProblem(in.Name)
 	}
-	if hasControl(in.Phone) {
-		p["phone"] = "Use letters, digits, spaces and punctuation only."
+	if m := field.Phone(in.Phone); m != "" {
+		p["phone"] = m
 	}
-	if hasControl(in.Address) {
-		p["address"] = "Use letters, digits, spaces and punctuation only."
+	if m := textProblem(in.Address); m != "" {
+		p["address"] = m
 	}
 	if in.Email != "" {
-		if len(in.Email) > ClientEmailMax {
+		if m := field.Email(in.Email); m != "" {
+			p["email"] = m
+		} else if len(in.Email) > ClientEmailMax {
 			p["email"] = "An e-mail address has at most 254 characters."
 		} else if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email {
 			p["email"] = "Enter an e-mail address like name@example.com, or leave it empty."
 		}
-	}
-	if len([]rune(in.Phone)) > ClientPhoneMax {
-		p["phone"] = "A phone number has at most " + strconv.Itoa(ClientPhoneMax) + " characters."
 	}
 	if len([]rune(in.Address)) > ClientAddressMax {
 		p["address"] = "An address has at most " + strconv.Itoa(ClientAddressMax) + " characters."
@@ -210,8 +200,9 @@ func (d *DB) CreateClient(ctx context.Context, a *Actor, in ClientInput) (int64,
 	return id, err
 }
 
-// UpdateClient changes a client the actor sees.
-func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, in ClientInput) error {
+// UpdateClient changes a client the actor sees, from the version the form
+// started from (an older one is a StaleError).
+func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, version int, in ClientInput) error {
 	in.Clean()
 	if err := in.firstProblem(); err != nil {
 		return err
@@ -221,13 +212,21 @@ func (d *DB) UpdateClient(ctx context.Context, a *Actor, id int64, in ClientInpu
 		if err != nil {
 			return err
 		}
+		if err := d.checkVersion(ctx, tx, a, "clients", id, c.Version, version); err != nil {
+			return err
+		}
 		before := ClientInput{Name: c.Name, Email: c.Email, Phone: c.Phone, Address: c.Address}
 		if before == in {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, email = ?, phone = ?, address = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
-			in.Name, in.Email, in.Phone, in.Address, d.stamp(), id, a.AccountID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE clients SET name = ?, email = ?, phone = ?, address = ?, updated_at = ?, `+setVersioned+`
+			WHERE id = ? AND account_id = ? AND version = ?`,
+			append(append([]any{in.Name, in.Email, in.Phone, in.Address, d.stamp()}, d.versionArgs(a)...), id, a.AccountID, c.Version)...)
+		if err != nil {
 			return clientNameTaken(err, in.Name)
+		}
+		if err := d.updated(ctx, tx, a, res, "clients", id); err != nil {
+			return err
 		}
 		return d.audit(ctx, tx, a, Event{Kind: "client.update", Target: in.Name, Summary: "Client edited", Before: before, After: in, Client: id})
 	})
@@ -260,7 +259,7 @@ func (d *DB) DeleteClient(ctx context.Context, a *Actor, id int64) error {
 }
 
 // ClientsForVehicle lists the clients the actor may use with a vehicle
-// they see (rule 4): its paired clients, or every client when it has no
+// they see (the client-usability rule): its paired clients, or every client when it has no
 // pairings. The trips screens offer exactly these.
 func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f ClientFilter) ([]Client, int, error) {
 	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {
@@ -270,33 +269,25 @@ func (d *DB) ClientsForVehicle(ctx context.Context, a *Actor, vehicleID int64, f
 	usable := `c.account_id = ? AND (NOT EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ?)
 		OR EXISTS (SELECT 1 FROM vehicle_clients WHERE vehicle_id = ? AND client_id = c.id))`
 	args := append([]any{a.AccountID, vehicleID, vehicleID}, sargs...)
-	var total int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients c WHERE `+usable+` AND `+search, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	rows, err := d.r.QueryContext(ctx, `SELECT c.id, c.name, c.email, c.phone, c.address, 0 FROM clients c WHERE `+usable+` AND `+search+`
-		ORDER BY c.name, c.id LIMIT ? OFFSET ?`, append(args, per, (max(f.Page, 1)-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []Client
-	for rows.Next() {
-		var c Client
-		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles); err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
+	total, err := readPage(ctx, d.r, `SELECT c.id, c.name, c.email, c.phone, c.address, 0, COUNT(*) OVER () FROM clients c WHERE `+usable+` AND `+search+`
+		ORDER BY c.name, c.id LIMIT ? OFFSET ?`, args, pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			var c Client
+			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, total); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("clients for vehicle: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // CheckClientForVehicle refuses a client that may not be used with a
-// vehicle (rule 4), as an error on the form field "client_id". The trips
+// vehicle (the client-usability rule), as an error on the form field "client_id". The trips
 // feature calls it before saving a trip with a client.
 func (d *DB) CheckClientForVehicle(ctx context.Context, a *Actor, vehicleID, clientID int64) error {
 	if _, err := d.VehicleLevel(ctx, a, vehicleID); err != nil {

@@ -1,6 +1,3 @@
-// Package db is Fleetgate's storage: one SQLite file, one writer connection
-// and a pool of readers, hand-written SQL, and every read of account data
-// bound to the acting member's account (and vehicle scope) in its WHERE.
 package db
 
 import (
@@ -8,9 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"time"
+	"unicode"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -20,20 +19,11 @@ type DB struct {
 	w   *sql.DB // exactly one connection: SQLite has one writer at a time
 	r   *sql.DB // readers; WAL lets them run beside the writer
 	Now func() time.Time
-}
 
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
+	// beforeWrite, set by tests only (BeforeNextWriteForTest), runs once
+	// just before the next write transaction opens: another writer's
+	// change lands exactly there.
+	beforeWrite atomic.Pointer[func()]
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -79,7 +69,24 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // update runs fn in a write transaction and commits when it returns nil.
+// Every check that guards a write runs inside fn, on tx: what it reads is
+// what the write changes, since SQLite has one writer at a time and the
+// transaction takes the write lock as it begins (_txlock=immediate).
+// An internal error comes back wrapped with the name of the operation (the
+// method that called update: "update member: …"); a *Error is returned as
+// it is, its message being meant for the user.
 func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := d.updateTx(ctx, fn)
+	if err == nil || ErrorCode(err) != "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", callerOp(2), err)
+}
+
+func (d *DB) updateTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if hook := d.beforeWrite.Swap(nil); hook != nil {
+		(*hook)()
+	}
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -89,6 +96,30 @@ func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// callerOp names the function skip frames up as an operation:
+// "(*DB).UpdateMember" becomes "update member".
+func callerOp(skip int) string {
+	pc, _, _, ok := runtime.Caller(skip)
+	if !ok {
+		return "db"
+	}
+	name := runtime.FuncForPC(pc).Name()
+	name = name[strings.LastIndex(name, "/")+1:]
+	name = strings.TrimPrefix(name, "db.")
+	name = strings.TrimPrefix(name, "(*DB).")
+	if i := strings.Index(name, "."); i >= 0 { // a closure: name its function
+		name = name[:i]
+	}
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 func (d *DB) stamp() string { return d.Now().Format(time.RFC3339Nano) }

@@ -6,18 +6,18 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/dbtest"
 	"fleetgate/db/perm"
 )
 
-// open returns a migrated database in a temp dir of its own.
+// migrated is an empty, migrated database, built once per test binary.
+var migrated = dbtest.NewTemplate("migrated", nil)
+
+// open returns a migrated database in a temp dir of its own (a copy of
+// migrated).
 func open(t testing.TB) *db.DB {
 	t.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	return d
+	return migrated.Open(t)
 }
 
 // account creates an account owned by a new login and returns its owner.
@@ -69,6 +69,7 @@ func member(t testing.TB, d *db.DB, a *db.Actor, email string, b perm.Builtin) i
 }
 
 func TestMigrateFromEmptyAndTwice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
 	for i := 0; i < 2; i++ {
@@ -85,6 +86,7 @@ func TestMigrateFromEmptyAndTwice(t *testing.T) {
 }
 
 func TestAccountGetsBuiltinRoles(t *testing.T) {
+	t.Parallel()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
 	opts, err := d.RoleOptions(context.Background(), o)
@@ -100,6 +102,7 @@ func TestAccountGetsBuiltinRoles(t *testing.T) {
 }
 
 func TestExactlyOneOwner(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -139,6 +142,7 @@ func TestExactlyOneOwner(t *testing.T) {
 }
 
 func TestAccountIsolation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	a := account(t, d, "Acme", "o@acme.test")
@@ -165,6 +169,7 @@ func TestAccountIsolation(t *testing.T) {
 }
 
 func TestListMembersFilters(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	a := account(t, d, "Acme", "o@acme.test")

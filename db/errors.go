@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
+
+	"fleetgate/db/field"
 )
 
 // Code classifies an error for the handlers: each maps to one HTTP status.
@@ -47,33 +48,25 @@ func ErrorCode(err error) Code {
 	return ""
 }
 
+// SafeMessage is the message of err that may be shown to a user: that of
+// a *Error anywhere in its chain, else a general sentence.
+func SafeMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "The server could not answer. Try again in a moment."
+}
+
 // notFound is the one answer for "absent" and "not yours to see".
 func notFound(what string) *Error { return Errorf(ENotFound, "%s not found.", what) }
 
-// isUnique reports whether err is a SQLite uniqueness violation.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+// textProblem is the one text rule of every one-line field (see package
+// field): "" when s is acceptable, else the message for the field.
+func textProblem(s string) string { return field.Text(s, false) }
 
-// ruleViolation turns a RAISE from a schema trigger ("owner: ...") into a
-// safe forbidden error; other errors pass through.
-func ruleViolation(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	for _, prefix := range []string{"owner: ", "builtin: "} {
-		if i := strings.Index(msg, prefix); i >= 0 {
-			text := msg[i+len(prefix):]
-			if j := strings.Index(text, " ("); j >= 0 {
-				text = text[:j]
-			}
-			return Errorf(EForbidden, "%s.", strings.ToUpper(text[:1])+text[1:])
-		}
-	}
-	return err
+// squeeze trims s and collapses runs of spaces into one. Only spaces: a
+// line break or tab stays, for the text rule to refuse.
+func squeeze(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\u00a0' }), " ")
 }
-
-// hasControl reports whether s holds a control character (an escape code,
-// a NUL): names and other one-line fields refuse them.
-func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }

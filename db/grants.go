@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 
 // Vehicle access of members: "all vehicles" (members.vehicle_access) or
 // any mix of grants on groups and single vehicles, each view or manage,
-// each with an optional end. Rule 5 for access: whoever edits it can give
+// each with an optional end. The no-escalation rule for access: whoever edits it can give
 // only what they hold themselves (level and end included), and cannot act
 // on themselves, the Owner or a member with a wider role (CheckReach).
 
@@ -166,13 +167,17 @@ func (d *DB) SetAccessMode(ctx context.Context, a *Actor, memberID int64, mode s
 	if mode != "all" && mode != "selected" {
 		return FieldError("mode", "Choose all vehicles or selected vehicles.")
 	}
-	if err := d.CheckReach(ctx, a, memberID); err != nil {
-		return err
-	}
-	if a.VehicleAccess != "all" {
-		return &Error{Code: EForbidden, Field: "mode", Message: "Only members with access to all vehicles can give or take away access to all vehicles."}
-	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
+		if err := checkReach(ctx, tx, a, memberID); err != nil {
+			return err
+		}
+		if a.VehicleAccess != "all" {
+			return &Error{Code: EForbidden, Field: "mode", Message: "Only members with access to all vehicles can give or take away access to all vehicles."}
+		}
 		var before, target string
 		if err := tx.QueryRowContext(ctx, `SELECT m.vehicle_access, u.email FROM members m JOIN users u ON u.id = m.user_id WHERE m.id = ? AND m.account_id = ?`,
 			memberID, a.AccountID).Scan(&before, &target); err != nil {
@@ -181,7 +186,8 @@ func (d *DB) SetAccessMode(ctx context.Context, a *Actor, memberID int64, mode s
 		if before == mode {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ? WHERE id = ? AND account_id = ?`, mode, memberID, a.AccountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET vehicle_access = ?, `+setVersioned+` WHERE id = ? AND account_id = ?`,
+			append(append([]any{mode}, d.versionArgs(a)...), memberID, a.AccountID)...); err != nil {
 			return err
 		}
 		summary := "Vehicle access set to all vehicles"
@@ -313,10 +319,14 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 	if in.EndsAt != nil && !in.EndsAt.After(d.Now()) {
 		return FieldError("ends_on", "The last day must be today or later.")
 	}
-	if err := d.CheckReach(ctx, a, memberID); err != nil {
-		return err
-	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
+		if err := checkReach(ctx, tx, a, memberID); err != nil {
+			return err
+		}
 		h, err := d.checkGivable(ctx, tx, a, in)
 		if err != nil {
 			return err
@@ -359,17 +369,21 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 
 // Revoke takes a grant away. The actor must be able to give that grant.
 func (d *DB) Revoke(ctx context.Context, a *Actor, memberID int64, kind string, targetID int64) error {
-	if err := d.CheckReach(ctx, a, memberID); err != nil {
-		return err
-	}
 	table, col := grantTable(kind)
 	if table == "" {
 		return FieldError("kind", "Choose a vehicle or a group.")
 	}
 	return d.update(ctx, func(tx *sql.Tx) error {
+		a, err := actorIn(ctx, tx, a, perm.UsersManage)
+		if err != nil {
+			return err
+		}
+		if err := checkReach(ctx, tx, a, memberID); err != nil {
+			return err
+		}
 		var level string
 		var ends sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT level, ends_at FROM `+table+` WHERE member_id = ? AND `+col+` = ?`, memberID, targetID).Scan(&level, &ends)
+		err = tx.QueryRowContext(ctx, `SELECT level, ends_at FROM `+table+` WHERE member_id = ? AND `+col+` = ?`, memberID, targetID).Scan(&level, &ends)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("Grant")
 		}
@@ -463,33 +477,20 @@ func (d *DB) MemberVehicles(ctx context.Context, a *Actor, memberID int64, f Veh
 	ctes = append([]string{m.cte}, ctes...)
 	all := append(sc.argsWith(m.args...), args...)
 	cond := sc.sees() + " AND " + where
-	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+cond, all...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	rows, err := d.r.QueryContext(ctx, sc.with(ctes...)+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", level, 1)+`
-		  FROM `+from+` LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 WHERE `+cond+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`,
-		append(all, per, (max(f.Page, 1)-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
 	var out []ExplainedVehicle
-	for rows.Next() {
-		v, err := scanVehicle(rows)
-		if err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		out = append(out, ExplainedVehicle{Vehicle: v})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
+	total, err := readPage(ctx, d.r, sc.with(ctes...)+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", level, 1)+`, COUNT(*) OVER ()
+		  FROM `+from+` LEFT JOIN vehicle_groups g ON g.id = v.group_id
+		 WHERE `+cond+` ORDER BY v.name, v.id LIMIT ? OFFSET ?`, all, pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			v, err := scanVehicle(rows, total)
+			if err != nil {
+				return err
+			}
+			out = append(out, ExplainedVehicle{Vehicle: v})
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("member vehicles: %w", err)
 	}
 	reasons, err := d.reasons(ctx, a, []int64{memberID}, vehicleIDs(explainedVehicles(out)))
 	if err != nil {
@@ -644,35 +645,24 @@ func (d *DB) VehicleMembers(ctx context.Context, a *Actor, vehicleID int64, page
 			   AND (m.id = ac.owner_member_id OR m.vehicle_access = 'all' OR m.id IN (SELECT member_id FROM granted)))
 		`
 	args := []any{vehicleID, now, vehicleID, now, a.AccountID, string(perm.VehiclesView)}
-	var total int
-	if err := d.r.QueryRowContext(ctx, who+`SELECT COUNT(*) FROM who`, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	if per <= 0 {
-		per = 25
-	}
-	rows, err := d.r.QueryContext(ctx, who+`SELECT m.id, u.first_name, u.last_name, u.email, r.name, m.status
-		  FROM who JOIN members m ON m.id = who.member_id JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id
-		 ORDER BY m.sort_name, m.id LIMIT ? OFFSET ?`, append(args, per, (max(page, 1)-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
 	var out []VehicleMember
 	var ids []int64
-	for rows.Next() {
-		var m VehicleMember
-		var first, last string
-		if err := rows.Scan(&m.MemberID, &first, &last, &m.Email, &m.RoleName, &m.Status); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		m.Name = displayName(first, last, m.Email)
-		out = append(out, m)
-		ids = append(ids, m.MemberID)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
+	total, err := readPage(ctx, d.r, who+`SELECT m.id, u.first_name, u.last_name, u.email, r.name, m.status, COUNT(*) OVER ()
+		  FROM who JOIN members m ON m.id = who.member_id JOIN users u ON u.id = m.user_id JOIN roles r ON r.id = m.role_id
+		 ORDER BY m.sort_name, m.id LIMIT ? OFFSET ?`, args, pageOf(page, per, 25),
+		func(rows *sql.Rows, total *int) error {
+			var m VehicleMember
+			var first, last string
+			if err := rows.Scan(&m.MemberID, &first, &last, &m.Email, &m.RoleName, &m.Status, total); err != nil {
+				return err
+			}
+			m.Name = displayName(first, last, m.Email)
+			out = append(out, m)
+			ids = append(ids, m.MemberID)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("vehicle members: %w", err)
 	}
 	reasons, err := d.reasons(ctx, a, ids, []int64{vehicleID})
 	if err != nil {

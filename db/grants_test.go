@@ -11,6 +11,7 @@ import (
 )
 
 func TestGrantingGivesOnlyWhatOneHolds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -101,6 +102,7 @@ func TestGrantingGivesOnlyWhatOneHolds(t *testing.T) {
 }
 
 func TestMemberAccessHidesWhatTheViewerDoesNotSee(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -127,6 +129,7 @@ func TestMemberAccessHidesWhatTheViewerDoesNotSee(t *testing.T) {
 }
 
 func TestExplainers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d

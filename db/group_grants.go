@@ -16,8 +16,8 @@ type GroupGrant struct {
 }
 
 // checkGroupGrants refuses, on the "grants" field, any group grant the
-// actor may not give (rule 5: only within their own access).
-func (d *DB) checkGroupGrants(ctx context.Context, a *Actor, gs []GroupGrant) error {
+// actor may not give (the no-escalation rule: only within their own access).
+func (d *DB) checkGroupGrants(ctx context.Context, q queryer, a *Actor, gs []GroupGrant) error {
 	if len(gs) > 200 {
 		return FieldError("grants", "Choose at most 200 groups.")
 	}
@@ -26,7 +26,7 @@ func (d *DB) checkGroupGrants(ctx context.Context, a *Actor, gs []GroupGrant) er
 		if !ok {
 			return FieldError("grants", "Choose view or manage for each group.")
 		}
-		if _, err := d.checkGivable(ctx, d.r, a, GrantInput{Kind: "group", TargetID: g.GroupID, Level: lvl}); err != nil {
+		if _, err := d.checkGivable(ctx, q, a, GrantInput{Kind: "group", TargetID: g.GroupID, Level: lvl}); err != nil {
 			var fe *Error
 			if errors.As(err, &fe) {
 				if fe.Code == ENotFound {

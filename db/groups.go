@@ -21,6 +21,7 @@ type Group struct {
 	Active   int    // visible active vehicles directly in it
 	Total    int    // visible vehicles directly in it, archived included
 	Children int    // visible sub-groups
+	Version  int    // bumped by every change; edits name the one they started from
 }
 
 // GroupNameMax is the longest group name.
@@ -35,7 +36,7 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 	rows, err := d.r.QueryContext(ctx, sc.with(`loose(group_id, active, total) AS (
 			SELECT v.group_id, SUM(v.status = 'active'), COUNT(*) FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id
 			 WHERE v.group_id IS NOT NULL AND v.group_id NOT IN (SELECT group_id FROM scope_covered) GROUP BY v.group_id)`)+`
-		SELECT g.id, COALESCE(g.parent_id, 0), g.name, COALESCE(c.lvl, 0),
+		SELECT g.id, COALESCE(g.parent_id, 0), g.name, g.version, COALESCE(c.lvl, 0),
 		       CASE WHEN c.group_id IS NULL THEN n.active ELSE (SELECT COUNT(*) FROM vehicles x WHERE x.group_id = g.id AND x.status = 'active') END,
 		       CASE WHEN c.group_id IS NULL THEN n.total ELSE (SELECT COUNT(*) FROM vehicles x WHERE x.group_id = g.id) END
 		  FROM vehicle_groups g
@@ -49,7 +50,7 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 	var flat []Group
 	for rows.Next() {
 		var g Group
-		if err := rows.Scan(&g.ID, &g.ParentID, &g.Name, &g.Level, &g.Active, &g.Total); err != nil {
+		if err := rows.Scan(&g.ID, &g.ParentID, &g.Name, &g.Version, &g.Level, &g.Active, &g.Total); err != nil {
 			return nil, err
 		}
 		flat = append(flat, g)
@@ -125,12 +126,13 @@ func (d *DB) ManagedGroups(ctx context.Context, a *Actor) ([]Group, error) {
 type groupRow struct {
 	ID, ParentID int64
 	Name         string
+	Version      int
 }
 
 func findGroup(ctx context.Context, q queryer, accountID, id int64) (groupRow, error) {
 	var g groupRow
-	err := q.QueryRowContext(ctx, `SELECT id, COALESCE(parent_id, 0), name FROM vehicle_groups WHERE id = ? AND account_id = ?`, id, accountID).
-		Scan(&g.ID, &g.ParentID, &g.Name)
+	err := q.QueryRowContext(ctx, `SELECT id, COALESCE(parent_id, 0), name, version FROM vehicle_groups WHERE id = ? AND account_id = ?`, id, accountID).
+		Scan(&g.ID, &g.ParentID, &g.Name, &g.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, notFound("Group")
 	}
@@ -186,14 +188,14 @@ func (d *DB) checkTargetGroup(ctx context.Context, q queryer, a *Actor, field st
 }
 
 func cleanGroupName(name string) (string, error) {
-	name = strings.Join(strings.Fields(name), " ")
+	name = squeeze(name)
 	switch {
 	case name == "":
 		return "", FieldError("name", "Enter a name for the group.")
 	case len([]rune(name)) > GroupNameMax:
 		return "", FieldError("name", "A group name has at most %d characters.", GroupNameMax)
-	case hasControl(name):
-		return "", FieldError("name", "Use letters, digits, spaces and punctuation only.")
+	case textProblem(name) != "":
+		return "", FieldError("name", "%s", textProblem(name))
 	}
 	return name, nil
 }
@@ -226,9 +228,10 @@ func (d *DB) CreateGroup(ctx context.Context, a *Actor, name string, parentID in
 	return id, err
 }
 
-// UpdateGroup renames a group and/or moves it under another parent.
+// UpdateGroup renames a group and/or moves it under another parent, from
+// the version the form started from (an older one is a StaleError).
 // Moving a group changes at once who sees its vehicles.
-func (d *DB) UpdateGroup(ctx context.Context, a *Actor, id int64, name string, parentID int64) error {
+func (d *DB) UpdateGroup(ctx context.Context, a *Actor, id int64, version int, name string, parentID int64) error {
 	name, err := cleanGroupName(name)
 	if err != nil {
 		return err
@@ -236,6 +239,9 @@ func (d *DB) UpdateGroup(ctx context.Context, a *Actor, id int64, name string, p
 	return d.update(ctx, func(tx *sql.Tx) error {
 		g, err := d.managedGroup(ctx, tx, a, id)
 		if err != nil {
+			return err
+		}
+		if err := d.checkVersion(ctx, tx, a, "vehicle_groups", id, g.Version, version); err != nil {
 			return err
 		}
 		if parentID != g.ParentID {
@@ -255,21 +261,24 @@ func (d *DB) UpdateGroup(ctx context.Context, a *Actor, id int64, name string, p
 			}
 		}
 		before, _ := groupPath(ctx, tx, id)
-		_, err = tx.ExecContext(ctx, `UPDATE vehicle_groups SET name = ?, parent_id = ? WHERE id = ? AND account_id = ?`,
-			name, nullID(parentID), id, a.AccountID)
+		if name == g.Name && parentID == g.ParentID {
+			return nil // nothing changed
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE vehicle_groups SET name = ?, parent_id = ?, `+setVersioned+` WHERE id = ? AND account_id = ? AND version = ?`,
+			append(append([]any{name, nullID(parentID)}, d.versionArgs(a)...), id, a.AccountID, g.Version)...)
 		if isUnique(err) {
 			return FieldError("name", "A group named %q already exists there.", name)
 		}
 		if err != nil {
 			return err
 		}
+		if err := d.updated(ctx, tx, a, res, "vehicle_groups", id); err != nil {
+			return err
+		}
 		after, _ := groupPath(ctx, tx, id)
 		kind, summary := "group.update", "Group renamed"
 		if parentID != g.ParentID {
 			summary = "Group moved"
-		}
-		if before == after {
-			return nil // nothing changed
 		}
 		return d.audit(ctx, tx, a, Event{Kind: kind, Target: after, Summary: summary, Group: id,
 			Before: map[string]any{"name": g.Name, "parent_id": g.ParentID, "path": before},

@@ -91,33 +91,15 @@ const invitationFrom = ` FROM invitations i JOIN accounts a ON a.id = i.account_
 
 func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
 	var i Invitation
-	var b, created, sent, expires string
-	var accepted, revoked sql.NullString
+	var b string
 	err := row.Scan(&i.ID, &i.AccountID, &i.AccountName, &i.Email, &i.RoleID, &i.RoleName, &b, &i.Channel,
-		&i.VehicleAccess, &i.Grants, &i.InvitedBy, &created, &sent, &expires, &accepted, &revoked)
+		&i.VehicleAccess, &i.Grants, &i.InvitedBy, timeCol{&i.CreatedAt}, timeCol{&i.SentAt}, timeCol{&i.ExpiresAt},
+		nullTimeCol{&i.AcceptedAt}, nullTimeCol{&i.RevokedAt})
 	if err != nil {
 		return i, err
 	}
 	i.RoleBuiltin = perm.Builtin(b)
-	i.CreatedAt = parseTime(created)
-	i.SentAt = parseTime(sent)
-	i.ExpiresAt = parseTime(expires)
-	i.AcceptedAt = parseNullTime(accepted)
-	i.RevokedAt = parseNullTime(revoked)
 	return i, nil
-}
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
-}
-
-func parseNullTime(s sql.NullString) *time.Time {
-	if !s.Valid {
-		return nil
-	}
-	t := parseTime(s.String)
-	return &t
 }
 
 // CheckGrantAccess refuses, on the "vehicle_access" field, a vehicle
@@ -135,10 +117,10 @@ func CheckGrantAccess(a *Actor, access string) error {
 	return FieldError("vehicle_access", "Choose one of the offered vehicle accesses.")
 }
 
-// checkGrant is rule 5 for a new member or an invitation: the role and the
+// checkGrant is the no-escalation rule for a new member or an invitation: the role and the
 // vehicle access must both be within the actor's own.
-func (d *DB) checkGrant(ctx context.Context, a *Actor, roleID int64, access string) error {
-	if err := d.CheckGrantRole(ctx, a, roleID); err != nil {
+func checkGrant(ctx context.Context, q queryer, a *Actor, roleID int64, access string) error {
+	if err := checkGrantRole(ctx, q, a, roleID); err != nil {
 		return err
 	}
 	return CheckGrantAccess(a, access)
@@ -151,14 +133,11 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	if ni.Channel == "" {
 		ni.Channel = "web"
 	}
-	if err := d.checkGrant(ctx, a, ni.RoleID, ni.VehicleAccess); err != nil {
+	if err := invalid(ni.Validate(), personOrder...); err != nil {
 		return Invitation{}, "", err
 	}
 	if ni.VehicleAccess == "all" {
 		ni.Grants = nil
-	}
-	if err := d.checkGroupGrants(ctx, a, ni.Grants); err != nil {
-		return Invitation{}, "", err
 	}
 	ttl := ni.TTL
 	if ttl <= 0 {
@@ -167,6 +146,12 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 	token := NewToken()
 	var inv Invitation
 	err := d.update(ctx, func(tx *sql.Tx) error {
+		if err := checkGrant(ctx, tx, a, ni.RoleID, ni.VehicleAccess); err != nil {
+			return err
+		}
+		if err := d.checkGroupGrants(ctx, tx, a, ni.Grants); err != nil {
+			return err
+		}
 		if err := refuseMember(ctx, tx, a.AccountID, ni.Email); err != nil {
 			return err
 		}
@@ -174,15 +159,15 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 		// An open invitation to the same e-mail: a valid one is refused, an
 		// expired one is replaced (and marked withdrawn).
 		var oldID int64
-		var oldExpires string
+		var oldExpires time.Time
 		replaced := int64(0)
 		err := tx.QueryRowContext(ctx, `SELECT id, expires_at FROM invitations
-			WHERE account_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, a.AccountID, ni.Email).Scan(&oldID, &oldExpires)
+			WHERE account_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, a.AccountID, ni.Email).Scan(&oldID, timeCol{&oldExpires})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case now.Before(parseTime(oldExpires)):
+		case now.Before(oldExpires):
 			return FieldError("email", "An invitation to this e-mail is already pending. Resend or revoke it in the list of pending invitations.")
 		default:
 			if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, d.stamp(), oldID); err != nil {
@@ -273,9 +258,9 @@ func (d *DB) openInvitation(ctx context.Context, tx *sql.Tx, a *Actor, id int64)
 	case InviteRevoked:
 		return inv, Errorf(EConflict, "This invitation was already revoked.")
 	}
-	if err := d.checkGrant(ctx, a, inv.RoleID, inv.VehicleAccess); err != nil {
+	if err := checkGrant(ctx, tx, a, inv.RoleID, inv.VehicleAccess); err != nil {
 		if ErrorCode(err) == EForbidden {
-			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(err.(*Error).Message, "."))
+			return inv, Errorf(EForbidden, "This invitation gives more than you may give (%s), so you cannot resend or revoke it.", strings.TrimSuffix(SafeMessage(err), "."))
 		}
 		return inv, err
 	}
@@ -364,6 +349,10 @@ type Accepted struct {
 // none, and uses the link up.
 func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance) (Accepted, error) {
 	var out Accepted
+	acc.FirstName, acc.LastName = strings.TrimSpace(acc.FirstName), strings.TrimSpace(acc.LastName)
+	if err := invalid(acc.Validate(), personOrder...); err != nil {
+		return out, err
+	}
 	var refused error
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.token_hash = ?`, hashToken(token)))
@@ -456,9 +445,8 @@ func (d *DB) inviterStillMay(ctx context.Context, tx *sql.Tx, inv Invitation) (s
 		}
 		return "", nil // sent by the system (account set-up), not by a member
 	}
-	// The write transaction holds the only writer, so what the reader pool
-	// sees here cannot change before this transaction commits.
-	inviter, err := d.loadActor(ctx, inviterID.Int64)
+	// Read in the write transaction, like every check that guards a write.
+	inviter, err := loadActorOn(ctx, tx, inviterID.Int64)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "the person who sent it is no longer a member.", nil
 	}
@@ -471,14 +459,14 @@ func (d *DB) inviterStillMay(ctx context.Context, tx *sql.Tx, inv Invitation) (s
 	if !inviter.Can(perm.UsersManage) {
 		return "the person who sent it may no longer invite people.", nil
 	}
-	if err := d.checkGrant(ctx, inviter, inv.RoleID, inv.VehicleAccess); err != nil {
+	if err := checkGrant(ctx, tx, inviter, inv.RoleID, inv.VehicleAccess); err != nil {
 		if ErrorCode(err) == "" {
 			return "", err
 		}
 		return "the person who sent it may no longer give this role or vehicle access.", nil
 	}
 	if inv.VehicleAccess != "all" {
-		if err := d.checkGroupGrants(ctx, inviter, decodeGrants(inv.Grants)); err != nil {
+		if err := d.checkGroupGrants(ctx, tx, inviter, decodeGrants(inv.Grants)); err != nil {
 			if ErrorCode(err) == "" {
 				return "", err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +14,9 @@ import (
 )
 
 func TestInvitationStoresOnlyTheTokenHash(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "inv.db")
+	path := migrated.Path(t)
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +47,7 @@ func TestInvitationStoresOnlyTheTokenHash(t *testing.T) {
 }
 
 func TestInvitationRules(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -91,6 +92,7 @@ func TestInvitationRules(t *testing.T) {
 
 // TestInvitationIsSingleUse: two people racing with one link: one wins.
 func TestInvitationIsSingleUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -127,6 +129,7 @@ func TestInvitationIsSingleUse(t *testing.T) {
 }
 
 func TestAcceptedMemberGetsTheInvitedAccess(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -154,6 +157,7 @@ func TestAcceptedMemberGetsTheInvitedAccess(t *testing.T) {
 }
 
 func TestProfileChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")

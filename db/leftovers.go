@@ -11,7 +11,7 @@ import (
 // makes another member their sender; revoking withdraws them.
 func init() {
 	leftoverHandlers = append(leftoverHandlers, leftoverKind{
-		list: func(ctx context.Context, q queryer, a *Actor, memberID int64, now string) (Leftover, error) {
+		list: func(ctx context.Context, _ *DB, q queryer, a *Actor, memberID int64, now string) (Leftover, error) {
 			l := Leftover{Kind: "invitations", Label: "Pending invitations they sent"}
 			rows, err := q.QueryContext(ctx, `SELECT email, expires_at FROM invitations
 				WHERE account_id = ? AND invited_by = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?
@@ -29,10 +29,22 @@ func init() {
 			}
 			return l, rows.Err()
 		},
-		settle: func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error) {
+		settle: func(ctx context.Context, _ *DB, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error) {
 			open := `account_id = ? AND invited_by = ? AND accepted_at IS NULL AND revoked_at IS NULL`
 			var res sql.Result
 			var err error
+			if h.ToMemberID != 0 || h.RefuseLeftovers {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM invitations WHERE `+open, a.AccountID, memberID).Scan(&n); err != nil || n == 0 {
+					return "", err
+				}
+				if h.ToMemberID == 0 {
+					return "", needsDecision(fmt.Sprintf("%d pending invitation(s)", n))
+				}
+				if err := checkHandover(ctx, tx, a, memberID, h.ToMemberID, "invitations"); err != nil {
+					return "", err
+				}
+			}
 			if h.ToMemberID != 0 {
 				res, err = tx.ExecContext(ctx, `UPDATE invitations SET invited_by = ?,
 					invited_by_name = (SELECT trim(u.first_name || ' ' || u.last_name) FROM members m JOIN users u ON u.id = m.user_id WHERE m.id = ?)
@@ -48,7 +60,11 @@ func init() {
 			case n == 0:
 				return "", nil
 			case h.ToMemberID != 0:
-				return fmt.Sprintf("%d pending invitation(s) handed over", n), nil
+				to, err := member(ctx, tx, a.AccountID, h.ToMemberID)
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%d pending invitation(s) handed to %s", n, to.Name()), nil
 			default:
 				return fmt.Sprintf("%d pending invitation(s) revoked", n), nil
 			}

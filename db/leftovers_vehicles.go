@@ -5,92 +5,231 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
-// What a member leaves behind in vehicles: the vehicles that they alone
-// manage through their grants (members with all-vehicles access aside).
-// Handing over gives the chosen member a direct manage grant on each of
-// them that the acting member may give; revoking leaves them unassigned.
+// What a member leaves behind in vehicles: their manage grants (on groups
+// and on single vehicles) that cover vehicles no other active member
+// manages through a grant. (The Owner and members with all-vehicles access
+// manage every vehicle anyway.) Handing over gives the chosen member the
+// same grants, a group staying a group so that vehicles added to it later
+// are covered too, as far as the acting member holds them; revoking leaves
+// those vehicles to the Owner and the members with all vehicles.
 func init() {
 	leftoverHandlers = append(leftoverHandlers, leftoverKind{
-		list: func(ctx context.Context, q queryer, a *Actor, memberID int64, now string) (Leftover, error) {
-			l := Leftover{Kind: "vehicles", Label: "Vehicles only they manage"}
-			ids, names, err := soleManaged(ctx, q, a.AccountID, memberID, timeKeyOf(now))
-			if err != nil || a.VehicleAccess == "all" {
-				l.Items = names
+		list: func(ctx context.Context, d *DB, q queryer, a *Actor, memberID int64, now string) (Leftover, error) {
+			l := Leftover{Kind: "vehicles", Label: "Vehicle access no one else holds"}
+			gs, err := soleGrants(ctx, q, a.AccountID, memberID, timeKeyOf(now))
+			if err != nil || len(gs) == 0 {
 				return l, err
 			}
-			// Only the vehicles the actor sees are named; the others are counted.
-			sc := memberScope(a.AccountID, a.MemberID, false, timeKeyOf(now))
-			rows, err := q.QueryContext(ctx, sc.with()+`SELECT vehicle_id FROM visible`, sc.args...)
+			names, err := d.grantNames(ctx, q, a, gs)
 			if err != nil {
 				return l, err
 			}
-			defer rows.Close()
-			seen := map[int64]bool{}
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					return l, err
-				}
-				seen[id] = true
-			}
-			if err := rows.Err(); err != nil {
-				return l, err
-			}
 			hidden := 0
-			for i, id := range ids {
-				if seen[id] {
-					l.Items = append(l.Items, names[i])
-				} else {
+			for i, g := range gs {
+				if names[i] == "" {
 					hidden++
+					continue
 				}
+				l.Items = append(l.Items, g.describe(names[i]))
 			}
 			if hidden > 0 {
-				l.Items = append(l.Items, fmt.Sprintf("%d vehicle(s) outside your own vehicle access", hidden))
+				l.Items = append(l.Items, fmt.Sprintf("%d grant(s) on vehicles or groups outside your own vehicle access", hidden))
 			}
 			return l, nil
 		},
-		settle: func(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error) {
-			ids, _, err := soleManaged(ctx, tx, a.AccountID, memberID, timeKeyOf(now))
-			if err != nil || len(ids) == 0 {
+		settle: func(ctx context.Context, d *DB, tx *sql.Tx, a *Actor, memberID int64, h Handover, now string) (string, error) {
+			gs, err := soleGrants(ctx, tx, a.AccountID, memberID, timeKeyOf(now))
+			if err != nil || len(gs) == 0 {
 				return "", err
+			}
+			sole := 0
+			for _, g := range gs {
+				sole += g.sole
 			}
 			if h.ToMemberID == 0 {
-				return fmt.Sprintf("%d vehicle(s) left without a manager", len(ids)), nil
+				if h.RefuseLeftovers {
+					return "", needsDecision(fmt.Sprintf("%d vehicle(s) no one else manages", sole))
+				}
+				return fmt.Sprintf("%d vehicle(s) no one else managed stay with the Owner and members with all vehicles", sole), nil
 			}
-			var toAll bool
-			if err := tx.QueryRowContext(ctx, `SELECT m.vehicle_access = 'all' OR m.id = a.owner_member_id
-				FROM members m JOIN accounts a ON a.id = m.account_id WHERE m.id = ? AND m.account_id = ?`,
-				h.ToMemberID, a.AccountID).Scan(&toAll); err != nil {
+			if err := checkHandover(ctx, tx, a, memberID, h.ToMemberID, "vehicles"); err != nil {
 				return "", err
 			}
-			if toAll {
-				return fmt.Sprintf("%d vehicle(s) stay with the new manager, who has all vehicles", len(ids)), nil
-			}
-			// Giving vehicle access is changing that member: rule 5 applies.
-			if err := checkReach(ctx, tx, a, h.ToMemberID); err != nil {
-				var fe *Error
-				if errors.As(err, &fe) {
-					return "", &Error{Code: EInvalid, Field: "handover_to", Message: "You cannot hand vehicles to this member: " + fe.Message}
-				}
+			names, err := d.grantNames(ctx, tx, a, gs)
+			if err != nil {
 				return "", err
 			}
-			given := 0
-			for _, id := range ids {
-				lvl, err := vehicleLevel(ctx, tx, a.AccountID, a.MemberID, a.VehicleAccess == "all", timeKeyOf(now), id)
-				if err != nil || lvl < Manage {
-					continue // not the actor's to give
+			var given, kept []string
+			for i, g := range gs {
+				// Only what the actor holds is theirs to give, and no longer than they hold it.
+				held, err := d.holds(ctx, tx, a, g.kind, g.targetID, Manage)
+				if err != nil || held.level < Manage || names[i] == "" {
+					kept = append(kept, "x")
+					continue
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', ?)
-					ON CONFLICT (member_id, vehicle_id) DO UPDATE SET level = 'manage', ends_at = NULL`, h.ToMemberID, id, now); err != nil {
+				ends := g.endsAt
+				if !held.unlimited && (!ends.Valid || ends.String > held.until) {
+					ends = sql.NullString{String: held.until, Valid: true}
+				}
+				table, col := grantTable(g.kind)
+				// An existing grant of the recipient keeps whichever is wider.
+				if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (member_id, `+col+`, level, ends_at, created_at) VALUES (?, ?, 'manage', ?, ?)
+					ON CONFLICT (member_id, `+col+`) DO UPDATE SET level = 'manage',
+					  ends_at = CASE WHEN level = 'manage' AND (ends_at IS NULL OR (excluded.ends_at IS NOT NULL AND ends_at > excluded.ends_at))
+					                 THEN ends_at ELSE excluded.ends_at END`,
+					h.ToMemberID, g.targetID, ends, now); err != nil {
 					return "", err
 				}
-				given++
+				line := g.kind + " " + names[i] + " (manage"
+				if ends.Valid {
+					line += ", until " + lastDay(parseEnds(ends))
+				}
+				given = append(given, line+")")
 			}
-			return fmt.Sprintf("%d vehicle(s) handed over", given), nil
+			to, err := member(ctx, tx, a.AccountID, h.ToMemberID)
+			if err != nil {
+				return "", err
+			}
+			from, err := member(ctx, tx, a.AccountID, memberID)
+			if err != nil {
+				return "", err
+			}
+			msg := ""
+			if len(given) > 0 {
+				msg = "Vehicle access handed to " + to.Name() + ": " + strings.Join(given, ", ")
+				if err := d.audit(ctx, tx, a, Event{Kind: "access.handover", Target: to.Email,
+					Summary: to.Name() + " received from " + from.Name() + ": " + strings.Join(given, ", "),
+					After:   map[string]any{"from": from.Name(), "to": to.Name(), "grants": given}}); err != nil {
+					return "", err
+				}
+			}
+			if len(kept) > 0 {
+				if msg != "" {
+					msg += "; "
+				}
+				msg += fmt.Sprintf("%d grant(s) outside your own vehicle access were not handed over", len(kept))
+			}
+			return msg, nil
 		},
 	})
+}
+
+// soleGrant is one manage grant of a member that covers vehicles no other
+// active member manages through a grant.
+type soleGrant struct {
+	kind     string // "group" or "vehicle"
+	targetID int64
+	endsAt   sql.NullString
+	vehicles int // active vehicles the grant covers
+	sole     int // of which no one else manages
+}
+
+func (g soleGrant) describe(name string) string {
+	if g.kind == "vehicle" {
+		return "Vehicle " + name + " (manage)"
+	}
+	return fmt.Sprintf("Group %s (manage, sub-groups included): %d of its %d vehicle(s) managed by no one else", name, g.sole, g.vehicles)
+}
+
+// soleGrants lists the member's manage grants in force that cover at least
+// one vehicle only they manage, groups first.
+func soleGrants(ctx context.Context, q queryer, accountID, memberID int64, now string) ([]soleGrant, error) {
+	ids, _, err := soleManaged(ctx, q, accountID, memberID, now)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	sole := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		sole[id] = true
+	}
+	rows, err := q.QueryContext(ctx, `SELECT 'group', g.group_id, g.ends_at FROM member_group_grants g JOIN vehicle_groups vg ON vg.id = g.group_id
+		 WHERE g.member_id = ? AND vg.account_id = ? AND g.level = 'manage' AND (g.ends_at IS NULL OR g.ends_at > ?)
+		UNION ALL
+		SELECT 'vehicle', g.vehicle_id, g.ends_at FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
+		 WHERE g.member_id = ? AND v.account_id = ? AND g.level = 'manage' AND (g.ends_at IS NULL OR g.ends_at > ?)
+		ORDER BY 1 DESC, 2`, memberID, accountID, now, memberID, accountID, now)
+	if err != nil {
+		return nil, err
+	}
+	var all []soleGrant
+	for rows.Next() {
+		var g soleGrant
+		if err := rows.Scan(&g.kind, &g.targetID, &g.endsAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []soleGrant
+	for _, g := range all {
+		if g.kind == "vehicle" {
+			if sole[g.targetID] {
+				g.vehicles, g.sole = 1, 1
+				out = append(out, g)
+			}
+			continue
+		}
+		vs, err := q.QueryContext(ctx, `WITH RECURSIVE sub(id) AS (
+				SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?
+				UNION SELECT c.id FROM vehicle_groups c JOIN sub ON c.parent_id = sub.id)
+			SELECT v.id FROM vehicles v WHERE v.account_id = ? AND v.status = 'active' AND v.group_id IN (SELECT id FROM sub)`,
+			g.targetID, accountID, accountID)
+		if err != nil {
+			return nil, err
+		}
+		for vs.Next() {
+			var id int64
+			if err := vs.Scan(&id); err != nil {
+				vs.Close()
+				return nil, err
+			}
+			g.vehicles++
+			if sole[id] {
+				g.sole++
+			}
+		}
+		vs.Close()
+		if err := vs.Err(); err != nil {
+			return nil, err
+		}
+		if g.sole > 0 {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// grantNames names each grant's group (its path) or vehicle as the actor
+// sees it; "" for what the actor does not see.
+func (d *DB) grantNames(ctx context.Context, q queryer, a *Actor, gs []soleGrant) ([]string, error) {
+	paths, err := d.groupPaths(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(gs))
+	for i, g := range gs {
+		if g.kind == "group" {
+			out[i] = paths[g.targetID]
+			continue
+		}
+		v, err := d.vehicle(ctx, q, a, g.targetID)
+		var fe *Error
+		if errors.As(err, &fe) && fe.Code == ENotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v.Name
+	}
+	return out, nil
 }
 
 // soleManaged lists the vehicles the member manages through grants in

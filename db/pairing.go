@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Pairing ties a vehicle to the clients it may be used with (rule 4). The
+// Pairing ties a vehicle to the clients it may be used with (the client-usability rule). The
 // pairing screens never load the cross product: they show one page of
 // vehicles against one page of clients, both filtered by the actor's
 // scope, and read the pairings of just those cells.

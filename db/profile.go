@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
-	"strings"
 )
 
 // Profile is a login's own details, as "My profile" shows them. Name and
@@ -27,7 +26,12 @@ func (d *DB) Profile(ctx context.Context, a *Actor) (Profile, error) {
 
 // UpdateProfile changes the actor's own name and phone.
 func (d *DB) UpdateProfile(ctx context.Context, a *Actor, first, last, phone string) error {
-	first, last, phone = strings.TrimSpace(first), strings.TrimSpace(last), strings.TrimSpace(phone)
+	e := ProfileEdit{FirstName: first, LastName: last, Phone: phone}
+	e.Clean()
+	if err := invalid(e.Validate(), personOrder...); err != nil {
+		return err
+	}
+	first, last, phone = e.FirstName, e.LastName, e.Phone
 	return d.update(ctx, func(tx *sql.Tx) error {
 		var before Profile
 		if err := tx.QueryRowContext(ctx, `SELECT first_name, last_name, phone FROM users WHERE id = ?`, a.UserID).
@@ -39,6 +43,12 @@ func (d *DB) UpdateProfile(ctx context.Context, a *Actor, first, last, phone str
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, phone = ? WHERE id = ?`,
 			first, last, phone, a.UserID); err != nil {
+			return err
+		}
+		// Name and phone show on the login's member pages: a member form
+		// opened before this change is out of date.
+		if _, err := tx.ExecContext(ctx, `UPDATE members SET `+setVersioned+` WHERE user_id = ?`,
+			append(d.versionArgs(a), a.UserID)...); err != nil {
 			return err
 		}
 		return d.audit(ctx, tx, a, Event{Kind: "profile.update", Target: a.Email, Summary: "Changed own name or phone",

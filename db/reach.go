@@ -8,7 +8,7 @@ import (
 	"fleetgate/db/perm"
 )
 
-// Rule 5 of the policy, "no escalation", in one place: whoever manages
+// The no-escalation rule (see Rules of access in doc.go), in one place: whoever manages
 // users or roles can only hand out what they hold themselves, cannot act
 // on their own role, access or status, and cannot touch the Owner or a
 // member whose role is wider than their own.
@@ -36,7 +36,10 @@ func roleSet(ctx context.Context, q queryer, accountID, roleID int64) (perm.Set,
 }
 
 // GrantableRoles lists the roles the actor may give to someone: every role
-// of the account but Owner whose permissions the actor holds too.
+// of the account but Owner whose permissions the actor holds too. A custom
+// role without any permission yet (just created, not saved with one) is
+// not offered: a role needs at least one permission to be saved, and to
+// be given.
 func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error) {
 	all, err := d.RoleOptions(ctx, a)
 	if err != nil {
@@ -51,6 +54,9 @@ func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error)
 		if err != nil {
 			return nil, err
 		}
+		if r.Builtin == "" && len(set) == 0 {
+			continue
+		}
 		if a.Perms.Covers(set) {
 			out = append(out, r)
 		}
@@ -61,7 +67,13 @@ func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error)
 // CheckGrantRole refuses a role the actor may not give (EForbidden on the
 // "role_id" field), or one of another account (ENotFound).
 func (d *DB) CheckGrantRole(ctx context.Context, a *Actor, roleID int64) error {
-	set, b, err := d.RoleSet(ctx, a, roleID)
+	return checkGrantRole(ctx, d.r, a, roleID)
+}
+
+// checkGrantRole is CheckGrantRole on any connection: writes call it
+// inside their transaction, so the role they give is the role checked.
+func checkGrantRole(ctx context.Context, q queryer, a *Actor, roleID int64) error {
+	set, b, err := roleSet(ctx, q, a.AccountID, roleID)
 	if err != nil {
 		if ErrorCode(err) == ENotFound {
 			return FieldError("role_id", "Choose one of the offered roles.")
@@ -74,12 +86,17 @@ func (d *DB) CheckGrantRole(ctx context.Context, a *Actor, roleID int64) error {
 	if missing := a.Perms.Missing(set); len(missing) > 0 {
 		return &Error{Code: EForbidden, Field: "role_id", Message: "You cannot give a role with permissions you do not hold yourself (" + perm.Label(missing[0]) + ")."}
 	}
+	if b == "" && len(set) == 0 {
+		return FieldError("role_id", "This role has no permission yet: turn at least one on under Roles and save it before giving it to anyone.")
+	}
 	return nil
 }
 
 // CheckReach refuses when the actor may not act on the member: the
 // member's own row, the Owner, or a member whose role is wider than the
-// actor's. A member of another account is ENotFound.
+// actor's. A member of another account is ENotFound. It answers what a
+// page may offer; every write asks checkReach again inside its own
+// transaction, so a change committed in between cannot slip through.
 func (d *DB) CheckReach(ctx context.Context, a *Actor, memberID int64) error {
 	return checkReach(ctx, d.r, a, memberID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -129,19 +130,15 @@ func (d *DB) PasswordResetByToken(ctx context.Context, token string) (PasswordRe
 
 func passwordReset(ctx context.Context, q queryer, token string) (PasswordReset, error) {
 	var p PasswordReset
-	var exp string
-	var used sql.NullString
 	err := q.QueryRowContext(ctx, `SELECT r.user_id, u.email, u.first_name, r.purpose, r.expires_at, r.used_at
 		FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?`, hashToken(token)).
-		Scan(&p.UserID, &p.Email, &p.FirstName, &p.Purpose, &exp, &used)
+		Scan(&p.UserID, &p.Email, &p.FirstName, &p.Purpose, timeCol{&p.ExpiresAt}, nullTimeCol{&p.UsedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, Errorf(ENotFound, "This link is not valid. Check that you copied the whole link, or ask for a new one on the login page.")
 	}
 	if err != nil {
-		return p, err
+		return p, fmt.Errorf("read password reset: %w", err)
 	}
-	p.ExpiresAt = parseTime(exp)
-	p.UsedAt = parseNullTime(used)
 	return p, nil
 }
 

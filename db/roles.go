@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"fleetgate/db/perm"
@@ -337,10 +336,8 @@ func checkRoleName(name string) error {
 	case n > RoleNameMax:
 		return FieldError("name", "Use at most %d characters (this has %d).", RoleNameMax, n)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return FieldError("name", "Use letters, digits, spaces and punctuation only.")
-		}
+	if m := textProblem(name); m != "" {
+		return FieldError("name", "%s", m)
 	}
 	return nil
 }
@@ -559,11 +556,10 @@ type versionScanner interface{ Scan(dest ...any) error }
 
 func scanVersion(s versionScanner) (RoleVersion, error) {
 	var v RoleVersion
-	var perms, at string
-	if err := s.Scan(&v.Version, &perms, &v.SavedByID, &v.SavedBy, &at, &v.Note); err != nil {
+	var perms string
+	if err := s.Scan(&v.Version, &perms, &v.SavedByID, &v.SavedBy, timeCol{&v.SavedAt}, &v.Note); err != nil {
 		return v, err
 	}
 	v.Perms = decodeSet(perms)
-	v.SavedAt, _ = time.Parse(time.RFC3339Nano, at)
 	return v, nil
 }

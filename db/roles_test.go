@@ -39,6 +39,7 @@ func wantRoleErr(t *testing.T, err error, code db.Code, contains string) {
 }
 
 func TestCreateRoleNamesAndCopies(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -116,6 +117,7 @@ func roleManager(t testing.TB, d *db.DB, o *db.Actor) *db.Actor {
 }
 
 func TestSaveRoleAppliesRequirementsAndKeepsHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -168,6 +170,7 @@ func TestSaveRoleAppliesRequirementsAndKeepsHistory(t *testing.T) {
 }
 
 func TestSaveRoleRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -209,6 +212,7 @@ func TestSaveRoleRefusals(t *testing.T) {
 }
 
 func TestSaveRoleVersionConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -229,6 +233,7 @@ func TestSaveRoleVersionConflict(t *testing.T) {
 }
 
 func TestRenameAndDeleteRole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -274,6 +279,7 @@ func TestRenameAndDeleteRole(t *testing.T) {
 }
 
 func TestRestoreRoleVersion(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -306,6 +312,7 @@ func TestRestoreRoleVersion(t *testing.T) {
 }
 
 func TestRoleVersionsPagesAndUnsavedRoles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -342,6 +349,7 @@ func TestRoleVersionsPagesAndUnsavedRoles(t *testing.T) {
 // The migration gives roles that existed before it their current state
 // as a version.
 func TestRoleHistoryMigrationKeepsExistingRoles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
 	d, err := db.Open(ctx, path)

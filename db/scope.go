@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Rule 2 of the policy, vehicle scope, in one place. A member sees a
+// The vehicle-scope rule (see Rules of access in doc.go), in one place. A member sees a
 // vehicle when they have all-vehicles access, a direct grant on it, or a
 // grant on its group or any ancestor group; a grant stops applying at its
 // ends_at. Every query of vehicles and of what derives from them (groups,

@@ -123,6 +123,7 @@ func same(t testing.TB, what string, got []string, want ...string) {
 }
 
 func TestScopeResolution(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -151,17 +152,17 @@ func TestScopeResolution(t *testing.T) {
 
 	// Moving a vehicle into a granted group shows it on the next query;
 	// moving it out hides it.
-	if err := d.UpdateVehicle(ctx, f.owner, f.v["loose"], db.VehicleInput{Name: "loose", GroupID: f.depot}); err != nil {
+	if err := d.UpdateVehicle(ctx, f.owner, f.v["loose"], vehicleVersion(t, d, f.owner, f.v["loose"]), db.VehicleInput{Name: "loose", GroupID: f.depot}); err != nil {
 		t.Fatal(err)
 	}
 	same(t, "moved in", seen(t, d, actorOf(t, d, m)), "in-other:view", "in-city:view", "in-depot:manage", "loose:manage")
-	if err := d.UpdateVehicle(ctx, f.owner, f.v["loose"], db.VehicleInput{Name: "loose", GroupID: f.othr}); err != nil {
+	if err := d.UpdateVehicle(ctx, f.owner, f.v["loose"], vehicleVersion(t, d, f.owner, f.v["loose"]), db.VehicleInput{Name: "loose", GroupID: f.othr}); err != nil {
 		t.Fatal(err)
 	}
 	same(t, "moved out", seen(t, d, actorOf(t, d, m)), "in-other:view", "in-city:view", "in-depot:manage")
 
 	// Moving a group moves its vehicles with it.
-	if err := d.UpdateGroup(ctx, f.owner, f.othr, "Other", f.city); err != nil {
+	if err := d.UpdateGroup(ctx, f.owner, f.othr, groupVersion(t, d, f.owner, f.othr), "Other", f.city); err != nil {
 		t.Fatal(err)
 	}
 	same(t, "group moved under city", seen(t, d, actorOf(t, d, m)), "in-other:view", "in-city:view", "in-depot:manage", "loose:view")
@@ -177,6 +178,7 @@ func TestScopeResolution(t *testing.T) {
 }
 
 func TestGrantEndsWithoutAnyoneActing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -214,6 +216,7 @@ func TestGrantEndsWithoutAnyoneActing(t *testing.T) {
 // set form of the scope (lists) and the single-vehicle form (checks)
 // always give the same answer.
 func TestScopeShapesAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
 	for round := 0; round < 4; round++ {
@@ -279,6 +282,7 @@ func TestScopeShapesAgree(t *testing.T) {
 }
 
 func TestAccountsNeverMix(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -295,7 +299,7 @@ func TestAccountsNeverMix(t *testing.T) {
 	if _, err := d.Client(ctx, f.owner, bc); db.ErrorCode(err) != db.ENotFound {
 		t.Fatalf("client: %v", err)
 	}
-	if err := d.UpdateVehicle(ctx, f.owner, bv, db.VehicleInput{Name: "x"}); db.ErrorCode(err) != db.ENotFound {
+	if err := d.UpdateVehicle(ctx, f.owner, bv, 1, db.VehicleInput{Name: "x"}); db.ErrorCode(err) != db.ENotFound {
 		t.Fatalf("update: %v", err)
 	}
 	if err := d.ArchiveVehicle(ctx, f.owner, bv); db.ErrorCode(err) != db.ENotFound {
@@ -304,7 +308,7 @@ func TestAccountsNeverMix(t *testing.T) {
 	if err := d.DeleteClient(ctx, f.owner, bc); db.ErrorCode(err) != db.ENotFound {
 		t.Fatalf("delete client: %v", err)
 	}
-	if err := d.UpdateGroup(ctx, f.owner, bg, "x", 0); db.ErrorCode(err) != db.ENotFound {
+	if err := d.UpdateGroup(ctx, f.owner, bg, 1, "x", 0); db.ErrorCode(err) != db.ENotFound {
 		t.Fatalf("group: %v", err)
 	}
 	if _, _, err := d.SetPairing(ctx, f.owner, f.v["in-city"], bc, true); db.ErrorCode(err) != db.ENotFound {
@@ -349,6 +353,7 @@ func TestAccountsNeverMix(t *testing.T) {
 }
 
 func TestClientRule4(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -381,7 +386,7 @@ func TestClientRule4(t *testing.T) {
 	pair("in-city", acme)
 	same(t, "paired vehicle: its clients", clients(actorOf(t, d, drv)), "Acme")
 	if _, err := d.Client(ctx, actorOf(t, d, drv), beta); db.ErrorCode(err) != db.ENotFound {
-		t.Fatalf("client outside rule 4: %v", err)
+		t.Fatalf("client outside the client-usability rule: %v", err)
 	}
 	// Another visible vehicle paired with Beta adds Beta; one without pairings adds all.
 	pair("in-depot", beta)

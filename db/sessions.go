@@ -92,9 +92,9 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	if preview.Valid {
 		p, err := d.loadActor(ctx, preview.Int64)
 		if err == nil && p.AccountID == a.AccountID {
-			// Rule 1: the preview is allowed again on every request; once
+			// The every-request rule: the preview is allowed again on every request; once
 			// it is not, the session is the real person's own again.
-			if _, err := d.checkPreview(ctx, a, p.MemberID); err == nil {
+			if _, err := d.checkPreview(ctx, d.r, a, p.MemberID); err == nil {
 				p.PreviewBy = a
 				return p, nil
 			} else if ErrorCode(err) == "" {
@@ -161,13 +161,10 @@ func (d *DB) Sessions(ctx context.Context, userID int64, currentToken string) ([
 	var out []SessionInfo
 	for rows.Next() {
 		var h []byte
-		var c, l string
 		var s SessionInfo
-		if err := rows.Scan(&h, &c, &l, &s.UserAgent, &s.IP); err != nil {
+		if err := rows.Scan(&h, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.UserAgent, &s.IP); err != nil {
 			return nil, err
 		}
-		s.CreatedAt, _ = time.Parse(time.RFC3339Nano, c)
-		s.LastSeenAt, _ = time.Parse(time.RFC3339Nano, l)
 		s.Current = string(h) == string(cur)
 		s.Ref = base64.RawURLEncoding.EncodeToString(h[:9])
 		out = append(out, s)

@@ -61,7 +61,7 @@ func ZoneProblem(name string) string {
 	if name == "" {
 		return "Choose a time zone, e.g. Europe/Berlin or UTC."
 	}
-	if len(name) > 64 || name == "Local" || strings.ContainsAny(name, " \\") || hasControl(name) {
+	if len(name) > 64 || name == "Local" || strings.ContainsAny(name, " \\") || textProblem(name) != "" {
 		return fmt.Sprintf("%q is not a time zone. Use a name such as Europe/Berlin, America/New_York or UTC.", name)
 	}
 	if _, err := time.LoadLocation(name); err != nil {
@@ -112,8 +112,8 @@ func (s Settings) Validate() map[string]string {
 		errs["name"] = "Enter the account's name."
 	case len([]rune(name)) > 100:
 		errs["name"] = "Use at most 100 characters."
-	case hasControl(name):
-		errs["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(name) != "":
+		errs["name"] = textProblem(name)
 	}
 	if m := ZoneProblem(s.TimeZone); m != "" {
 		errs["time_zone"] = m

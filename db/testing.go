@@ -18,6 +18,13 @@ func (d *DB) QueryRowForTest(ctx context.Context, q string, args ...any) *sql.Ro
 	return d.r.QueryRowContext(ctx, q, args...)
 }
 
+// BeforeNextWriteForTest runs fn once, just before the next write
+// transaction opens. Tests use it to land a concurrent change between a
+// request's first reads and its write, deterministically.
+func (d *DB) BeforeNextWriteForTest(fn func()) {
+	d.beforeWrite.Store(&fn)
+}
+
 // QueryForTest reads rows on the reader pool, for test assertions.
 func (d *DB) QueryForTest(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return d.r.QueryContext(ctx, q, args...)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 )
 
@@ -125,13 +126,13 @@ func (in TripInput) Problems(today string) map[string]string {
 		p["distance_km"] = "Enter the distance in km (more than 0, at most 5,000), or the odometers."
 	}
 	for f, v := range map[string]string{"start_place": in.StartPlace, "end_place": in.EndPlace} {
-		if len([]rune(v)) > TripPlaceMax {
-			p[f] = "A place has at most " + strconv.Itoa(TripPlaceMax) + " characters."
-		} else if hasControl(v) {
-			p[f] = "Use letters, digits, spaces and punctuation only."
+		if msg := field.Line(v, "place", TripPlaceMax, false); msg != "" {
+			p[f] = msg
 		}
 	}
-	if len([]rune(in.Note)) > TripNoteMax {
+	if msg := field.Text(in.Note, false); msg != "" {
+		p["note"] = msg
+	} else if len([]rune(in.Note)) > TripNoteMax {
 		p["note"] = "A note has at most " + strconv.Itoa(TripNoteMax) + " characters."
 	}
 	return p

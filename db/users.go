@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 )
 
@@ -60,7 +62,8 @@ type MemberFilter struct {
 	RoleID  int64
 	Status  string
 	Channel string
-	Page    int // from 1
+	Sort    string // a key of MemberSorts, "-" first for descending; "" is by name
+	Page    int    // from 1
 	PerPage int
 }
 
@@ -78,74 +81,86 @@ type MemberRow struct {
 	Status      string
 	Channel     string
 	LastLoginAt *time.Time
+	Version     int // bumped by every change of the member; edits name the one they started from
 }
 
 // Name is the member's display name.
 func (m MemberRow) Name() string { return displayName(m.FirstName, m.LastName, m.Email) }
 
+// MemberSorts are the columns the users list sorts by, with their SQL.
+// By name (the default) reads through an index; the others sort the
+// matching members.
+var MemberSorts = map[string]string{
+	"name":       "m.sort_name",
+	"email":      "u.email COLLATE NOCASE",
+	"role":       "r.name COLLATE NOCASE",
+	"status":     "m.status",
+	"last_login": "m.last_login_at IS NULL, m.last_login_at",
+}
+
+// memberOrder turns a sort key into an ORDER BY clause from MemberSorts only.
+func memberOrder(key string) string {
+	desc := strings.HasPrefix(key, "-")
+	col, ok := MemberSorts[strings.TrimPrefix(key, "-")]
+	if !ok {
+		return "m.sort_name, m.id"
+	}
+	if desc {
+		if key == "-last_login" {
+			return "m.last_login_at IS NULL, m.last_login_at DESC, m.id DESC"
+		}
+		return col + " DESC, m.id DESC"
+	}
+	return col + ", m.id"
+}
+
 // ListMembers returns one page of the actor's account's members, ordered by
 // name, and the number of members matching the filter.
 func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, int, error) {
-	where := []string{"m.account_id = ?"}
-	args := []any{a.AccountID}
-	for _, w := range strings.Fields(f.Query) {
+	var where conds
+	where.add("m.account_id = ?", a.AccountID)
+	words, ok := field.SearchWords(f.Query)
+	if !ok {
+		where.add("1 = 0") // a word no stored text can hold
+	}
+	for _, w := range words {
 		like := "%" + escapeLike(w) + "%"
-		where = append(where, `(u.first_name LIKE ? ESCAPE '\' OR u.last_name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		where.add(`(u.first_name LIKE ? ESCAPE '\' OR u.last_name LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	if f.RoleID != 0 {
-		where = append(where, "m.role_id = ?")
-		args = append(args, f.RoleID)
+		where.add("m.role_id = ?", f.RoleID)
 	}
 	if f.Status != "" {
-		where = append(where, "m.status = ?")
-		args = append(args, f.Status)
+		where.add("m.status = ?", f.Status)
 	}
 	if f.Channel != "" {
-		where = append(where, "m.channel = ?")
-		args = append(args, f.Channel)
+		where.add("m.channel = ?", f.Channel)
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM members m JOIN users u ON u.id = m.user_id WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	page := max(f.Page, 1)
-	rows, err := d.r.QueryContext(ctx, `
+	var out []MemberRow
+	total, err := readPage(ctx, d.r, `
 		SELECT m.id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
-		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at
+		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at, m.version, COUNT(*) OVER ()
 		  FROM members m
 		  JOIN users u ON u.id = m.user_id
 		  JOIN roles r ON r.id = m.role_id
 		  JOIN accounts a ON a.id = m.account_id
-		 WHERE `+cond+`
-		 ORDER BY m.sort_name, m.id LIMIT ? OFFSET ?`, append(args, per, (page-1)*per)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []MemberRow
-	for rows.Next() {
-		var m MemberRow
-		var b string
-		var last sql.NullString
-		if err := rows.Scan(&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
-			&m.IsOwner, &m.Status, &m.Channel, &last); err != nil {
-			return nil, 0, err
-		}
-		m.Builtin = perm.Builtin(b)
-		if last.Valid {
-			if t, err := time.Parse(time.RFC3339, last.String); err == nil {
-				m.LastLoginAt = &t
+		 WHERE `+where.sql()+`
+		 ORDER BY `+memberOrder(f.Sort)+` LIMIT ? OFFSET ?`, where.args, pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			var m MemberRow
+			var b string
+			if err := rows.Scan(&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
+				&m.IsOwner, &m.Status, &m.Channel, nullTimeCol{&m.LastLoginAt}, &m.Version, total); err != nil {
+				return err
 			}
-		}
-		out = append(out, m)
+			m.Builtin = perm.Builtin(b)
+			out = append(out, m)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list members: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 func escapeLike(s string) string {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"fleetgate/db/field"
 )
 
 // Vehicle is a vehicle as the actor sees it, with the actor's level on it.
@@ -24,6 +27,7 @@ type Vehicle struct {
 	Clients    int // number of paired clients; 0 means usable with any client
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	Version    int // bumped by every change; edits name the one they started from
 }
 
 // Limits of the vehicle fields (the form's maxlength says the same).
@@ -47,57 +51,58 @@ type VehicleFilter struct {
 
 // vehicleColumns are a vehicle's columns; LEVEL stands for the level expression.
 const vehicleColumns = `v.id, COALESCE(v.group_id, 0), COALESCE(g.name, ''), v.name, v.plate, v.vin, v.odometer_km, v.status, LEVEL,
-	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at`
+	(SELECT COUNT(*) FROM vehicle_clients vc WHERE vc.vehicle_id = v.id), v.created_at, v.updated_at, v.version`
 
-func scanVehicle(sc interface{ Scan(...any) error }) (Vehicle, error) {
+func scanVehicle(sc interface{ Scan(...any) error }, extra ...any) (Vehicle, error) {
 	var v Vehicle
-	var created, updated string
-	err := sc.Scan(&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients, &created, &updated)
-	v.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
-	v.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+	err := sc.Scan(append([]any{&v.ID, &v.GroupID, &v.GroupName, &v.Name, &v.Plate, &v.VIN, &v.OdometerKm, &v.Status, &v.Level, &v.Clients,
+		timeCol{&v.CreatedAt}, timeCol{&v.UpdatedAt}, &v.Version}, extra...)...)
 	return v, err
 }
 
 // vehicleWhere builds the filter part of the vehicle list (after the scope).
 func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args []any) {
-	conds := []string{"v.account_id = ?"}
-	args = []any{}
+	var cteArgs []any
+	var c conds
+	c.add("v.account_id = ?", a.AccountID)
 	if f.GroupID != 0 {
 		ctes = append(ctes, `filter_groups(id) AS (
 			SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?
 			UNION SELECT g.id FROM vehicle_groups g JOIN filter_groups f ON g.parent_id = f.id)`)
-		args = append(args, f.GroupID, a.AccountID)
-		conds = append(conds, "v.group_id IN (SELECT id FROM filter_groups)")
+		cteArgs = append(cteArgs, f.GroupID, a.AccountID)
+		c.add("v.group_id IN (SELECT id FROM filter_groups)")
 	}
-	args = append(args, a.AccountID)
 	switch f.Status {
 	case "all":
 	case "archived":
-		conds = append(conds, "v.status = 'archived'")
+		c.add("v.status = 'archived'")
 	default:
-		conds = append(conds, "v.status = 'active'")
+		c.add("v.status = 'active'")
 	}
 	if f.PairedWith != 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)")
-		args = append(args, f.PairedWith)
+		c.add("EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)", f.PairedWith)
 	}
 	// Words of three characters or more go to the trigram index in one
 	// MATCH (all of them must occur); shorter ones are matched with LIKE.
-	var phrases []string
-	for _, w := range strings.Fields(f.Query) {
+	words, ok := field.SearchWords(f.Query)
+	if !ok {
+		c.add("1 = 0") // a word no stored text can hold
+	}
+	var long []string
+	for _, w := range words {
 		if len([]rune(w)) >= 3 {
-			phrases = append(phrases, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+			long = append(long, w)
 			continue
 		}
 		like := "%" + escapeLike(w) + "%"
-		conds = append(conds, `(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
+		c.add(`(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`, like, like, like)
 	}
-	if len(phrases) > 0 {
-		conds = append(conds, `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`)
-		args = append(args, strings.Join(phrases, " AND "))
+	if len(long) > 0 {
+		cond, arg := vehicleSearch(long)
+		c.add(cond, arg)
 	}
-	return ctes, strings.Join(conds, " AND "), args
+	// The CTEs come first in the query, so their arguments do too.
+	return ctes, c.sql(), append(cteArgs, c.args...)
 }
 
 // ListVehicles returns one page of the vehicles the actor sees, by name,
@@ -106,37 +111,28 @@ func (d *DB) ListVehicles(ctx context.Context, a *Actor, f VehicleFilter) ([]Veh
 	sc := d.scopeOf(a)
 	from, level := sc.vehicles()
 	ctes, where, args := vehicleWhere(a, f)
-	var total int
-	if err := d.r.QueryRowContext(ctx, sc.with(ctes...)+`SELECT COUNT(*) FROM `+from+` WHERE `+where,
-		sc.argsWith(args...)...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 25
-	}
-	page := max(f.Page, 1)
 	// The page is chosen over ids and sort keys alone; only its rows are
 	// then joined to their group and pairing count (deep pages stay cheap).
-	rows, err := d.r.QueryContext(ctx, sc.with(append(ctes, `page(id, lvl) AS (
-			SELECT v.id, `+level+` FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
-		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
+	// The page's rows carry the count of all matching vehicles.
+	var out []Vehicle
+	total, err := readPage(ctx, d.r, sc.with(append(ctes, `page(id, lvl, total) AS (
+			SELECT v.id, `+level+`, COUNT(*) OVER () FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
+		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`, p.total
 		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
 		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 ORDER BY v.name, v.id`, sc.argsWith(append(args, per, (page-1)*per)...)...)
+		 ORDER BY v.name, v.id`, sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
+		func(rows *sql.Rows, total *int) error {
+			v, err := scanVehicle(rows, total)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+			return nil
+		})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("list vehicles: %w", err)
 	}
-	defer rows.Close()
-	var out []Vehicle
-	for rows.Next() {
-		v, err := scanVehicle(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, v)
-	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // CountVehicles counts the actor's visible vehicles of a status ("active",
@@ -197,8 +193,8 @@ type VehicleInput struct {
 // Clean trims and normalises the input (plates and VINs upper case,
 // spaces removed from VINs).
 func (in *VehicleInput) Clean() {
-	in.Name = strings.Join(strings.Fields(in.Name), " ")
-	in.Plate = strings.ToUpper(strings.Join(strings.Fields(in.Plate), " "))
+	in.Name = squeeze(in.Name)
+	in.Plate = strings.ToUpper(squeeze(in.Plate))
 	in.VIN = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(in.VIN), " ", ""))
 }
 
@@ -210,13 +206,13 @@ func (in VehicleInput) Problems() map[string]string {
 		p["name"] = "Enter a name, e.g. \"Van 12\"."
 	case len([]rune(in.Name)) > VehicleNameMax:
 		p["name"] = "A name has at most " + strconv.Itoa(VehicleNameMax) + " characters."
-	case hasControl(in.Name):
-		p["name"] = "Use letters, digits, spaces and punctuation only."
+	case textProblem(in.Name) != "":
+		p["name"] = textProblem(in.Name)
 	}
 	if len([]rune(in.Plate)) > VehiclePlateMax {
 		p["plate"] = "A plate has at most " + strconv.Itoa(VehiclePlateMax) + " characters."
-	} else if hasControl(in.Plate) {
-		p["plate"] = "Use letters, digits, spaces and punctuation only."
+	} else if m := textProblem(in.Plate); m != "" {
+		p["plate"] = m
 	}
 	if len(in.VIN) > VehicleVINMax {
 		p["vin"] = "A VIN has at most 17 characters."
@@ -278,10 +274,11 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 	return id, err
 }
 
-// UpdateVehicle changes a vehicle the actor manages. Moving it to another
+// UpdateVehicle changes a vehicle the actor manages, from the version the
+// form started from (an older one is a StaleError). Moving it to another
 // group needs manage access to that group too, so nobody moves a vehicle
 // out of their own reach by accident.
-func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleInput) error {
+func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, version int, in VehicleInput) error {
 	in.Clean()
 	if err := in.firstProblem(); err != nil {
 		return err
@@ -289,6 +286,9 @@ func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleIn
 	return d.update(ctx, func(tx *sql.Tx) error {
 		v, err := d.managedVehicle(ctx, tx, a, id)
 		if err != nil {
+			return err
+		}
+		if err := d.checkVersion(ctx, tx, a, "vehicles", id, v.Version, version); err != nil {
 			return err
 		}
 		if in.GroupID != v.GroupID {
@@ -301,10 +301,14 @@ func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, in VehicleIn
 		if before == in {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE vehicles SET name = ?, plate = ?, vin = ?, group_id = ?, odometer_km = ?, updated_at = ?
-			WHERE id = ? AND account_id = ?`, in.Name, in.Plate, in.VIN, nullID(in.GroupID), in.OdometerKm, d.stamp(), id, a.AccountID)
+		res, err := tx.ExecContext(ctx, `UPDATE vehicles SET name = ?, plate = ?, vin = ?, group_id = ?, odometer_km = ?, updated_at = ?, `+setVersioned+`
+			WHERE id = ? AND account_id = ? AND version = ?`,
+			append(append([]any{in.Name, in.Plate, in.VIN, nullID(in.GroupID), in.OdometerKm, d.stamp()}, d.versionArgs(a)...), id, a.AccountID, v.Version)...)
 		if err != nil {
 			return vinTaken(err)
+		}
+		if err := d.updated(ctx, tx, a, res, "vehicles", id); err != nil {
+			return err
 		}
 		summary := "Vehicle edited"
 		if in.GroupID != v.GroupID {
@@ -340,8 +344,8 @@ func (d *DB) setVehicleStatus(ctx context.Context, a *Actor, id int64, status st
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE vehicles SET status = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
-			status, d.stamp(), id, a.AccountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE vehicles SET status = ?, updated_at = ?, `+setVersioned+` WHERE id = ? AND account_id = ?`,
+			append(append([]any{status, d.stamp()}, d.versionArgs(a)...), id, a.AccountID)...); err != nil {
 			return err
 		}
 		kind, summary := "vehicle.archive", "Vehicle archived"

@@ -21,6 +21,7 @@ func lastAudit(t testing.TB, d *db.DB, a *db.Actor) db.AuditEntry {
 }
 
 func TestVehicleLimitCountsActiveVehiclesOfTheSubscription(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
 	o := account(t, d, "Acme", "o@acme.test")
@@ -71,6 +72,7 @@ func TestVehicleLimitCountsActiveVehiclesOfTheSubscription(t *testing.T) {
 }
 
 func TestVehicleValidationAndAudit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -111,14 +113,14 @@ func TestVehicleValidationAndAudit(t *testing.T) {
 	}
 	// Edits are audited with before and after; an edit that changes nothing is not.
 	in.Name = "Van 7b"
-	if err := d.UpdateVehicle(ctx, f.owner, id, in); err != nil {
+	if err := d.UpdateVehicle(ctx, f.owner, id, vehicleVersion(t, d, f.owner, id), in); err != nil {
 		t.Fatal(err)
 	}
 	e := lastAudit(t, d, f.owner)
 	if e.Kind != "vehicle.update" || !strings.Contains(e.Before, `"Van 7"`) || !strings.Contains(e.After, `"Van 7b"`) {
 		t.Fatalf("update audit: %+v", e)
 	}
-	if err := d.UpdateVehicle(ctx, f.owner, id, in); err != nil {
+	if err := d.UpdateVehicle(ctx, f.owner, id, vehicleVersion(t, d, f.owner, id), in); err != nil {
 		t.Fatal(err)
 	}
 	if e2 := lastAudit(t, d, f.owner); e2.ID != e.ID {
@@ -140,6 +142,7 @@ func TestVehicleValidationAndAudit(t *testing.T) {
 }
 
 func TestVehicleListSearchFilterPage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -178,6 +181,7 @@ func TestVehicleListSearchFilterPage(t *testing.T) {
 }
 
 func TestVehicleEditsNeedManageAndStayInScope(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -187,7 +191,7 @@ func TestVehicleEditsNeedManageAndStayInScope(t *testing.T) {
 	ma := actorOf(t, d, m)
 
 	// View only: seen, but not changed.
-	err := d.UpdateVehicle(ctx, ma, f.v["in-region"], db.VehicleInput{Name: "renamed"})
+	err := d.UpdateVehicle(ctx, ma, f.v["in-region"], vehicleVersion(t, d, ma, f.v["in-region"]), db.VehicleInput{Name: "renamed"})
 	if db.ErrorCode(err) != db.EForbidden {
 		t.Fatalf("edit a viewed vehicle: %v", err)
 	}
@@ -195,16 +199,16 @@ func TestVehicleEditsNeedManageAndStayInScope(t *testing.T) {
 		t.Fatalf("archive a viewed vehicle: %v", err)
 	}
 	// Out of scope: not found.
-	if err := d.UpdateVehicle(ctx, ma, f.v["in-other"], db.VehicleInput{Name: "x"}); db.ErrorCode(err) != db.ENotFound {
+	if err := d.UpdateVehicle(ctx, ma, f.v["in-other"], 1, db.VehicleInput{Name: "x"}); db.ErrorCode(err) != db.ENotFound {
 		t.Fatalf("edit unseen: %v", err)
 	}
 	// Managed: may edit and move within groups they manage ...
-	if err := d.UpdateVehicle(ctx, ma, f.v["in-city"], db.VehicleInput{Name: "in-city", GroupID: f.depot}); err != nil {
+	if err := d.UpdateVehicle(ctx, ma, f.v["in-city"], vehicleVersion(t, d, ma, f.v["in-city"]), db.VehicleInput{Name: "in-city", GroupID: f.depot}); err != nil {
 		t.Fatal(err)
 	}
 	// ... but not out of their reach, nor out of every group.
 	for _, g := range []int64{f.othr, f.region, 0} {
-		err := d.UpdateVehicle(ctx, ma, f.v["in-city"], db.VehicleInput{Name: "in-city", GroupID: g})
+		err := d.UpdateVehicle(ctx, ma, f.v["in-city"], vehicleVersion(t, d, ma, f.v["in-city"]), db.VehicleInput{Name: "in-city", GroupID: g})
 		if c := db.ErrorCode(err); c != db.EInvalid && c != db.EForbidden {
 			t.Fatalf("move to %d: %v", g, err)
 		}
@@ -222,6 +226,7 @@ func TestVehicleEditsNeedManageAndStayInScope(t *testing.T) {
 }
 
 func TestGroupTree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -242,7 +247,7 @@ func TestGroupTree(t *testing.T) {
 	}
 	mkGroup(t, d, f.owner, "City", f.othr)
 	// No cycles.
-	if err := d.UpdateGroup(ctx, f.owner, f.region, "Region", f.depot); db.ErrorCode(err) != db.EInvalid {
+	if err := d.UpdateGroup(ctx, f.owner, f.region, groupVersion(t, d, f.owner, f.region), "Region", f.depot); db.ErrorCode(err) != db.EInvalid {
 		t.Fatalf("cycle: %v", err)
 	}
 	// Delete only when empty, with a message that says what is left.
@@ -279,13 +284,13 @@ func TestGroupTree(t *testing.T) {
 	if _, err := d.CreateGroup(ctx, ma, "Top", 0); db.ErrorCode(err) != db.EForbidden {
 		t.Fatalf("top-level by a manager: %v", err)
 	}
-	if err := d.UpdateGroup(ctx, ma, f.region, "Renamed", 0); db.ErrorCode(err) != db.EForbidden {
+	if err := d.UpdateGroup(ctx, ma, f.region, groupVersion(t, d, f.owner, f.region), "Renamed", 0); db.ErrorCode(err) != db.EForbidden {
 		t.Fatalf("rename a merely visible group: %v", err)
 	}
-	if err := d.UpdateGroup(ctx, ma, f.othr, "Renamed", 0); db.ErrorCode(err) != db.ENotFound {
+	if err := d.UpdateGroup(ctx, ma, f.othr, 1, "Renamed", 0); db.ErrorCode(err) != db.ENotFound {
 		t.Fatalf("rename an unseen group: %v", err)
 	}
-	if err := d.UpdateGroup(ctx, ma, f.depot, "Depot 1", f.city); err != nil {
+	if err := d.UpdateGroup(ctx, ma, f.depot, groupVersion(t, d, ma, f.depot), "Depot 1", f.city); err != nil {
 		t.Fatal(err)
 	}
 	if e := lastAudit(t, d, f.owner); e.Kind != "group.update" || e.Target != "Region › City › Depot 1" || !strings.Contains(e.Before, "Depot") {
@@ -294,6 +299,7 @@ func TestGroupTree(t *testing.T) {
 }
 
 func TestClientsCRUD(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d
@@ -307,7 +313,7 @@ func TestClientsCRUD(t *testing.T) {
 	if _, err := d.CreateClient(ctx, f.owner, db.ClientInput{Name: "x", Email: "not an email"}); db.ErrorCode(err) != db.EInvalid {
 		t.Fatalf("bad e-mail: %v", err)
 	}
-	if err := d.UpdateClient(ctx, f.owner, id, db.ClientInput{Name: "Acme Corporation", Email: "ops@acme.example"}); err != nil {
+	if err := d.UpdateClient(ctx, f.owner, id, clientVersion(t, d, f.owner, id), db.ClientInput{Name: "Acme Corporation", Email: "ops@acme.example"}); err != nil {
 		t.Fatal(err)
 	}
 	if e := lastAudit(t, d, f.owner); e.Kind != "client.update" || !strings.Contains(e.Before, "Acme Corp") {
@@ -344,6 +350,7 @@ func TestClientsCRUD(t *testing.T) {
 }
 
 func TestPairing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFleet(t)
 	d := f.d

@@ -17,7 +17,7 @@ import (
 // (all vehicles or selected), the grants on groups and vehicles with their
 // level and last day, and "what can this person see?". The member's page
 // links here. Viewing needs users.view; changing needs users.manage, and
-// the db refuses what the actor may not give (rule 5).
+// the db refuses what the actor may not give (the no-escalation rule).
 
 const (
 	endingSoonWithin = 7 * 24 * time.Hour
@@ -42,7 +42,7 @@ func (s *Server) accessPageData(c echo.Context, memberID int64) (views.VehicleAc
 			}
 			p.CanEdit = true
 		case db.EForbidden:
-			p.Refusal = err.(*db.Error).Message
+			p.Refusal = db.SafeMessage(err)
 		default:
 			return p, err
 		}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestAccessEditorGrantsAndExplains(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.login("owner@demo.test")
 	drv := memberIDStr(t, a, "driver@demo.test")
@@ -73,6 +74,7 @@ func TestAccessEditorGrantsAndExplains(t *testing.T) {
 }
 
 func TestAccessEditorGivesOnlyWhatOneHolds(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.login("owner@demo.test")
 	m := a.login("manager@demo.test")

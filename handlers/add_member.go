@@ -3,11 +3,11 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/password"
 	"fleetgate/views"
 )
@@ -34,18 +34,6 @@ func (s *Server) addMember(c echo.Context) error {
 		Errors:    errs,
 	}
 	pw := c.FormValue("password")
-	if m := nameProblem(f.FirstName, "first name"); m != "" {
-		errs["first_name"] = m
-	}
-	if m := nameProblem(f.LastName, "last name"); m != "" {
-		errs["last_name"] = m
-	}
-	if m := phoneProblem(f.Phone); m != "" {
-		errs["phone"] = m
-	}
-	if m := emailProblem(f.Email); m != "" {
-		errs["email"] = m
-	}
 	g := readGrant(c, errs)
 	reject := func(status int) error {
 		form, err := s.grantForm(c, g.RoleID, g.Channel, g.Access)
@@ -55,13 +43,14 @@ func (s *Server) addMember(c echo.Context) error {
 		f.Grant, f.Shell = form, s.shell(c, "Add a person", "/users")
 		return render(c, status, views.AddMember(f))
 	}
+	np := db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
+		Email: f.Email, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)}
+	for k, m := range np.Validate() {
+		errs.Add(k, m)
+	}
 	// The password is checked whatever the e-mail: whether it already has
 	// a login is not for the adder to learn.
-	if m := password.Problem(pw); m != "" {
-		errs["password"] = m
-	} else if strings.EqualFold(pw, f.Email) {
-		errs["password"] = "Do not use the e-mail address as the password."
-	}
+	errs.Add("password", field.Password(pw, f.Email))
 	if len(errs) > 0 {
 		return reject(http.StatusUnprocessableEntity)
 	}
@@ -69,15 +58,14 @@ func (s *Server) addMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	person := db.NewPerson{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone,
-		Email: f.Email, PasswordHash: hash, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c)}
-	_, err = s.db.AddPerson(ctx, actor(c), person)
+	np.PasswordHash = hash
+	_, err = s.db.AddPerson(ctx, actor(c), np)
 	if errors.Is(err, db.ErrLoginExists) {
 		// An existing login joins only with its holder's consent: it gets
 		// an invitation (e-mailed, or written to the server log), and the
 		// adder reads the same message as for a new login.
 		inv, token, ierr := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: f.Email, RoleID: g.RoleID,
-			Channel: g.Channel, VehicleAccess: g.Access, Grants: person.Grants, TTL: s.inviteTTL(c)})
+			Channel: g.Channel, VehicleAccess: g.Access, Grants: np.Grants, TTL: s.inviteTTL(c)})
 		if ierr == nil {
 			s.deliverInvitation(c, inv, token)
 		}

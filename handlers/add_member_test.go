@@ -17,6 +17,7 @@ func addForm(first, last, phone, email string, role int64, channel, access, pw s
 }
 
 func TestAddPersonWithAPassword(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	c := a.login("owner@demo.test")
@@ -109,6 +110,7 @@ func TestAddPersonWithAnExistingLogin(t *testing.T) {
 }
 
 func TestAddPersonRefusals(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	other := secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 )
 
 // The JSON API is the mobile channel. It sits in the same route table and
@@ -44,6 +45,25 @@ type tokenRequest struct {
 	Name      string `json:"name"`
 }
 
+// validate checks the request by the field rules. The password is only
+// compared with the stored one, so it needs no more than the text rule
+// and a bound on its length.
+func (r tokenRequest) validate() field.Errors {
+	errs := field.Errors{}
+	if r.Email == "" {
+		errs.Add("email", "Enter an e-mail address.")
+	}
+	errs.Add("email", field.Line(r.Email, "e-mail address", field.EmailMax, true))
+	if r.Password == "" {
+		errs.Add("password", "Enter the password.")
+	} else if len(r.Password) > field.PasswordBytes {
+		errs.Add("password", fmt.Sprintf("Use at most %d characters.", field.PasswordBytes))
+	}
+	errs.Add("password", field.Text(r.Password, false))
+	errs.Add("name", field.Line(r.Name, "name", field.TokenNameMax, false))
+	return errs
+}
+
 // apiCreateToken logs in for the mobile channel and returns a bearer token.
 // The checks and messages are those of the web login.
 func (s *Server) apiCreateToken(c echo.Context) error {
@@ -54,9 +74,10 @@ func (s *Server) apiCreateToken(c echo.Context) error {
 	if err := dec.Decode(&req); err != nil {
 		return problem(c, http.StatusBadRequest, "Bad request", "The body must be a JSON object with email and password.")
 	}
-	req.Email = strings.TrimSpace(req.Email)
-	if req.Email == "" || req.Password == "" || len(req.Email) > 254 || len(req.Password) > 200 || len(req.Name) > 60 {
-		return problem(c, http.StatusUnprocessableEntity, "Invalid input", "email (at most 254 characters) and password (at most 200) are required; name at most 60.")
+	req.Email, req.Name = strings.TrimSpace(req.Email), strings.TrimSpace(req.Name)
+	if errs := req.validate(); len(errs) > 0 {
+		_, m := errs.First("email", "password", "name")
+		return problem(c, http.StatusUnprocessableEntity, "Invalid input", m, errs)
 	}
 	u, wait, ok, err := s.checkLogin(c, "login", req.Email, req.Password)
 	switch {
@@ -141,6 +162,7 @@ type apiMember struct {
 	Role      string `json:"role"`
 	Status    string `json:"status"`
 	Channel   string `json:"channel"`
+	Version   int    `json:"version"` // bumped by every change of the member
 }
 
 // apiUsers is the users list as JSON, with the page's filters.
@@ -162,7 +184,7 @@ func (s *Server) apiUsers(c echo.Context) error {
 	}
 	out := make([]apiMember, 0, len(rows))
 	for _, m := range rows {
-		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel})
+		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel, m.Version})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage})
 }
@@ -175,11 +197,12 @@ type apiVehicle struct {
 	Group      string `json:"group"`
 	OdometerKm int64  `json:"odometer_km"`
 	Status     string `json:"status"`
-	Access     string `json:"access"` // "view" or "manage"
+	Access     string `json:"access"`  // "view" or "manage"
+	Version    int    `json:"version"` // bumped by every change of the vehicle
 }
 
 func toAPIVehicle(v db.Vehicle) apiVehicle {
-	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupName, v.OdometerKm, v.Status, v.Level.String()}
+	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupName, v.OdometerKm, v.Status, v.Level.String(), v.Version}
 }
 
 // apiVehicles lists the vehicles in the member's scope: a driver sees
@@ -205,7 +228,7 @@ func (s *Server) apiVehicles(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage})
 }
 
-// apiVehicle is one vehicle with the clients it may be used for (rule 4);
+// apiVehicle is one vehicle with the clients it may be used for (the client-usability rule);
 // outside the member's scope it is 404, like in the console.
 func (s *Server) apiVehicle(c echo.Context) error {
 	id, err := pathID(c, "id")
@@ -229,5 +252,7 @@ func (s *Server) apiVehicle(c echo.Context) error {
 	for _, cl := range clients {
 		cs = append(cs, apiClient{cl.ID, cl.Name})
 	}
+	// The version as an entity tag: it changes with every change of the vehicle.
+	c.Response().Header().Set("ETag", `"`+strconv.Itoa(v.Version)+`"`)
 	return c.JSON(http.StatusOK, map[string]any{"vehicle": toAPIVehicle(v), "clients": cs})
 }

@@ -26,6 +26,7 @@ func problemDetail(t testing.TB, res response) string {
 }
 
 func TestAPITokenLogin(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	// The driver uses both channels: a token, and /me says who they are.
@@ -71,6 +72,7 @@ func TestAPITokenLogin(t *testing.T) {
 }
 
 func TestAPIFollowsThePolicyOnTheNextRequest(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	token := apiToken(t, a, "driver@demo.test")
@@ -81,7 +83,7 @@ func TestAPIFollowsThePolicyOnTheNextRequest(t *testing.T) {
 	}
 	// Promoted to Manager in the console: the same token may list users.
 	owner := a.login("owner@demo.test")
-	owner.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Manager"), "both"))
+	owner.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Manager"), "both"))
 	res = c.api(http.MethodGet, "/api/v1/users?q=demo&per_page=2", token, "")
 	var page struct {
 		Members []struct{ Email string }
@@ -102,6 +104,7 @@ func TestAPIFollowsThePolicyOnTheNextRequest(t *testing.T) {
 }
 
 func TestOpenAPIIsServed(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.client().get("/api/v1/openapi.json")
 	var spec map[string]any
@@ -111,6 +114,7 @@ func TestOpenAPIIsServed(t *testing.T) {
 }
 
 func TestAPIVehiclesFollowTheScope(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	token := apiToken(t, a, "driver@demo.test")
 	c := a.client()
@@ -140,6 +144,7 @@ func TestAPIVehiclesFollowTheScope(t *testing.T) {
 }
 
 func TestPasswordChangeEndsAPITokens(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	token := apiToken(t, a, "driver@demo.test")
 	c := a.login("driver@demo.test")
@@ -154,6 +159,7 @@ func TestPasswordChangeEndsAPITokens(t *testing.T) {
 
 // The API and the login form share one throttle: failures on one lock both.
 func TestAPISharesTheLoginThrottle(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for i := 0; i < db.EmailThrottle.Limit; i++ {
 		a.client().postForm("/login", url.Values{"email": {"driver@demo.test"}, "password": {"wrong-password"}})

@@ -15,6 +15,7 @@ import (
 )
 
 func TestAuditLogShowsWhoDidWhatToWhom(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	oc := a.login("owner@demo.test")
@@ -79,6 +80,7 @@ func TestAuditLogShowsWhoDidWhatToWhom(t *testing.T) {
 }
 
 func TestAuditLogFilters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	driver := actorByEmail(t, a, "driver@demo.test")
@@ -135,6 +137,7 @@ func TestAuditLogFilters(t *testing.T) {
 }
 
 func TestAuditLogDenied(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for _, who := range []string{"manager@demo.test", "driver@demo.test"} {
 		c := a.login(who)

@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 	"fleetgate/handlers"
 )
 
 func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	res := c.get("/")
@@ -31,6 +33,7 @@ func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
 }
 
 func TestLoginFailuresSayTheSameThing(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	wrongPw := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {"nope-nope-nope"}})
 	unknown := a.client().postForm("/login", url.Values{"email": {"nobody@demo.test"}, "password": {"nope-nope-nope"}})
@@ -48,14 +51,15 @@ func TestLoginFailuresSayTheSameThing(t *testing.T) {
 }
 
 func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	ctx := context.Background()
-	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
-	mustExec(t, a, `UPDATE members SET channel = 'mobile' WHERE user_id = (SELECT id FROM users WHERE email = 'manager@demo.test')`)
-	_ = ctx
+	acct := mustAccount(t, a, "Refusals")
+	gone := mustMember(t, acct, perm.Admin, "all")
+	mustSetStatus(t, acct, gone.ID, "deactivated")
+	mobile := mustMemberOn(t, acct, perm.Manager, "selected", "mobile")
 	cases := map[string]string{
-		"admin@demo.test":         "deactivated",
-		"manager@demo.test":       "mobile app only",
+		gone.Email:                "deactivated",
+		mobile.Email:              "mobile app only",
 		"notifications@demo.test": "cannot log in",
 	}
 	for email, want := range cases {
@@ -71,6 +75,7 @@ func TestLoginRefusalsHaveTheirOwnMessages(t *testing.T) {
 }
 
 func TestLoginThrottlesRepeatedFailures(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.client()
 	for i := 0; i < db.EmailThrottle.Limit; i++ {
@@ -89,6 +94,7 @@ func TestLoginThrottlesRepeatedFailures(t *testing.T) {
 }
 
 func TestLoginThrottlesPerAddress(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for i := 0; i < db.IPThrottle.Limit; i++ {
 		a.client().postForm("/login", url.Values{"email": {"someone" + string(rune('a'+i)) + "@x.test"}, "password": {"wrong-password"}})
@@ -100,6 +106,7 @@ func TestLoginThrottlesPerAddress(t *testing.T) {
 }
 
 func TestLoginGivesANewSessionID(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	first := sessionCookie(c)
@@ -111,13 +118,14 @@ func TestLoginGivesANewSessionID(t *testing.T) {
 }
 
 func TestCSRFRefusal(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	// No token, a wrong token: refused, still logged in.
 	if res := c.postRaw("/logout", url.Values{}); res.status != http.StatusForbidden {
 		t.Fatalf("no token: %d", res.status)
 	}
-	if res := c.postRaw("/logout", url.Values{"_csrf": {"x" + c.csrf()[1:]}}); res.status != http.StatusForbidden {
+	if res := c.postRaw("/logout", url.Values{"_csrf": {flipped(c.csrf())}}); res.status != http.StatusForbidden {
 		t.Fatalf("wrong token: %d", res.status)
 	}
 	// htmx sends the token in a header.
@@ -131,6 +139,7 @@ func TestCSRFRefusal(t *testing.T) {
 }
 
 func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	stolen := sessionCookie(c)
@@ -145,6 +154,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 }
 
 func TestRevocationTakesEffectOnNextRequest(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	if res := c.get("/users"); res.status != 200 {
@@ -165,6 +175,7 @@ func TestRevocationTakesEffectOnNextRequest(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.client().get("/login")
 	csp := res.header.Get("Content-Security-Policy")
@@ -195,6 +206,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	if res := a.client().get("/healthz"); res.status != 200 {
 		t.Fatalf("healthz: %d", res.status)
@@ -222,6 +234,7 @@ func mustExec(t testing.TB, a *app, q string, args ...any) {
 // never to another site: browsers drop tabs and line breaks from a
 // Location, so "/\t/evil.example" would become "//evil.example".
 func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.client().postForm("/login", url.Values{"email": {"owner@demo.test"}, "password": {db.DemoPassword}, "next": {"/vehicles?q=van"}})
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/vehicles?q=van" {
@@ -243,6 +256,7 @@ func TestLoginGoesBackOnlyWithinTheSite(t *testing.T) {
 // counted before its password is checked, so no more than the e-mail's
 // limit of guesses is ever checked, and the rest are told to wait.
 func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	const n = 60
 	statuses := make(chan int, n)
@@ -282,6 +296,7 @@ func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
 // A right password takes its attempt back: an office whose colleagues log
 // in all day from one address is never locked by its own successes.
 func TestSuccessfulLoginsDoNotLockTheAddress(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for i := 0; i < db.IPThrottle.Limit+5; i++ {
 		if res := a.client().postForm("/login", url.Values{"email": {"admin@demo.test"}, "password": {db.DemoPassword}}); res.status != http.StatusSeeOther {

@@ -15,7 +15,7 @@ import (
 const clientsPerPage = 25
 
 // clientsList is the client list: every client for members with
-// clients.manage, else the clients usable with their vehicles (rule 4).
+// clients.manage, else the clients usable with their vehicles (the client-usability rule).
 func (s *Server) clientsList(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
 	q := clip(c.QueryParam("q"), 100)
@@ -90,7 +90,7 @@ func (s *Server) clientEdit(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.ClientFormPage(views.ClientForm{Shell: s.shell(c, "Edit "+cl.Name, "/clients"),
-		ID: id, Name: cl.Name, Email: cl.Email, Phone: cl.Phone, Address: cl.Address}))
+		ID: id, Name: cl.Name, Email: cl.Email, Phone: cl.Phone, Address: cl.Address, Version: cl.Version}))
 }
 
 func (s *Server) clientUpdate(c echo.Context) error {
@@ -103,12 +103,16 @@ func (s *Server) clientUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.ClientForm{Shell: s.shell(c, "Edit "+cl.Name, "/clients"), ID: id}
+	// A re-rendered form keeps the version it started from.
+	f := views.ClientForm{Shell: s.shell(c, "Edit "+cl.Name, "/clients"), ID: id, Version: formVersion(c.FormValue("version"))}
 	in := readClientForm(c, &f)
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.ClientFormPage(f))
 	}
-	if err := s.db.UpdateClient(ctx, a, id, in); err != nil {
+	if err := s.db.UpdateClient(ctx, a, id, f.Version, in); err != nil {
+		if db.IsStale(err) {
+			return s.clientConflict(c, id, f, err)
+		}
 		if status, ok := formFieldFailure(err, f.Errors); ok {
 			return render(c, status, views.ClientFormPage(f))
 		}
@@ -116,6 +120,22 @@ func (s *Server) clientUpdate(c echo.Context) error {
 	}
 	s.flash(c, "ok", "Client "+in.Name+" saved.")
 	return c.Redirect(http.StatusSeeOther, "/clients/"+strconv.FormatInt(id, 10))
+}
+
+// clientConflict answers a save from an old version: the form as typed,
+// the client's current values beside it, and its current version.
+func (s *Server) clientConflict(c echo.Context, id int64, f views.ClientForm, err error) error {
+	cl, cerr := s.db.Client(c.Request().Context(), actor(c), id)
+	if cerr != nil {
+		return cerr
+	}
+	cf := conflictOf(err)
+	differs(&cf, "name", f.Name, cl.Name, cl.Name)
+	differs(&cf, "email", f.Email, cl.Email, cl.Email)
+	differs(&cf, "phone", f.Phone, cl.Phone, cl.Phone)
+	differs(&cf, "address", f.Address, cl.Address, cl.Address)
+	f.Version, f.Conflict = cl.Version, cf
+	return render(c, http.StatusConflict, views.ClientFormPage(f))
 }
 
 // clientDelete deletes a client; while trips refer to it, the refusal
@@ -132,7 +152,7 @@ func (s *Server) clientDelete(c echo.Context) error {
 	}
 	err = s.db.DeleteClient(ctx, a, id)
 	if db.ErrorCode(err) == db.EConflict {
-		s.flash(c, "error", err.(*db.Error).Message)
+		s.flash(c, "error", db.SafeMessage(err))
 		return c.Redirect(http.StatusSeeOther, "/clients/"+strconv.FormatInt(id, 10))
 	}
 	if err != nil {

@@ -29,6 +29,7 @@ func clientIDs(t testing.TB, c *client) map[string]int64 {
 }
 
 func TestClientsFollowRule4(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	all := clientIDs(t, a.login("owner@demo.test"))
 	if len(all) != 15 {
@@ -59,7 +60,7 @@ func TestClientsFollowRule4(t *testing.T) {
 		t.Fatalf("accountant with one paired vehicle sees %v", got)
 	}
 	if res := c.get(fmt.Sprintf("/clients/%d", all["Acme Logistics"])); res.status != http.StatusNotFound {
-		t.Fatalf("client outside rule 4: %d", res.status)
+		t.Fatalf("client outside the client-usability rule: %d", res.status)
 	}
 	if res := c.get(fmt.Sprintf("/clients/%d", all["Evergreen Schools"])); res.status != http.StatusOK {
 		t.Fatalf("paired client: %d", res.status)
@@ -71,6 +72,7 @@ func TestClientsFollowRule4(t *testing.T) {
 }
 
 func TestClientCRUDAndDeleteRefusedWhileTripsReferToIt(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	res := c.postForm("/clients", url.Values{"name": {""}, "email": {"nope"}, "phone": {"+1 555"}})
@@ -90,7 +92,7 @@ func TestClientCRUDAndDeleteRefusedWhileTripsReferToIt(t *testing.T) {
 	}
 	loc := res.header.Get("Location")
 	id := strings.TrimPrefix(loc, "/clients/")
-	if res := c.postForm(loc, url.Values{"name": {"Zenith Couriers Ltd"}}); res.status != http.StatusSeeOther {
+	if res := c.postEdit(t, loc+"/edit", loc, url.Values{"name": {"Zenith Couriers Ltd"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("edit: %d", res.status)
 	}
 	if got := c.get(loc).find("[data-testid=client-title]"); len(got) != 1 || got[0] != "Zenith Couriers Ltd" {

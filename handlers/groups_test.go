@@ -8,6 +8,7 @@ import (
 )
 
 func TestGroupsTreeCreateMoveDelete(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.login("owner@demo.test")
 	res := owner.get("/groups")
@@ -27,10 +28,10 @@ func TestGroupsTreeCreateMoveDelete(t *testing.T) {
 	}
 	gary := groupID(t, owner, "Gary")
 	// Move it under South, rename it; a move under itself is refused.
-	if res := owner.postForm("/groups/"+gary, url.Values{"name": {"Gary Yard"}, "parent_id": {groupID(t, owner, "South")}}); res.status != http.StatusSeeOther {
+	if res := owner.postEdit(t, "/groups", "/groups/"+gary, url.Values{"name": {"Gary Yard"}, "parent_id": {groupID(t, owner, "South")}}); res.status != http.StatusSeeOther {
 		t.Fatalf("move: %d", res.status)
 	}
-	res = owner.postForm("/groups/"+groupID(t, owner, "South"), url.Values{"name": {"South"}, "parent_id": {gary}})
+	res = owner.postEdit(t, "/groups", "/groups/"+groupID(t, owner, "South"), url.Values{"name": {"South"}, "parent_id": {gary}})
 	if res.status != http.StatusUnprocessableEntity || len(res.find("details[open] .error")) != 1 {
 		t.Fatalf("cycle: %d %v", res.status, res.find(".error"))
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,8 +15,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/dbtest"
 	"fleetgate/handlers"
 )
+
+// demoDB is the migrated database with the demo account, built once per
+// test binary; every app runs on a copy of its own.
+var demoDB = dbtest.Demo()
 
 // app is a real server on a migrated temp database with the demo account.
 type app struct {
@@ -34,14 +38,7 @@ func newApp(t testing.TB) *app { return newAppConfigured(t, handlers.Config{}) }
 func newAppConfigured(t testing.TB, cfg handlers.Config) *app {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "app.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.EnsureDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := demoDB.Open(t)
 	e, s, err := handlers.New(ctx, d, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -185,4 +182,29 @@ func apiToken(t testing.TB, a *app, email string) string {
 		t.Fatal(err)
 	}
 	return out.Token
+}
+
+// flipped returns s with its first character replaced by a different one:
+// a token or code that is surely wrong, and otherwise well-formed.
+// (Overwriting with a fixed character would leave s unchanged whenever s
+// already starts with it.)
+func flipped(s string) string {
+	if s == "" {
+		return "x"
+	}
+	c := byte('A')
+	if s[0] == c {
+		c = 'B'
+	}
+	return string(c) + s[1:]
+}
+
+func TestFlippedAlwaysDiffers(t *testing.T) {
+	t.Parallel()
+	for c := 0; c < 256; c++ {
+		s := string([]byte{byte(c)}) + "rest"
+		if f := flipped(s); f == s || len(f) != len(s) || f[1:] != s[1:] {
+			t.Fatalf("flipped(%q) = %q", s, f)
+		}
+	}
 }

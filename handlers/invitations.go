@@ -4,15 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/password"
 	"fleetgate/views"
 )
@@ -104,60 +103,6 @@ func readGrant(c echo.Context, errs views.FieldMsgs) grantInput {
 	return g
 }
 
-// emailProblem checks an e-mail address as a form field.
-func emailProblem(e string) string {
-	switch {
-	case e == "":
-		return "Enter an e-mail address."
-	case len(e) > 254:
-		return "Use at most 254 characters."
-	}
-	addr, err := mail.ParseAddress(e)
-	at := strings.LastIndex(e, "@")
-	if err != nil || addr.Address != e || at < 1 || !strings.Contains(e[at:], ".") || strings.ContainsAny(e, " \t\r\n") {
-		return "Enter an e-mail address such as name@example.com."
-	}
-	return ""
-}
-
-// nameProblem checks a first or last name.
-func nameProblem(v, what string) string {
-	switch {
-	case v == "":
-		return "Enter the " + what + "."
-	case len([]rune(v)) > 100:
-		return "Use at most 100 characters."
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return "Use letters, spaces and punctuation only."
-	}
-	return ""
-}
-
-// phoneProblem checks an optional phone number.
-func phoneProblem(v string) string {
-	switch {
-	case len(v) > 40:
-		return "Use at most 40 characters."
-	case strings.Trim(v, "0123456789 +-()./") != "":
-		return "Use digits, spaces and + - ( ) . / only."
-	}
-	return ""
-}
-
-// newPasswordProblem checks a password someone chooses for their login.
-func newPasswordProblem(pw, again, email string) (field, msg string) {
-	if m := password.Problem(pw); m != "" {
-		return "password", m
-	}
-	if strings.EqualFold(pw, email) || strings.EqualFold(pw, strings.Split(email, "@")[0]) {
-		return "password", "Do not use your e-mail address as the password."
-	}
-	if pw != again {
-		return "password_again", "The two passwords are not the same."
-	}
-	return "", ""
-}
-
 func (s *Server) invitePage(c echo.Context) error {
 	g, err := s.grantForm(c, 0, "web", "selected")
 	if err != nil {
@@ -170,10 +115,11 @@ func (s *Server) inviteCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	errs := views.FieldMsgs{}
 	email := clip(c.FormValue("email"), 300)
-	if m := emailProblem(email); m != "" {
-		errs["email"] = m
-	}
 	g := readGrant(c, errs)
+	ni := db.NewInvitation{Email: email, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL(c)}
+	for k, m := range ni.Validate() {
+		errs.Add(k, m)
+	}
 	reject := func(status int) error {
 		form, err := s.grantForm(c, g.RoleID, g.Channel, g.Access)
 		if err != nil {
@@ -184,8 +130,7 @@ func (s *Server) inviteCreate(c echo.Context) error {
 	if len(errs) > 0 {
 		return reject(http.StatusUnprocessableEntity)
 	}
-	inv, token, err := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: email, RoleID: g.RoleID,
-		Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL(c)})
+	inv, token, err := s.db.CreateInvitation(ctx, actor(c), ni)
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
@@ -319,14 +264,8 @@ func (s *Server) panelFailure(c echo.Context, err error) error {
 	if perr != nil {
 		return perr
 	}
-	var fe *db.Error
-	errors.As(err, &fe)
-	p.Error = fe.Message
-	status := http.StatusConflict
-	if code == db.EForbidden {
-		status = http.StatusForbidden
-	}
-	return render(c, status, views.Invitations(*p))
+	p.Error = db.SafeMessage(err)
+	return render(c, Status(code), views.Invitations(*p))
 }
 
 // acceptTitles name the page of a link that can no longer be used.
@@ -345,7 +284,7 @@ func (s *Server) openLink(c echo.Context) (inv db.Invitation, ok bool, err error
 	}
 	inv, err = s.db.InvitationByToken(c.Request().Context(), token)
 	if db.ErrorCode(err) == db.ENotFound {
-		return inv, false, render(c, http.StatusNotFound, views.AcceptGone(csrfToken(c), "Invitation not valid", err.(*db.Error).Message))
+		return inv, false, render(c, http.StatusNotFound, views.AcceptGone(csrfToken(c), "Invitation not valid", db.SafeMessage(err)))
 	}
 	if err != nil {
 		return inv, false, err
@@ -409,14 +348,13 @@ func (s *Server) accept(c echo.Context) error {
 			f.Error = "Choose your name and a password to create your login."
 			return render(c, http.StatusConflict, views.Accept(f))
 		}
-		if m := nameProblem(f.FirstName, "first name"); m != "" {
-			f.Errors["first_name"] = m
+		acc = db.Acceptance{FirstName: f.FirstName, LastName: f.LastName}
+		for k, m := range acc.Validate() {
+			f.Errors.Add(k, m)
 		}
-		if m := nameProblem(f.LastName, "last name"); m != "" {
-			f.Errors["last_name"] = m
-		}
-		if field, m := newPasswordProblem(pw, c.FormValue("password_again"), inv.Email); m != "" {
-			f.Errors[field] = m
+		f.Errors.Add("password", field.Password(pw, inv.Email))
+		if f.Errors["password"] == "" {
+			f.Errors.Add("password_again", field.PasswordAgain(pw, c.FormValue("password_again")))
 		}
 		if len(f.Errors) > 0 {
 			return render(c, http.StatusUnprocessableEntity, views.Accept(f))
@@ -425,7 +363,7 @@ func (s *Server) accept(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		acc = db.Acceptance{FirstName: f.FirstName, LastName: f.LastName, PasswordHash: hash}
+		acc.PasswordHash = hash
 	}
 	done, err := s.db.AcceptInvitation(ctx, token, acc)
 	if err != nil {

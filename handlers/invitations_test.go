@@ -16,6 +16,7 @@ import (
 const newPassword = "tram orbit velvet 42"
 
 func TestInviteAndAcceptWithANewLogin(t *testing.T) {
+	t.Parallel()
 	a, logs := newAppWithLog(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	c := a.login("owner@demo.test")
@@ -122,6 +123,7 @@ func TestInviteAndAcceptWithANewLogin(t *testing.T) {
 }
 
 func TestInviteAnExistingLoginJoinsWithItsPassword(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	other := secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
@@ -172,6 +174,7 @@ func TestInviteAnExistingLoginJoinsWithItsPassword(t *testing.T) {
 }
 
 func TestInviteRefusals(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	other := secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
@@ -235,6 +238,7 @@ func TestInviteRefusals(t *testing.T) {
 // offered only roles within their own permissions and no all-vehicle
 // access, and the server refuses the others anyway.
 func TestInviteWithinOwnRights(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	m := a.login("manager@demo.test")
@@ -272,6 +276,7 @@ func TestInviteWithinOwnRights(t *testing.T) {
 }
 
 func TestInviteDeniedWithoutUsersManage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	_, link := a.login("owner@demo.test").invite("p@example.com", builtinRoleID(t, a, owner, perm.Driver), "selected")
@@ -304,6 +309,7 @@ func TestInviteDeniedWithoutUsersManage(t *testing.T) {
 }
 
 func TestInvitationLinkStates(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	c := a.login("owner@demo.test")
@@ -342,6 +348,7 @@ func TestInvitationLinkStates(t *testing.T) {
 }
 
 func TestInvitationCopyLinkResendRevoke(t *testing.T) {
+	t.Parallel()
 	a, logs := newAppWithLog(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	c := a.login("owner@demo.test")
@@ -415,6 +422,7 @@ func TestInvitationCopyLinkResendRevoke(t *testing.T) {
 // TestInvitationOfAnotherAccount: ids of another account's invitations
 // answer 404 to every action, and the invitation stays as it was.
 func TestInvitationOfAnotherAccount(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	other := secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
 	inv, token, err := a.db.CreateInvitation(context.Background(), other, db.NewInvitation{Email: "b@example.com",
@@ -448,6 +456,7 @@ func TestInvitationOfAnotherAccount(t *testing.T) {
 // invitation that gives more than they may give (a fresh link to an Admin
 // invitation would be an escalation), and is not offered to.
 func TestInvitationWiderThanTheActor(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	_, link := a.login("admin@demo.test").invite("boss@example.com", builtinRoleID(t, a, owner, perm.Admin), "all")
@@ -475,6 +484,7 @@ func TestInvitationWiderThanTheActor(t *testing.T) {
 }
 
 func TestInvitationIsEmailedBySMTP(t *testing.T) {
+	t.Parallel()
 	smtp := startFakeSMTP(t)
 	buf := &logBuffer{}
 	a := newAppConfigured(t, handlers.Config{Logger: slogTo(buf), SMTP: handlers.SMTPConfig{Host: "127.0.0.1", Port: smtp.port,
@@ -530,6 +540,7 @@ func TestInvitationIsEmailedBySMTP(t *testing.T) {
 }
 
 func TestInvitationSMTPFailureStillShowsTheLink(t *testing.T) {
+	t.Parallel()
 	buf := &logBuffer{}
 	a := newAppConfigured(t, handlers.Config{Logger: slogTo(buf), SMTP: handlers.SMTPConfig{Host: "127.0.0.1", Port: closedPort(t), From: "fleet@example.com"}})
 	owner := actorByEmail(t, a, "owner@demo.test")
@@ -546,6 +557,7 @@ func TestInvitationSMTPFailureStillShowsTheLink(t *testing.T) {
 }
 
 func TestSMTPConfigCheck(t *testing.T) {
+	t.Parallel()
 	if err := (handlers.SMTPConfig{}).Check(); err != nil {
 		t.Fatalf("no SMTP is fine: %v", err)
 	}
@@ -563,6 +575,7 @@ func TestSMTPConfigCheck(t *testing.T) {
 // TestAcceptRefusesTheOwnerRole: even an invitation row naming the Owner
 // role (which the server never creates) cannot make anyone Owner.
 func TestAcceptRefusesTheOwnerRole(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	_, link := a.login("owner@demo.test").invite("o2@example.com", builtinRoleID(t, a, owner, perm.Admin), "all")
@@ -579,6 +592,7 @@ func TestAcceptRefusesTheOwnerRole(t *testing.T) {
 // TestAcceptForMobileOnly: a mobile-only member joins but is not logged in
 // to the web console, and is told why.
 func TestAcceptForMobileOnly(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := actorByEmail(t, a, "owner@demo.test")
 	c := a.login("owner@demo.test")

@@ -11,16 +11,23 @@ import (
 
 func groupIDByName(t testing.TB, a *app, name string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM vehicle_groups WHERE account_id = 1 AND name = ?`, name).Scan(&id); err != nil {
-		t.Fatalf("group %s: %v", name, err)
+	groups, err := a.db.Groups(context.Background(), actorByEmail(t, a, "owner@demo.test"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return id
+	for _, g := range groups {
+		if g.Name == name {
+			return g.ID
+		}
+	}
+	t.Fatalf("no group %s", name)
+	return 0
 }
 
 // Vehicle access chosen up front: a group grant given with the invitation
 // applies when the person accepts it.
 func TestInviteWithGroupAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.login("owner@demo.test")
 	page := o.get("/users/invite")
@@ -48,6 +55,7 @@ func TestInviteWithGroupAccess(t *testing.T) {
 // A manager limited to North cannot invite someone onto South, nor give
 // manage where they only view.
 func TestInviteGroupAccessWithinOwn(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	m := a.login("manager@demo.test")
 	page := m.get("/users/invite")

@@ -25,6 +25,6 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return views.MemberAccessPanel(m.ID, len(access.Grants), ending), nil
+		return views.MemberAccessPanel(m.ID, access, ending), nil
 	})
 }

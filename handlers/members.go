@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 	"fleetgate/views"
 )
@@ -22,7 +22,7 @@ import (
 var memberPanels []func(s *Server, c echo.Context, m db.MemberDetail) (templ.Component, error)
 
 // memberPage builds a member's page for the viewer: what they may change
-// follows from their permissions and reach (rule 5), and the server checks
+// follows from their permissions and reach (the no-escalation rule), and the server checks
 // the same again on every change.
 func (s *Server) memberPage(c echo.Context, id int64) (views.MemberPage, error) {
 	ctx := c.Request().Context()
@@ -32,7 +32,7 @@ func (s *Server) memberPage(c echo.Context, id int64) (views.MemberPage, error) 
 		return views.MemberPage{}, err
 	}
 	p := views.MemberPage{Shell: s.shell(c, m.Name(), "/users"), M: m,
-		Form: views.MemberForm{FirstName: m.FirstName, LastName: m.LastName, Phone: m.Phone, RoleID: m.RoleID, Channel: m.Channel}}
+		Form: views.MemberForm{FirstName: m.FirstName, LastName: m.LastName, Phone: m.Phone, RoleID: m.RoleID, Channel: m.Channel, Version: m.Version}}
 	if a.Can(perm.UsersManage) {
 		reach := s.db.CheckReach(ctx, a, id)
 		var fe *db.Error
@@ -92,40 +92,26 @@ func (s *Server) memberSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := views.MemberForm{
-		FirstName: strings.TrimSpace(c.FormValue("first_name")),
-		LastName:  strings.TrimSpace(c.FormValue("last_name")),
-		Phone:     strings.TrimSpace(c.FormValue("phone")),
-		Channel:   c.FormValue("channel"),
-		Errors:    map[string]string{},
-	}
+	f, e := bindMember(c)
 	if p.M.Accounts > 1 { // the form does not offer them: they stay as they are
 		f.FirstName, f.LastName, f.Phone = p.M.FirstName, p.M.LastName, p.M.Phone
+		e.FirstName, e.LastName, e.Phone = p.M.FirstName, p.M.LastName, p.M.Phone
 	}
-	f.RoleID, _ = strconv.ParseInt(c.FormValue("role_id"), 10, 64)
-	checkLen(f.Errors, "first_name", "First name", f.FirstName, 100)
-	checkLen(f.Errors, "last_name", "Last name", f.LastName, 100)
-	checkLen(f.Errors, "phone", "Phone", f.Phone, 40)
-	if f.FirstName == "" && f.LastName == "" {
-		f.Errors["first_name"] = "Enter a first or last name."
-	}
-	for field, v := range map[string]string{"first_name": f.FirstName, "last_name": f.LastName} {
-		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
-			f.Errors[field] = "Use letters, spaces and punctuation only."
+	for k, m := range e.Validate() {
+		if p.M.Accounts > 1 && (k == "first_name" || k == "last_name" || k == "phone") {
+			continue // not offered, not changed: the db keeps them as stored
 		}
-	}
-	if f.Phone != "" && !validPhone(f.Phone) {
-		f.Errors["phone"] = "Use digits, spaces and + - ( ) only."
-	}
-	if oneOf(f.Channel, "web", "mobile", "both") == "" {
-		f.Errors["channel"] = "Choose web, mobile or both."
+		f.Errors.Add(k, m)
 	}
 	p.Form = f
 	if len(f.Errors) == 0 {
-		err := s.db.UpdateMember(c.Request().Context(), actor(c), id, db.MemberEdit{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, RoleID: f.RoleID, Channel: f.Channel})
+		err := s.db.UpdateMember(c.Request().Context(), actor(c), id, f.Version, e)
 		if err == nil {
 			s.flash(c, "ok", "Saved. The change applies on their next request.")
 			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
+		}
+		if db.IsStale(err) {
+			return s.memberConflict(c, id, f, err)
 		}
 		var fe *db.Error
 		if !errors.As(err, &fe) || fe.Field == "" {
@@ -138,6 +124,38 @@ func (s *Server) memberSave(c echo.Context) error {
 		return &db.Error{Code: db.EForbidden, Message: p.Reason}
 	}
 	return render(c, http.StatusUnprocessableEntity, views.Member(p))
+}
+
+// memberConflict answers a save from an old version: the page as it is
+// now, the form as typed, the current values beside it.
+func (s *Server) memberConflict(c echo.Context, id int64, typed views.MemberForm, err error) error {
+	p, perr := s.memberPage(c, id)
+	if perr != nil {
+		return perr
+	}
+	if !p.CanEdit {
+		return &db.Error{Code: db.EForbidden, Message: p.Reason}
+	}
+	m := p.M
+	cf := conflictOf(err)
+	differs(&cf, "first_name", typed.FirstName, m.FirstName, m.FirstName)
+	differs(&cf, "last_name", typed.LastName, m.LastName, m.LastName)
+	differs(&cf, "phone", typed.Phone, m.Phone, m.Phone)
+	differs(&cf, "role_id", strconv.FormatInt(typed.RoleID, 10), strconv.FormatInt(m.RoleID, 10), m.RoleName)
+	differs(&cf, "channel", typed.Channel, m.Channel, channelLabel(m.Channel))
+	typed.Version, typed.Conflict = m.Version, cf
+	p.Form = typed
+	return render(c, http.StatusConflict, views.Member(p))
+}
+
+func channelLabel(ch string) string {
+	switch ch {
+	case "web":
+		return "Web console"
+	case "mobile":
+		return "Mobile app only"
+	}
+	return "Both"
 }
 
 func (s *Server) deactivatePage(c echo.Context) error {
@@ -166,17 +184,15 @@ func (s *Server) deactivateData(c echo.Context, id int64) (views.DeactivatePage,
 	if err != nil {
 		return views.DeactivatePage{}, err
 	}
-	active, _, err := s.db.ListMembers(ctx, a, db.MemberFilter{Status: "active", PerPage: 500})
+	var kinds []string
+	for _, l := range left {
+		kinds = append(kinds, l.Kind)
+	}
+	ok, out, err := s.db.HandoverCandidates(ctx, a, id, kinds)
 	if err != nil {
 		return views.DeactivatePage{}, err
 	}
-	var others []db.MemberRow
-	for _, r := range active {
-		if r.ID != id {
-			others = append(others, r)
-		}
-	}
-	return views.DeactivatePage{Shell: s.shell(c, "Deactivate "+m.Name(), "/users"), M: m, Leftovers: left, Members: others}, nil
+	return views.DeactivatePage{Shell: s.shell(c, "Deactivate "+m.Name(), "/users"), M: m, Leftovers: left, Members: ok, LeftOut: out}, nil
 }
 
 func (s *Server) deactivate(c echo.Context) error {
@@ -197,6 +213,8 @@ func (s *Server) deactivate(c echo.Context) error {
 		}
 		h.ToMemberID = to
 	}
+	var done []string
+	h.Report = &done
 	if err := s.db.SetStatus(c.Request().Context(), actor(c), id, "deactivated", h); err != nil {
 		var fe *db.Error
 		if errors.As(err, &fe) && fe.Code == db.EInvalid {
@@ -205,11 +223,19 @@ func (s *Server) deactivate(c echo.Context) error {
 				return perr
 			}
 			p.Error = fe.Message
+			p.Handover, p.HandoverTo = c.FormValue("handover"), h.ToMemberID
 			return render(c, http.StatusUnprocessableEntity, views.Deactivate(p))
 		}
 		return err
 	}
-	s.flash(c, "ok", "Deactivated. They were logged out everywhere.")
+	msg := "Deactivated. They were logged out everywhere."
+	if len(done) > 0 {
+		msg += " " + strings.Join(done, ". ") + "."
+	}
+	if utf8.RuneCountInString(msg) > 600 { // the message travels in a cookie
+		msg = string([]rune(msg)[:560]) + "… (the audit log has it all)."
+	}
+	s.flash(c, "ok", msg)
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
 }
 
@@ -331,8 +357,38 @@ func (s *Server) usersBulk(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, back)
 	}
 	roleID, _ := strconv.ParseInt(c.FormValue("bulk_role"), 10, 64)
-	res, err := s.db.Bulk(c.Request().Context(), actor(c), action, roleID, ids)
+	if action == "role" && roleID == 0 {
+		s.flash(c, "error", "Choose the new role first.")
+		return c.Redirect(http.StatusSeeOther, back)
+	}
 	var fe *db.Error
+	if c.FormValue("confirm") != "1" {
+		// First a summary to confirm; nothing changes yet.
+		a := actor(c)
+		plan, err := s.db.PlanBulk(c.Request().Context(), a, action, roleID, ids)
+		if errors.As(err, &fe) {
+			s.flash(c, "error", fe.Message)
+			return c.Redirect(http.StatusSeeOther, back)
+		}
+		if err != nil {
+			return err
+		}
+		p := views.BulkConfirmPage{Shell: s.shell(c, "Confirm", "/users"), Action: action, RoleID: roleID, Plan: plan, Back: back}
+		if action == "role" {
+			roles, err := s.db.GrantableRoles(c.Request().Context(), a)
+			if err != nil {
+				return err
+			}
+			for _, r := range roles {
+				if r.ID == roleID {
+					p.RoleName = r.Name
+				}
+			}
+		}
+		p.Shell.Title = p.Title()
+		return render(c, http.StatusOK, views.BulkConfirm(p))
+	}
+	res, err := s.db.Bulk(c.Request().Context(), actor(c), action, roleID, ids)
 	if errors.As(err, &fe) {
 		s.flash(c, "error", fe.Message)
 		return c.Redirect(http.StatusSeeOther, back)
@@ -357,17 +413,20 @@ func (s *Server) usersBulk(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, back)
 }
 
-func checkLen(errs map[string]string, field, label, v string, n int) {
-	if utf8.RuneCountInString(v) > n {
-		errs[field] = fmt.Sprintf("%s can be at most %d characters.", label, n)
+// bindMember reads the member form as typed: the form to re-render and
+// the edit the db takes (checked by the same MemberEdit.Validate).
+func bindMember(c echo.Context) (views.MemberForm, db.MemberEdit) {
+	f := views.MemberForm{
+		FirstName: strings.TrimSpace(c.FormValue("first_name")),
+		LastName:  strings.TrimSpace(c.FormValue("last_name")),
+		Phone:     strings.TrimSpace(c.FormValue("phone")),
+		Channel:   c.FormValue("channel"),
+		Errors:    field.Errors{},
+		Version:   formVersion(c.FormValue("version")),
 	}
-}
-
-func validPhone(p string) bool {
-	for _, r := range p {
-		if !strings.ContainsRune("0123456789 +-().", r) {
-			return false
-		}
+	var msg string
+	if f.RoleID, msg = field.ID(c.FormValue("role_id")); msg != "" {
+		f.Errors.Add("role_id", "Choose one of the offered roles.")
 	}
-	return true
+	return f, db.MemberEdit{FirstName: f.FirstName, LastName: f.LastName, Phone: f.Phone, RoleID: f.RoleID, Channel: f.Channel}
 }

@@ -12,26 +12,43 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 )
 
 // memberID returns the demo account's member id of a login.
 func memberID(t testing.TB, a *app, email string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN users u ON u.id = m.user_id
-		WHERE u.email = ? ORDER BY m.id LIMIT 1`, email).Scan(&id); err != nil {
-		t.Fatalf("member %s: %v", email, err)
+	u, found, err := a.db.UserForLogin(context.Background(), email)
+	if err != nil || !found {
+		t.Fatalf("no login %s: %v", email, err)
 	}
-	return id
+	ms, err := a.db.Memberships(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.AccountName == db.DemoAccountName {
+			return m.MemberID
+		}
+	}
+	t.Fatalf("%s is not a member of the demo account", email)
+	return 0
 }
 
+// roleIDByName returns the id of the demo account's role of that name.
 func roleIDByName(t testing.TB, a *app, name string) int64 {
 	t.Helper()
-	var id int64
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT id FROM roles WHERE account_id = 1 AND name = ?`, name).Scan(&id); err != nil {
-		t.Fatalf("role %s: %v", name, err)
+	opts, err := a.db.RoleOptions(context.Background(), actorByEmail(t, a, "owner@demo.test"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return id
+	for _, o := range opts {
+		if o.Name == name {
+			return o.ID
+		}
+	}
+	t.Fatalf("no role %s", name)
+	return 0
 }
 
 func editForm(first, last string, roleID int64, channel string) url.Values {
@@ -39,6 +56,7 @@ func editForm(first, last string, roleID int64, channel string) url.Values {
 }
 
 func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -70,10 +88,11 @@ func TestMemberPageShowsWhatTheViewerMayDo(t *testing.T) {
 }
 
 func TestMemberEdit(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("admin@demo.test")
-	res := c.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
+	res := c.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Drives", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", res.status, res.find(".error"))
 	}
@@ -97,6 +116,7 @@ func TestMemberEdit(t *testing.T) {
 }
 
 func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("owner@demo.test")
@@ -122,6 +142,7 @@ func TestMemberEditBadInputKeepsWhatWasTyped(t *testing.T) {
 // Names with control characters (line breaks, escape codes) are refused
 // here as on the invite, add and profile forms.
 func TestMemberEditRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	c := a.login("owner@demo.test")
@@ -142,6 +163,7 @@ func TestMemberEditRefusesControlCharacters(t *testing.T) {
 }
 
 func TestNoEscalation(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	manager := memberID(t, a, "manager@demo.test")
@@ -149,12 +171,12 @@ func TestNoEscalation(t *testing.T) {
 	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	// A manager cannot give the Admin role (wider than their own) …
-	res := m.postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
+	res := m.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Admin"), "web"))
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("#role_id-error"), ""), "do not hold") {
 		t.Fatalf("manager gave Admin: %d", res.status)
 	}
 	// … nor the Owner role, even as the Owner.
-	res = a.login("owner@demo.test").postForm(fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
+	res = a.login("owner@demo.test").postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Owner"), "web"))
 	if res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("owner role given: %d", res.status)
 	}
@@ -186,10 +208,13 @@ func TestNoEscalation(t *testing.T) {
 }
 
 func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	acc := a.login("accountant@demo.test")
 	id := memberID(t, a, "accountant@demo.test")
-	mustExec(t, a, `INSERT INTO api_tokens (member_id, name, token_hash, created_at) VALUES (?, 'phone', x'01', '2026-01-01T00:00:00Z')`, id)
+	if _, _, err := a.db.CreateToken(context.Background(), id, "phone"); err != nil {
+		t.Fatal(err)
+	}
 	owner := a.login("owner@demo.test")
 	page := owner.get(fmt.Sprintf("/users/%d/deactivate", id))
 	if items := page.find("[data-testid=leftover-api_tokens] li"); len(items) != 1 || !strings.HasPrefix(items[0], "phone") {
@@ -218,6 +243,7 @@ func TestDeactivateEndsSessionsAndReactivate(t *testing.T) {
 }
 
 func TestDeactivateHandoverNeedsAMember(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := memberID(t, a, "driver@demo.test")
 	owner := a.login("owner@demo.test")
@@ -232,6 +258,7 @@ func TestDeactivateHandoverNeedsAMember(t *testing.T) {
 }
 
 func TestDeleteMember(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	id := memberID(t, a, "driver@demo.test")
 	// Managers lack users.delete.
@@ -256,6 +283,7 @@ func TestDeleteMember(t *testing.T) {
 }
 
 func TestOwnershipHandover(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	admin := memberID(t, a, "admin@demo.test")
 	owner := memberID(t, a, "owner@demo.test")
@@ -286,6 +314,7 @@ func TestOwnershipHandover(t *testing.T) {
 }
 
 func TestPreviewAs(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -307,7 +336,7 @@ func TestPreviewAs(t *testing.T) {
 		t.Fatalf("preview page: %d", res.status)
 	}
 	// Nothing can be changed while previewing.
-	res = m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver)}})
+	res = m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver)}, "confirm": {"1"}})
 	if res.status != http.StatusForbidden || !strings.Contains(res.body, "previewing") {
 		t.Fatalf("change during preview: %d", res.status)
 	}
@@ -326,38 +355,96 @@ func TestPreviewAs(t *testing.T) {
 }
 
 func TestBulkActions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	acc := memberID(t, a, "accountant@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
+	o := a.login("owner@demo.test")
+	dora := addDriver(t, a, o, "Dora", "dora@example.com")
 	m := a.login("manager@demo.test")
-	// The manager may deactivate the driver but not the admin: one is skipped with a reason.
-	res := m.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(driver), fmt.Sprint(admin)}})
-	if res.status != http.StatusSeeOther {
-		t.Fatalf("bulk: %d", res.status)
+	// First a summary, nothing changed: Dora will be deactivated, the demo
+	// driver (sole manager of a vehicle) needs a handover on her own page,
+	// the admin is out of the manager's reach.
+	ids := url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(dora), fmt.Sprint(driver), fmt.Sprint(admin)}, "back": {"/users?q=d"}}
+	res := m.postForm("/users/bulk", ids)
+	if res.status != http.StatusOK || strings.Join(res.find("[data-testid=bulk-title]"), "") != "Deactivate 1 member?" {
+		t.Fatalf("bulk summary: %d %v", res.status, res.find("h1"))
+	}
+	if got := res.find("[data-testid=bulk-change] li"); len(got) != 1 || got[0] != "Dora Driver" {
+		t.Fatalf("will change: %v", got)
+	}
+	if href, _ := res.doc().Find("[data-testid=bulk-handover]").Attr("href"); href != fmt.Sprintf("/users/%d/deactivate", driver) {
+		t.Fatalf("handover link: %q", href)
+	}
+	if got := res.find("[data-testid=bulk-skip] li"); len(got) != 1 || !strings.Contains(got[0], "Adam Admin") || !strings.Contains(got[0], "do not hold") {
+		t.Fatalf("skipped: %v", got)
+	}
+	// The confirmation carries only the members it changes.
+	if got := res.doc().Find("form input[name=ids]").Length(); got != 1 {
+		t.Fatalf("confirm form carries %d ids", got)
+	}
+	if n := countRows(t, a, `SELECT COUNT(*) FROM members WHERE status = 'deactivated'`); n != 0 {
+		t.Fatalf("the summary changed %d members", n)
+	}
+	// Confirming even with all three: the driver is refused in the write
+	// (her vehicles need a decision), the admin too; Dora goes.
+	ids.Set("confirm", "1")
+	if res := m.postForm("/users/bulk", ids); res.status != http.StatusSeeOther || res.header.Get("Location") != "/users?q=d" {
+		t.Fatalf("bulk: %d %s", res.status, res.header.Get("Location"))
 	}
 	flash := m.get("/users").find(".flash")
-	if len(flash) != 1 || !strings.Contains(flash[0], "Changed 1") || !strings.Contains(flash[0], "Skipped 1") {
+	if len(flash) != 1 || !strings.Contains(flash[0], "Changed 1") || !strings.Contains(flash[0], "Skipped 2") || !strings.Contains(flash[0], "hand it over") {
 		t.Fatalf("flash: %v", flash)
 	}
-	o := a.login("owner@demo.test")
 	rows := o.htmx("/users?status=deactivated", "users-results").find("td[data-label=E-mail]")
-	if len(rows) != 1 || rows[0] != "driver@demo.test" {
+	if len(rows) != 1 || rows[0] != "dora@example.com" {
 		t.Fatalf("deactivated: %v", rows)
 	}
 	// Change role in bulk; a role wider than the manager's is refused whole.
-	res = m.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Admin"))}, "ids": {fmt.Sprint(acc)}})
+	m.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Admin"))}, "ids": {fmt.Sprint(acc)}})
 	if flash := m.get("/users").find(".flash"); len(flash) != 1 || !strings.Contains(flash[0], "do not hold") {
 		t.Fatalf("escalating bulk role: %v", flash)
 	}
-	res = o.postForm("/users/bulk", url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Driver"))}, "ids": {fmt.Sprint(acc)}})
+	role := url.Values{"action": {"role"}, "bulk_role": {fmt.Sprint(roleIDByName(t, a, "Driver"))}, "ids": {fmt.Sprint(acc)}}
+	if got := strings.Join(o.postForm("/users/bulk", role).find("[data-testid=bulk-title]"), ""); got != "Give 1 member the role Driver?" {
+		t.Fatalf("role summary: %q", got)
+	}
+	role.Set("confirm", "1")
+	o.postForm("/users/bulk", role)
 	rows = o.htmx("/users?role="+fmt.Sprint(roleIDByName(t, a, "Driver")), "users-results").find("td[data-label=E-mail]")
-	if len(rows) != 2 {
+	if len(rows) != 3 || !contains(rows, "accountant@demo.test") {
 		t.Fatalf("bulk role: %v", rows)
 	}
 }
 
+// addDriver adds a Driver without vehicle access through the add form.
+func addDriver(t *testing.T, a *app, c *client, first, email string) int64 {
+	t.Helper()
+	return addPerson(t, a, c, first, "Driver", email, "Driver")
+}
+
+// addPerson adds a member with the named role and no vehicle access.
+func addPerson(t *testing.T, a *app, c *client, first, last, email, role string) int64 {
+	t.Helper()
+	res := c.postForm("/users/add", addForm(first, last, "", email, roleIDByName(t, a, role), "web", "selected", newPassword))
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("add %s: %d %v", email, res.status, res.find(".error"))
+	}
+	return memberID(t, a, email)
+}
+
+func countRows(t *testing.T, a *app, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := a.db.QueryRowForTest(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestUsersCSV(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mustExec(t, a, `UPDATE users SET first_name = '=HYPERLINK("x")' WHERE email = 'driver@demo.test'`)
 	res := a.login("accountant@demo.test").get("/users/export.csv?q=demo.test")
@@ -377,8 +464,10 @@ func TestUsersCSV(t *testing.T) {
 }
 
 func TestOtherAccountsMembersAreNotFound(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	other := otherAccountDriver(t, a)
+	_, driver := otherAccountDriver(t, a)
+	other := driver.ID
 	o := a.login("owner@demo.test")
 	for _, path := range []string{"/users/%d", "/users/%d/deactivate", "/users/%d/delete"} {
 		if res := o.get(fmt.Sprintf(path, other)); res.status != http.StatusNotFound {
@@ -394,7 +483,7 @@ func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 		t.Errorf("ownership across accounts: %d", res.status)
 	}
 	// Bulk silently ignores ids of other accounts.
-	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}})
+	o.postForm("/users/bulk", url.Values{"action": {"deactivate"}, "ids": {fmt.Sprint(other)}, "confirm": {"1"}})
 	var status string
 	_ = a.db.QueryRowForTest(context.Background(), `SELECT status FROM members WHERE id = ?`, other).Scan(&status)
 	if status != "active" {
@@ -402,50 +491,20 @@ func TestOtherAccountsMembersAreNotFound(t *testing.T) {
 	}
 }
 
-// otherAccountDriver creates "Other Co" owned by other@other.test, with a
-// driver member, and returns the driver's member id.
-func otherAccountDriver(t testing.TB, a *app) int64 {
+// otherAccountDriver creates "Other Co" with a driver member (fixtures),
+// and returns the account and the driver.
+func otherAccountDriver(t testing.TB, a *app) (*fixAccount, *fixMember) {
 	t.Helper()
-	ctx := context.Background()
-	hash := demoHash(t, a)
-	uid, err := a.db.CreateUser(ctx, db.NewUser{Email: "other@other.test", PasswordHash: hash, FirstName: "Otto", LastName: "Other"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ownerMember, err := a.db.CreateAccount(ctx, db.NewAccount{Name: "Other Co", PaidVehicles: 5, OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner, _ := a.db.ActorByMember(ctx, ownerMember)
-	did, err := a.db.CreateUser(ctx, db.NewUser{Email: "driver@other.test", PasswordHash: hash, FirstName: "Dora"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var driverRole int64
-	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM roles WHERE account_id = ? AND builtin = 'driver'`, owner.AccountID).Scan(&driverRole)
-	id, err := a.db.AddMember(ctx, owner, db.NewMember{UserID: did, RoleID: driverRole})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-func demoHash(t testing.TB, a *app) string {
-	var h string
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT password_hash FROM users WHERE email = 'owner@demo.test'`).Scan(&h)
-	return h
+	other := mustAccount(t, a, "Other Co")
+	return other, mustMember(t, other, perm.Driver, "selected")
 }
 
 func TestAccountSwitcher(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	ctx := context.Background()
+	other, driver := otherAccountDriver(t, a)
 	// The demo accountant also keeps the books of Other Co, as Admin there.
-	var other int64
-	_ = a.db.QueryRowForTest(ctx, `SELECT id FROM accounts WHERE name = 'Other Co'`).Scan(&other)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT ?, u.id, (SELECT id FROM roles WHERE account_id = ? AND builtin = 'admin'), '2026-01-01T00:00:00Z'
-		  FROM users u WHERE email = 'accountant@demo.test'`, other, other)
+	mustJoin(t, other, "accountant@demo.test", perm.Admin)
 	c := a.login("accountant@demo.test")
 	page := c.get("/users")
 	opts := page.find("#account-switch option")
@@ -462,7 +521,7 @@ func TestAccountSwitcher(t *testing.T) {
 		t.Fatalf("switch: %d", res.status)
 	}
 	rows := c.get("/users").find("td[data-label=E-mail]")
-	if !contains(rows, "driver@other.test") || contains(rows, "driver@demo.test") {
+	if !contains(rows, driver.Email) || contains(rows, "driver@demo.test") {
 		t.Fatalf("after switch: %v", rows)
 	}
 	// Its own role applies there: as Admin it may edit, as Accountant it could not.
@@ -476,15 +535,11 @@ func TestAccountSwitcher(t *testing.T) {
 }
 
 func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'admin'), '2026-01-01T00:00:00Z'
-		  FROM users u, accounts a WHERE u.email = 'manager@demo.test' AND a.name = 'Other Co'`)
+	other, _ := otherAccountDriver(t, a)
+	target := mustJoin(t, other, "manager@demo.test", perm.Admin).ID
 	c := a.login("manager@demo.test")
-	var target int64
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id
-		JOIN users u ON u.id = m.user_id WHERE a.name = 'Other Co' AND u.email = 'manager@demo.test'`).Scan(&target)
 	res := c.postForm("/account/switch", url.Values{"member_id": {fmt.Sprint(target)}})
 	res = c.get(res.header.Get("Location"))
 	res = c.get(res.header.Get("Location"))
@@ -494,15 +549,17 @@ func TestFlashSurvivesTheRedirectThroughHome(t *testing.T) {
 }
 
 func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
-	admin := memberID(t, a, "admin@demo.test")
 	m := a.login("manager@demo.test")
 	if res, _ := m.invite("new.driver@demo.test", roleIDByName(t, a, "Driver"), "selected"); res.status != 200 {
 		t.Fatalf("invite: %d", res.status)
 	}
 	m.invite("second.driver@demo.test", roleIDByName(t, a, "Driver"), "selected")
 	o := a.login("owner@demo.test")
+	// Another Manager can take both the invitations and the North region.
+	admin := addPerson(t, a, o, "Nina", "North", "nina@example.com", "Manager")
 	page := o.get(fmt.Sprintf("/users/%d/deactivate", manager))
 	if items := page.find("[data-testid=leftover-invitations] li"); len(items) != 2 {
 		t.Fatalf("leftover invitations: %v", items)
@@ -516,7 +573,7 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("handed over: %d", n)
 	}
-	// Revoking instead: the admin's invitations are withdrawn with them.
+	// Revoking instead: her invitations are withdrawn with them.
 	o.postForm(fmt.Sprintf("/users/%d/deactivate", admin), url.Values{"handover": {"revoke"}})
 	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM invitations WHERE revoked_at IS NULL`).Scan(&n)
 	if n != 0 {
@@ -524,7 +581,8 @@ func TestDeactivateHandsOverOrRevokesInvitations(t *testing.T) {
 	}
 }
 
-func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
+func TestDeactivateRefusesRecipientsWhoCannotManageVehicles(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	driver := memberID(t, a, "driver@demo.test")
@@ -533,19 +591,18 @@ func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
 	if len(items) == 0 {
 		t.Fatal("the demo manager's region is not listed as theirs alone")
 	}
-	before := len(a.login("driver@demo.test").get("/vehicles").find("[data-testid=vehicle-row]"))
+	// The Driver role cannot manage vehicles: refused, nothing given.
 	res := o.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(driver)}})
-	if res.status != http.StatusSeeOther {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find("[data-testid=deactivate-error]"), ""), "cannot manage vehicles") {
 		t.Fatalf("deactivate: %d", res.status)
 	}
-	var managed int
-	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM member_vehicle_grants WHERE member_id = ? AND level = 'manage'`, driver).Scan(&managed)
-	if managed < len(items) {
-		t.Fatalf("driver manages %d of %d handed vehicles", managed, len(items))
+	if got, _ := res.doc().Find("#handover-member").Attr("checked"); got != "checked" && got != "" {
+		t.Fatalf("the choice typed is not kept: %q", got)
 	}
-	after := a.login("driver@demo.test").get("/vehicles").find("[data-testid=vehicle-row]")
-	if len(after) <= before {
-		t.Fatalf("driver sees %d vehicles, before %d", len(after), before)
+	var groups int
+	_ = a.db.QueryRowForTest(context.Background(), `SELECT COUNT(*) FROM member_group_grants WHERE member_id = ?`, driver).Scan(&groups)
+	if groups != 0 {
+		t.Fatalf("driver got %d group grants", groups)
 	}
 	// A member with all vehicles leaves nothing of this kind behind.
 	if items := o.get(fmt.Sprintf("/users/%d/deactivate", memberID(t, a, "admin@demo.test"))).find("[data-testid=leftover-vehicles] li"); len(items) != 0 {
@@ -554,6 +611,7 @@ func TestDeactivateHandsOverSoleManagedVehicles(t *testing.T) {
 }
 
 func TestDeletedMembersTripsStay(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	mustExec(t, a, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, trip_date, distance_km, created_at)
@@ -572,6 +630,7 @@ func TestDeletedMembersTripsStay(t *testing.T) {
 }
 
 func TestMemberPageLinksVehicleAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	mustExec(t, a, `UPDATE member_vehicle_grants SET ends_at = ? WHERE member_id = ?`, time.Now().UTC().Add(72*time.Hour).Format(time.RFC3339), driver)
@@ -589,6 +648,7 @@ func TestMemberPageLinksVehicleAccess(t *testing.T) {
 // manager of one region would read other regions' vehicles through a
 // driver's eyes. The check holds on every request, not only at the start.
 func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	var south int64
@@ -607,7 +667,10 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 		t.Fatalf("manager sees the South vehicle: %d", res.status)
 	}
 	// Without the South vehicle, the driver is within the manager's access.
-	mustExec(t, a, `DELETE FROM member_vehicle_grants WHERE member_id = ? AND vehicle_id = ?`, driver, south)
+	demo := demoAccount(t, a)
+	if err := a.db.Revoke(context.Background(), demo.Owner.Actor, driver, "vehicle", south); err != nil {
+		t.Fatal(err)
+	}
 	if res := m.postForm(fmt.Sprintf("/users/%d/preview", driver), nil); res.status != http.StatusSeeOther {
 		t.Fatalf("preview within access: %d", res.status)
 	}
@@ -616,7 +679,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 	}
 	// The driver gets the South vehicle back meanwhile: the preview ends on
 	// the next request, and the vehicle stays out of the manager's sight.
-	mustExec(t, a, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, created_at) VALUES (?, ?, 'manage', '2026-01-01T00:00:00Z')`, driver, south)
+	mustGrant(t, demo, &fixMember{ID: driver, a: a}, "vehicle", south, db.Manage)
 	res = m.get(fmt.Sprintf("/vehicles/%d", south))
 	if res.status != http.StatusNotFound || len(res.find("[data-testid=preview-banner]")) != 0 {
 		t.Fatalf("preview went on past the previewer's access: %d %v", res.status, res.find("[data-testid=preview-banner]"))
@@ -627,6 +690,7 @@ func TestPreviewStaysWithinOwnVehicleAccess(t *testing.T) {
 // viewer may see them: a manager of one region does not learn the names of
 // another region's vehicles there.
 func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := memberID(t, a, "driver@demo.test")
 	var south string
@@ -636,11 +700,11 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := fmt.Sprintf("/users/%d/deactivate", driver)
-	if items := a.login("owner@demo.test").get(path).find("[data-testid=leftover-vehicles] li"); !contains(items, south) {
+	if items := a.login("owner@demo.test").get(path).find("[data-testid=leftover-vehicles] li"); !contains(items, "Vehicle "+south+" (manage)") {
 		t.Fatalf("owner does not see %s among %v", south, items)
 	}
 	items := a.login("manager@demo.test").get(path).find("[data-testid=leftover-vehicles] li")
-	if contains(items, south) || len(items) != 1 || !strings.Contains(items[0], "outside your own vehicle access") {
+	if contains(items, "Vehicle "+south+" (manage)") || len(items) != 1 || !strings.Contains(items[0], "outside your own vehicle access") {
 		t.Fatalf("manager sees %v", items)
 	}
 }
@@ -648,11 +712,10 @@ func TestDeactivateListsOnlyVehiclesTheViewerSees(t *testing.T) {
 // A login that works in several accounts keeps its name and phone: one
 // account's Admin cannot rewrite what the others show.
 func TestSharedLoginNameIsTheirs(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	otherAccountDriver(t, a)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT a.id, u.id, (SELECT id FROM roles WHERE account_id = a.id AND builtin = 'driver'), '2026-01-01T00:00:00Z'
-		  FROM users u, accounts a WHERE u.email = 'driver@demo.test' AND a.name = 'Other Co'`)
+	other, _ := otherAccountDriver(t, a)
+	mustJoin(t, other, "driver@demo.test", perm.Driver)
 	driver := memberID(t, a, "driver@demo.test")
 	o := a.login("owner@demo.test")
 	page := o.get(fmt.Sprintf("/users/%d", driver))
@@ -660,7 +723,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 		t.Fatal("the name of a shared login is offered for editing")
 	}
 	// The role still changes; the name posted anyway is ignored.
-	res := o.postForm(fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
+	res := o.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Mallory", "Renamed", roleIDByName(t, a, "Manager"), "both"))
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %v", res.status, res.find(".error"))
 	}
@@ -672,6 +735,7 @@ func TestSharedLoginNameIsTheirs(t *testing.T) {
 
 // Handing vehicles over is giving access: only to a member within reach.
 func TestHandoverOnlyToMembersWithinReach(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := memberID(t, a, "manager@demo.test")
 	admin := memberID(t, a, "admin@demo.test")
@@ -681,7 +745,7 @@ func TestHandoverOnlyToMembersWithinReach(t *testing.T) {
 		manager, memberID(t, a, "accountant@demo.test"))
 	m2 := a.login("accountant@demo.test")
 	res := m2.postForm(fmt.Sprintf("/users/%d/deactivate", manager), url.Values{"handover": {"member"}, "handover_to": {fmt.Sprint(admin)}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "cannot hand vehicles") {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "You cannot change them") {
 		t.Fatalf("hand-over to a wider role: %d", res.status)
 	}
 	var status string

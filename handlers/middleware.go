@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -114,6 +115,15 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
+		}
+		// A body that cannot be read as a form is the sender's mistake
+		// (400), whether or not the token came in the header.
+		if _, err := c.FormParams(); err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) {
+				return he
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.").SetInternal(err)
 		}
 		sent := c.Request().Header.Get(csrfHeader)
 		if sent == "" {

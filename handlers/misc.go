@@ -30,6 +30,17 @@ func (s *Server) static(c echo.Context) error {
 	return nil
 }
 
+// favicon answers the address browsers ask for the site's icon with the
+// console's hand-written SVG icon.
+func (s *Server) favicon(c echo.Context) error {
+	b, err := static.FS.ReadFile("favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
+}
+
 // home sends a member to the first section they may open.
 func (s *Server) home(c echo.Context) error {
 	// The flash, if any, is left for the page we redirect to.

@@ -97,7 +97,10 @@ func (s *Server) pairingToggle(c echo.Context) error {
 	}
 	back := localPath(c.FormValue("back"), "/pairing", "/pairing", "/vehicles", "/clients")
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.PairToggleAnswer(views.PairCell{CSRF: csrfToken(c), Vehicle: v, Client: cl, Paired: on, CanToggle: true, Back: back}))
+		elsewhere, _ := strconv.Atoi(c.FormValue("elsewhere"))
+		elsewhere = min(max(elsewhere, 0), v.Clients)
+		return render(c, http.StatusOK, views.PairToggleAnswer(views.PairCell{CSRF: csrfToken(c), Vehicle: v, Client: cl, Paired: on, CanToggle: true, Back: back,
+			Elsewhere: elsewhere, Saved: true}))
 	}
 	if on {
 		s.flash(c, "ok", fmt.Sprintf("%s paired with %s.", v.Name, cl.Name))

@@ -9,6 +9,7 @@ import (
 )
 
 func TestPairingToggleInPlace(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("manager@demo.test")
 	res := c.get("/pairing?vq=Sprinter+01&cq=Zenith")
@@ -22,6 +23,14 @@ func TestPairingToggleInPlace(t *testing.T) {
 	}
 	form := res.doc().Find("[data-testid=pair-toggle]")
 	v, cl := form.Find("input[name=vehicle_id]").AttrOr("value", ""), form.Find("input[name=client_id]").AttrOr("value", "")
+	// The vehicle's two pairings are not in this grid: the count says where they are.
+	if got := strings.Join(strings.Fields(strings.Join(res.find("[data-testid=pair-count]"), "")), " "); got != "2 paired clients, 2 not shown here" {
+		t.Fatalf("count in the grid: %q", got)
+	}
+	if href, _ := res.doc().Find("[data-testid=pair-elsewhere]").Attr("href"); href != "/vehicles/"+v+"/clients" {
+		t.Fatalf("link to the other pairings: %q", href)
+	}
+	elsewhere := form.Find("input[name=elsewhere]").AttrOr("value", "")
 	if _, checked := boxes.Attr("checked"); checked {
 		t.Fatal("already paired")
 	}
@@ -30,7 +39,7 @@ func TestPairingToggleInPlace(t *testing.T) {
 	}
 	// htmx posts the cell; the answer is the new cell and the count, no page.
 	toggle := func(on bool) response {
-		vals := url.Values{"vehicle_id": {v}, "client_id": {cl}, "_csrf": {c.csrf()}}
+		vals := url.Values{"vehicle_id": {v}, "client_id": {cl}, "_csrf": {c.csrf()}, "elsewhere": {elsewhere}}
 		if on {
 			vals.Set("paired", "1")
 		}
@@ -43,8 +52,11 @@ func TestPairingToggleInPlace(t *testing.T) {
 	if _, checked := res.doc().Find("[data-testid=pair-box]").Attr("checked"); !checked {
 		t.Fatal("answer not checked")
 	}
-	if oob := res.doc().Find("[hx-swap-oob]"); oob.Text() != "3 paired clients" {
-		t.Fatalf("count: %q", oob.Text())
+	if oob := strings.Join(strings.Fields(res.doc().Find("[hx-swap-oob]").Text()), " "); oob != "3 paired clients, 2 not shown here" {
+		t.Fatalf("count: %q", oob)
+	}
+	if got := strings.Join(strings.Fields(res.doc().Find("[data-testid=pair-saved]").Text()), " "); !strings.HasPrefix(got, "Saved") {
+		t.Fatalf("the answer does not say it saved: %q", got)
 	}
 	// Kept after reload.
 	res = c.get("/pairing?vq=Sprinter+01&cq=Lakeside")
@@ -68,6 +80,7 @@ func TestPairingToggleInPlace(t *testing.T) {
 }
 
 func TestPairingGridPagesBothAxes(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	res := c.get("/pairing")
@@ -104,6 +117,7 @@ func TestPairingGridPagesBothAxes(t *testing.T) {
 }
 
 func TestVehicleAndClientPairingSections(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	ids, _ := listedVehicles(t, c, "")

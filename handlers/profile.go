@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/password"
 	"fleetgate/views"
 )
@@ -59,14 +60,8 @@ func (s *Server) profileSave(c echo.Context) error {
 		return err
 	}
 	p.FirstName, p.LastName, p.Phone = clip(c.FormValue("first_name"), 200), clip(c.FormValue("last_name"), 200), clip(c.FormValue("phone"), 100)
-	if m := nameProblem(p.FirstName, "first name"); m != "" {
-		p.Errors["first_name"] = m
-	}
-	if m := nameProblem(p.LastName, "last name"); m != "" {
-		p.Errors["last_name"] = m
-	}
-	if m := phoneProblem(p.Phone); m != "" {
-		p.Errors["phone"] = m
+	for k, m := range (db.ProfileEdit{FirstName: p.FirstName, LastName: p.LastName, Phone: p.Phone}).Validate() {
+		p.Errors.Add(k, m)
 	}
 	if len(p.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.Profile(p))
@@ -102,8 +97,10 @@ func (s *Server) profilePassword(c echo.Context) error {
 			p.PwErrors["current_password"] = "This is not your current password."
 		}
 	}
-	if field, m := newPasswordProblem(next, again, a.Email); m != "" {
-		p.PwErrors["new_"+field] = m
+	if m := field.Password(next, a.Email); m != "" {
+		p.PwErrors["new_password"] = m
+	} else if m := field.PasswordAgain(next, again); m != "" {
+		p.PwErrors["new_password_again"] = m
 	} else if next == current {
 		p.PwErrors["new_password"] = "Choose a password different from the current one."
 	}

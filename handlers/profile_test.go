@@ -13,6 +13,7 @@ import (
 )
 
 func TestProfileForEveryRole(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for role, email := range roleLogins {
 		c := a.login(email)
@@ -37,6 +38,7 @@ func TestProfileForEveryRole(t *testing.T) {
 }
 
 func TestProfileChangesNameAndPhone(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := actorByEmail(t, a, "driver@demo.test")
 	c := a.login("driver@demo.test")
@@ -86,6 +88,7 @@ func TestProfileChangesNameAndPhone(t *testing.T) {
 }
 
 func TestProfileChangesPasswordAndEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := actorByEmail(t, a, "manager@demo.test")
 	here := a.login("manager@demo.test")
@@ -139,6 +142,7 @@ func TestProfileChangesPasswordAndEndsOtherSessions(t *testing.T) {
 }
 
 func TestProfileWrongCurrentPasswordIsThrottled(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("admin@demo.test")
 	var last response
@@ -151,6 +155,7 @@ func TestProfileWrongCurrentPasswordIsThrottled(t *testing.T) {
 }
 
 func TestProfileEndsOneSessionOrAll(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	acct := actorByEmail(t, a, "accountant@demo.test")
 	here := a.login("accountant@demo.test")
@@ -209,6 +214,7 @@ func TestProfileEndsOneSessionOrAll(t *testing.T) {
 // TestProfileRefusedWhilePreviewing: someone previewing the console as
 // another member changes nothing, not even their own profile.
 func TestProfileRefusedWhilePreviewing(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	driver := actorByEmail(t, a, "driver@demo.test")

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/password"
 	"fleetgate/views"
 )
@@ -82,7 +83,7 @@ func (s *Server) forgot(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := strings.TrimSpace(clip(c.FormValue("email"), 300))
 	f := views.ForgotForm{CSRF: csrfToken(c), Email: email, Errors: views.FieldMsgs{}}
-	if m := emailProblem(email); m != "" {
+	if m := field.Email(email); m != "" {
 		f.Errors["email"] = m
 		return render(c, http.StatusUnprocessableEntity, views.Forgot(f))
 	}
@@ -129,7 +130,7 @@ func (s *Server) openReset(c echo.Context) (p db.PasswordReset, ok bool, err err
 	}
 	p, err = s.db.PasswordResetByToken(c.Request().Context(), token)
 	if db.ErrorCode(err) == db.ENotFound {
-		return p, false, render(c, http.StatusNotFound, views.Gone(csrfToken(c), "Link not valid", err.(*db.Error).Message))
+		return p, false, render(c, http.StatusNotFound, views.Gone(csrfToken(c), "Link not valid", db.SafeMessage(err)))
 	}
 	if err != nil {
 		return p, false, err
@@ -158,8 +159,8 @@ func (s *Server) reset(c echo.Context) error {
 	}
 	f := views.ResetForm{CSRF: csrfToken(c), Token: c.Param("token"), Reset: p, Errors: views.FieldMsgs{}}
 	pw := c.FormValue("password")
-	if field, m := newPasswordProblem(pw, c.FormValue("password_again"), p.Email); m != "" {
-		f.Errors[field] = m
+	if fld, msg := newPasswordFields(pw, c.FormValue("password_again"), p.Email); msg != "" {
+		f.Errors[fld] = msg
 		return render(c, http.StatusUnprocessableEntity, views.Reset(f))
 	}
 	hash, err := password.Hash(pw)
@@ -169,7 +170,7 @@ func (s *Server) reset(c echo.Context) error {
 	userID, sessions, tokens, err := s.db.UsePasswordReset(ctx, c.Param("token"), hash)
 	if err != nil {
 		if db.ErrorCode(err) == db.EConflict {
-			return render(c, http.StatusGone, views.Gone(csrfToken(c), "Link no longer valid", err.(*db.Error).Message))
+			return render(c, http.StatusGone, views.Gone(csrfToken(c), "Link no longer valid", db.SafeMessage(err)))
 		}
 		return err
 	}

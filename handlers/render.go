@@ -94,6 +94,28 @@ func (s *Server) shell(c echo.Context, title, section string) views.Shell {
 	return sh
 }
 
+// Status is the one mapping from a db error code to the HTTP status of
+// the answer, for pages, htmx fragments and problem+json alike; an
+// internal error (no code) is 500.
+func Status(code db.Code) int {
+	switch code {
+	case db.ENotFound:
+		return http.StatusNotFound
+	case db.EConflict:
+		return http.StatusConflict
+	case db.EInvalid:
+		return http.StatusUnprocessableEntity
+	case db.EForbidden:
+		return http.StatusForbidden
+	case db.EThrottled:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// statusOf is the status of err (see Status).
+func statusOf(err error) int { return Status(db.ErrorCode(err)) }
+
 // deniedErr is a refusal by the route policy (a missing permission, or an
 // Owner-only action); it renders as the inline "not allowed" notice.
 type deniedErr struct {
@@ -126,23 +148,23 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	case errors.As(err, &de):
 		status, title, msg = http.StatusForbidden, "Not allowed", de.message()
 	case errors.As(err, &fe):
-		title, msg = "Not possible", fe.Message
+		status, title, msg = Status(fe.Code), "Not possible", fe.Message
 		switch fe.Code {
 		case db.ENotFound:
-			status, title = http.StatusNotFound, "Not found"
-		case db.EConflict:
-			status = http.StatusConflict
-		case db.EInvalid:
-			status = http.StatusUnprocessableEntity
+			title = "Not found"
 		case db.EForbidden:
-			status, title = http.StatusForbidden, "Not allowed"
+			title = "Not allowed"
 		case db.EThrottled:
-			status = http.StatusTooManyRequests
 			c.Response().Header().Set("Retry-After", fmt.Sprint(fe.RetryAfter))
 		}
 	case errors.As(err, &he):
 		status = he.Code
 		switch he.Code {
+		case http.StatusBadRequest:
+			title, msg = "Bad request", "The request could not be read."
+			if m, ok := he.Message.(string); ok && m != "" && m != http.StatusText(he.Code) {
+				msg = m
+			}
 		case http.StatusNotFound:
 			title, msg = "Not found", "There is nothing at this address."
 		case http.StatusMethodNotAllowed:
@@ -157,7 +179,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestIDOf(c), "err", err)
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-		_ = problem(c, status, title, msg)
+		var errs map[string]string
+		if fe != nil && fe.Field != "" {
+			errs = map[string]string{fe.Field: fe.Message}
+		}
+		_ = problem(c, status, title, msg, errs)
 		return
 	}
 	if c.Request().Method == http.MethodHead {
@@ -192,10 +218,15 @@ func wrap(outer, inner templ.Component) templ.Component {
 	})
 }
 
-// problem answers an API error as RFC 9457 problem+json.
-func problem(c echo.Context, status int, title, detail string) error {
+// problem answers an API error as RFC 9457 problem+json; errs, when
+// given, are the messages per input field ("errors": {"email": "…"}).
+func problem(c echo.Context, status int, title, detail string, errs ...map[string]string) error {
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
-	return c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail})
+	body := map[string]any{"type": "about:blank", "title": title, "status": status, "detail": detail}
+	if len(errs) > 0 && len(errs[0]) > 0 {
+		body["errors"] = errs[0]
+	}
+	return c.JSON(status, body)
 }
 
 // formFailure puts a db error about the form into it and tells the status
@@ -206,12 +237,8 @@ func formFailure(err error, errs map[string]string, whole *string) (status int, 
 		return 0, false
 	}
 	switch e.Code {
-	case db.EInvalid:
-		status = http.StatusUnprocessableEntity
-	case db.EConflict:
-		status = http.StatusConflict
-	case db.EForbidden:
-		status = http.StatusForbidden
+	case db.EInvalid, db.EConflict, db.EForbidden:
+		status = Status(e.Code)
 	default:
 		return 0, false
 	}

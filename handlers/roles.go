@@ -191,8 +191,12 @@ func (s *Server) roleImpact(c echo.Context) error {
 	if err != nil {
 		return s.matrixRefused(c, p, err)
 	}
+	names, err := s.db.RoleMemberNames(ctx, a, id, 5)
+	if err != nil {
+		return err
+	}
 	p.Shown = set
-	p.Review = &views.RoleReview{Impact: im, Added: added}
+	p.Review = &views.RoleReview{Impact: im, Added: added, Names: names}
 	return s.renderReview(c, http.StatusOK, p)
 }
 
@@ -233,6 +237,7 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 		fresh := s.rolePanel(c, r)
 		fresh.Message = &views.Flash{Kind: "error", Text: fe.Message}
 		if isHTMX(c) {
+			fresh.MessageAtSave = true
 			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(fresh))
 		}
@@ -240,11 +245,7 @@ func (s *Server) matrixRefused(c echo.Context, p views.RolePanel, err error) err
 	case fe.Field == "p":
 		p.Error = fe.Message
 		p.Shown, _ = roleSetClosed(p.Shown)
-		status := http.StatusUnprocessableEntity
-		if fe.Code == db.EForbidden {
-			status = http.StatusForbidden
-		}
-		return s.renderReview(c, status, p)
+		return s.renderReview(c, Status(fe.Code), p)
 	}
 	return err
 }
@@ -275,6 +276,7 @@ func (s *Server) roleSave(c echo.Context) error {
 	}
 	done := s.rolePanel(c, res.Role)
 	done.Message = &views.Flash{Kind: "ok", Text: msg}
+	done.MessageAtSave = true
 	return render(c, http.StatusOK, views.RolePanelView(done))
 }
 
@@ -297,14 +299,7 @@ func roleFieldErrors(err error, fields ...string) (map[string]string, int, bool)
 	}
 	for _, f := range fields {
 		if fe.Field == f {
-			status := http.StatusUnprocessableEntity
-			switch fe.Code {
-			case db.EConflict:
-				status = http.StatusConflict
-			case db.EForbidden:
-				status = http.StatusForbidden
-			}
-			return map[string]string{f: fe.Message}, status, true
+			return map[string]string{f: fe.Message}, Status(fe.Code), true
 		}
 	}
 	return nil, 0, false
@@ -351,7 +346,11 @@ func (s *Server) roleCreate(c echo.Context) error {
 		page.NewRole, page.NewOpen = f, true
 		return render(c, status, views.Roles(page))
 	}
-	s.flash(c, "ok", "Created the role "+strings.TrimSpace(f.Name)+". Turn on its permissions and save.")
+	msg := "Created the role " + strings.TrimSpace(f.Name) + ". Turn on its permissions and save."
+	if f.CopyFrom != 0 {
+		msg = "Created the role " + strings.TrimSpace(f.Name) + " as a copy, with the same permissions turned on. Change what should differ and save."
+	}
+	s.flash(c, "ok", msg)
 	return roleRedirect(c, "/roles/"+strconv.FormatInt(id, 10))
 }
 
@@ -402,7 +401,7 @@ func (s *Server) roleDelete(c echo.Context) error {
 			return err
 		}
 		p := s.rolePanel(c, r)
-		p.Message = &views.Flash{Kind: "error", Text: err.(*db.Error).Message}
+		p.Message = &views.Flash{Kind: "error", Text: db.SafeMessage(err)}
 		if isHTMX(c) {
 			roleRetarget(c, "#role-panel")
 			return render(c, http.StatusConflict, views.RolePanelView(p))
@@ -479,11 +478,10 @@ func (s *Server) roleRestore(c echo.Context) error {
 		if !errors.As(err, &fe) || fe.Code == db.ENotFound {
 			return err
 		}
-		status := map[db.Code]int{db.EConflict: http.StatusConflict, db.EInvalid: http.StatusUnprocessableEntity}[fe.Code]
-		if status == 0 {
+		if fe.Code != db.EConflict && fe.Code != db.EInvalid {
 			return err
 		}
-		return s.renderVersion(c, status, &views.Flash{Kind: "error", Text: fe.Message})
+		return s.renderVersion(c, Status(fe.Code), &views.Flash{Kind: "error", Text: fe.Message})
 	}
 	msg := fmt.Sprintf("Restored version %d of %s as version %d: %s.", v, res.Role.Name, res.Role.Version, res.Impact.Summary())
 	if res.Unchanged {

@@ -117,6 +117,7 @@ func matrixChecked(res response) []string {
 }
 
 func TestRolesPageShowsListAndMatrix(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	c := a.login("owner@demo.test")
@@ -198,6 +199,7 @@ func TestRolesPageShowsListAndMatrix(t *testing.T) {
 }
 
 func TestRolesReadOnlyForViewers(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	c := a.login("accountant@demo.test")
@@ -235,6 +237,7 @@ func TestRolesReadOnlyForViewers(t *testing.T) {
 }
 
 func TestRoleSaveShowsImpactThenSaves(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	driver := ids["Driver"]
@@ -249,8 +252,15 @@ func TestRoleSaveShowsImpactThenSaves(t *testing.T) {
 	if res.status != 200 || strings.Contains(res.body, "<html") {
 		t.Fatalf("impact: %d %s", res.status, res.body)
 	}
-	if got := strings.Join(res.find("[data-testid=impact-summary]"), ""); got != "1 member; gain View dashboard and reports, Export reports; lose Record trips" {
-		t.Fatalf("impact %q", got)
+	// Who is reached, by name; gains and losses apart.
+	if got := strings.Join(strings.Fields(strings.Join(res.find("[data-testid=impact-members]"), "")), " "); got != "1 member (Diego Driver) holding Driver get the change on their next request." {
+		t.Fatalf("impact members %q", got)
+	}
+	if got := strings.Join(res.find("[data-testid=impact-gain]"), ""); got != "Gain: View dashboard and reports, Export reports" {
+		t.Fatalf("impact gain %q", got)
+	}
+	if got := strings.Join(res.find("[data-testid=impact-lose]"), ""); got != "Lose: Record trips" {
+		t.Fatalf("impact lose %q", got)
 	}
 	if !strings.Contains(res.body, "Also turned on, because other permissions need them: View dashboard and reports.") {
 		t.Fatal("the review does not say what was turned on")
@@ -300,6 +310,7 @@ func TestRoleSaveShowsImpactThenSaves(t *testing.T) {
 }
 
 func TestRoleScopesAreSavedWithTheirPermission(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	manager := ids["Manager"]
@@ -335,6 +346,7 @@ func TestRoleScopesAreSavedWithTheirPermission(t *testing.T) {
 }
 
 func TestRoleSaveRefusals(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	c := a.login("admin@demo.test")
@@ -359,12 +371,7 @@ func TestRoleSaveRefusals(t *testing.T) {
 		t.Fatal("a refused save was written")
 	}
 	// A role of another account does not exist here.
-	uid, _ := a.db.CreateUser(context.Background(), db.NewUser{Email: "o@other.test", PasswordHash: "x"})
-	_, om, err := a.db.CreateAccount(context.Background(), db.NewAccount{Name: "Other", OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := a.db.ActorByMember(context.Background(), om)
+	other := mustAccount(t, a, "Other").Owner.Actor
 	opts, _ := a.db.RoleOptions(context.Background(), other)
 	for _, o := range opts {
 		if o.Builtin != perm.Driver {
@@ -394,6 +401,7 @@ func TestRoleSaveRefusals(t *testing.T) {
 // A member who manages roles through a custom role can only hand out what
 // they hold and cannot change their own role.
 func TestRoleManagerCannotEscalate(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	owner := a.login("owner@demo.test")
@@ -469,6 +477,7 @@ func saveRole(t testing.TB, c *client, id int64, keys ...perm.Key) response {
 }
 
 func TestRoleConcurrentSaveIsRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	manager := roleIDs(t, a)["Manager"]
 	owner, admin := a.login("owner@demo.test"), a.login("admin@demo.test")
@@ -502,6 +511,7 @@ func TestRoleConcurrentSaveIsRefused(t *testing.T) {
 }
 
 func TestRoleChangeAppliesOnTheNextRequest(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	driver := ids["Driver"]
@@ -524,6 +534,7 @@ func TestRoleChangeAppliesOnTheNextRequest(t *testing.T) {
 }
 
 func TestRoleCreateRenameDelete(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids := roleIDs(t, a)
 	c := a.login("owner@demo.test")
@@ -616,6 +627,7 @@ func TestRoleCreateRenameDelete(t *testing.T) {
 }
 
 func TestRoleHistoryAndRestore(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	driver := roleIDs(t, a)["Driver"]
 	owner := a.login("owner@demo.test")

@@ -101,6 +101,7 @@ func (s *Server) routes() []Route {
 	return []Route{
 		{GET, "/healthz", Public, s.health},
 		{GET, "/static/*", Public, s.static},
+		{GET, "/favicon.ico", Public, s.favicon},
 		{GET, "/login", Public, s.loginPage},
 		{POST, "/login", Public, s.login},
 		{POST, "/logout", SignedIn, s.logout},
@@ -152,6 +153,7 @@ func (s *Server) routes() []Route {
 		{POST, "/profile/sessions/end-all", SignedIn, s.profileEndAll},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
+		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a
@@ -169,7 +171,7 @@ func (s *Server) routes() []Route {
 
 		// Vehicles, groups, clients, pairing, members' vehicle access and
 		// the subscription (feature: vehicles). Row scope (account, vehicle
-		// access, rule 4) is in the db queries these handlers call.
+		// access: the client-usability rule) is in the db queries these handlers call.
 		{GET, "/vehicles", Perm(perm.VehiclesView), s.vehiclesList},
 		{GET, "/vehicles/new", Perm(perm.VehiclesCreate), s.vehicleNew},
 		{POST, "/vehicles", Perm(perm.VehiclesCreate), s.vehicleCreate},

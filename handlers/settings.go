@@ -83,7 +83,7 @@ func (s *Server) settingsSave(c echo.Context) error {
 	if db.ErrorCode(err) == db.EConflict {
 		// Keep what was typed; show what is stored; the next save starts from it.
 		p.Shell = s.shell(c, "Account settings", "/settings")
-		p.Current, p.Stale = cur, err.(*db.Error).Message
+		p.Current, p.Stale = cur, db.SafeMessage(err)
 		p.Form.Version = cur.Version
 		return render(c, http.StatusConflict, views.Settings(p))
 	}

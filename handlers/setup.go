@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/password"
 	"fleetgate/views"
 )
@@ -82,20 +83,20 @@ func (s *Server) setup(c echo.Context) error {
 		f.Errors["account_name"] = "Enter the account's name, e.g. your company."
 	case len([]rune(f.AccountName)) > 100:
 		f.Errors["account_name"] = "Use at most 100 characters."
-	case strings.ContainsFunc(f.AccountName, isControl):
+	case !field.Clean(f.AccountName):
 		f.Errors["account_name"] = "Use letters, digits, spaces and punctuation only."
 	}
-	if m := nameProblem(f.FirstName, "first name"); m != "" {
+	if m := field.Name(f.FirstName, "first name"); m != "" {
 		f.Errors["first_name"] = m
 	}
-	if m := nameProblem(f.LastName, "last name"); m != "" {
+	if m := field.Name(f.LastName, "last name"); m != "" {
 		f.Errors["last_name"] = m
 	}
-	if m := emailProblem(f.Email); m != "" {
+	if m := field.Email(f.Email); m != "" {
 		f.Errors["email"] = m
 	}
-	if field, m := newPasswordProblem(pw, c.FormValue("password_again"), f.Email); m != "" {
-		f.Errors[field] = m
+	if fld, msg := newPasswordFields(pw, c.FormValue("password_again"), f.Email); msg != "" {
+		f.Errors[fld] = msg
 	}
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.Setup(f))
@@ -141,4 +142,14 @@ func (s *Server) setup(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/users")
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+// newPasswordFields checks a new password and its confirmation by the
+// field rules, answering the field to mark and its message.
+func newPasswordFields(pw, again, email string) (string, string) {
+	if m := field.Password(pw, email); m != "" {
+		return "password", m
+	}
+	if m := field.PasswordAgain(pw, again); m != "" {
+		return "password_again", m
+	}
+	return "", ""
+}

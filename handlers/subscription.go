@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 	"fleetgate/views"
 )
@@ -102,10 +103,10 @@ func (s *Server) subscriptionAddAccount(c echo.Context) error {
 		errs["name"] = "Enter the new account's name."
 	case len([]rune(add.Name)) > 100:
 		errs["name"] = "Use at most 100 characters."
-	case strings.ContainsFunc(add.Name, isControl):
+	case !field.Clean(add.Name):
 		errs["name"] = "Use letters, digits, spaces and punctuation only."
 	}
-	if m := emailProblem(add.OwnerEmail); m != "" {
+	if m := field.Email(add.OwnerEmail); m != "" {
 		errs["owner_email"] = m
 	}
 	reject := func(status int) error {

@@ -26,9 +26,12 @@ func (s *Server) usersList(c echo.Context) error {
 		Status:  oneOf(c.QueryParam("status"), "active", "invited", "deactivated"),
 		Channel: oneOf(c.QueryParam("channel"), "web", "mobile", "both"),
 	}
+	if _, ok := db.MemberSorts[strings.TrimPrefix(c.QueryParam("sort"), "-")]; ok {
+		f.Sort = c.QueryParam("sort")
+	}
 	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
 	pg := max(1, queryInt(c, "page"))
-	rows, total, err := s.db.ListMembers(ctx, a, db.MemberFilter{Query: f.Q, RoleID: f.RoleID, Status: f.Status, Channel: f.Channel, Page: pg, PerPage: usersPerPage})
+	rows, total, err := s.db.ListMembers(ctx, a, db.MemberFilter{Query: f.Q, RoleID: f.RoleID, Status: f.Status, Channel: f.Channel, Sort: f.Sort, Page: pg, PerPage: usersPerPage})
 	if err != nil {
 		return err
 	}
@@ -36,7 +39,7 @@ func (s *Server) usersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	params := url.Values{"q": {f.Q}, "status": {f.Status}, "channel": {f.Channel}}
+	params := url.Values{"q": {f.Q}, "status": {f.Status}, "channel": {f.Channel}, "sort": {f.Sort}}
 	if f.RoleID != 0 {
 		params.Set("role", strconv.FormatInt(f.RoleID, 10))
 	}

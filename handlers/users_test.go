@@ -6,9 +6,12 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"fleetgate/db/perm"
 )
 
 func TestUsersPageDeniedNamesThePermission(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.login("driver@demo.test").get("/users")
 	if res.status != http.StatusForbidden {
@@ -32,6 +35,7 @@ func TestUsersPageDeniedNamesThePermission(t *testing.T) {
 }
 
 func TestUsersSearchFragment(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("accountant@demo.test")
 	res := c.htmx("/users?q=mana", "users-results")
@@ -53,9 +57,10 @@ func TestUsersSearchFragment(t *testing.T) {
 }
 
 func TestUsersFilters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
-	mustExec(t, a, `UPDATE members SET status = 'deactivated' WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.test')`)
+	mustSetStatus(t, demoAccount(t, a), memberID(t, a, "admin@demo.test"), "deactivated")
 	rows := c.htmx("/users?status=deactivated", "users-results").find("[data-testid=user-row] td[data-label=E-mail]")
 	if len(rows) != 1 || rows[0] != "admin@demo.test" {
 		t.Fatalf("status filter: %v", rows)
@@ -82,15 +87,14 @@ func TestUsersFilters(t *testing.T) {
 }
 
 func TestUsersPagination(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
-	mustExec(t, a, `INSERT INTO users (email, password_hash, first_name, last_name, created_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-		SELECT 'bulk' || i || '@demo.test', 'x', 'Bulk', printf('%03d', i), '2026-01-01T00:00:00Z' FROM n`)
-	mustExec(t, a, `INSERT INTO members (account_id, user_id, role_id, created_at)
-		SELECT 1, u.id, (SELECT id FROM roles WHERE account_id = 1 AND builtin = 'driver'), '2026-01-01T00:00:00Z'
-		  FROM users u WHERE u.email LIKE 'bulk%'`)
-	c := a.login("owner@demo.test")
-	res := c.htmx("/users?q=bulk&page=3", "users-results")
+	acct := mustAccount(t, a, "Bulk")
+	for i := 0; i < 60; i++ {
+		mustMember(t, acct, perm.Driver, "selected")
+	}
+	c := acct.Owner.login()
+	res := c.htmx("/users?q=driver&page=3", "users-results")
 	if got := len(res.find("[data-testid=user-row]")); got != 10 {
 		t.Fatalf("page 3 rows: %d", got)
 	}
@@ -98,7 +102,7 @@ func TestUsersPagination(t *testing.T) {
 		t.Fatalf("range: %v", r)
 	}
 	prev, _ := res.doc().Find("a[rel=prev]").Attr("href")
-	if prev != "/users?page=2&q=bulk" {
+	if prev != "/users?page=2&q=driver" {
 		t.Fatalf("prev link keeps filter: %q", prev)
 	}
 }

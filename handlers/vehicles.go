@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/field"
 	"fleetgate/db/perm"
 	"fleetgate/views"
 )
@@ -35,6 +36,10 @@ func (s *Server) vehiclesList(c echo.Context) error {
 	groups, err := s.db.Groups(ctx, a)
 	if err != nil {
 		return err
+	}
+	// "Your access" is what the grant and the role allow together.
+	for i := range rows {
+		rows[i].Level = a.EffectiveLevel(rows[i].Level)
 	}
 	params := url.Values{"q": {f.Q}}
 	if f.Status != "active" {
@@ -70,6 +75,7 @@ func (s *Server) vehicleForm(c echo.Context, title string, v db.Vehicle) (views.
 	f := views.VehicleForm{Shell: s.shell(c, title, "/vehicles"), ID: v.ID, Name: v.Name, Plate: v.Plate, VIN: v.VIN,
 		GroupID: v.GroupID, Groups: groups, AllowNoGroup: a.VehicleAccess == "all", Errors: map[string]string{}}
 	if v.ID != 0 {
+		f.Version = v.Version
 		f.Odometer = strconv.FormatInt(v.OdometerKm, 10)
 		if v.GroupID == 0 {
 			f.AllowNoGroup = true
@@ -106,7 +112,8 @@ func hasGroup(gs []db.Group, id int64) bool {
 func readVehicleForm(c echo.Context, f *views.VehicleForm) db.VehicleInput {
 	f.Name, f.Plate, f.VIN = clip(c.FormValue("name"), 200), clip(c.FormValue("plate"), 100), clip(c.FormValue("vin"), 100)
 	f.Odometer = clip(c.FormValue("odometer_km"), 20)
-	f.GroupID, _ = strconv.ParseInt(c.FormValue("group_id"), 10, 64)
+	groupID, groupErr := field.ID(c.FormValue("group_id"))
+	f.GroupID = groupID
 	in := db.VehicleInput{Name: f.Name, Plate: f.Plate, VIN: f.VIN, GroupID: f.GroupID}
 	odo := strings.ReplaceAll(strings.ReplaceAll(f.Odometer, ",", ""), " ", "")
 	var odoErr bool
@@ -118,6 +125,9 @@ func readVehicleForm(c echo.Context, f *views.VehicleForm) db.VehicleInput {
 	f.Errors = in.Problems()
 	if odoErr {
 		f.Errors["odometer_km"] = "Enter the odometer in whole kilometres, from 0 to 9,999,999."
+	}
+	if groupErr != "" {
+		f.Errors["group_id"] = "Choose one of the offered groups."
 	}
 	return in
 }
@@ -174,6 +184,7 @@ func (s *Server) vehicleShow(c echo.Context) error {
 		CanSeeMembers: a.Can(perm.UsersView),
 		CanSeeTrips:   a.Can(perm.TripsView),
 	}
+	p.V.Level = a.EffectiveLevel(v.Level) // shown: what the grant and the role allow together
 	if p.CanSeeClients && !p.CanPair && v.Clients > 0 {
 		p.Clients, p.ClientsTotal, _, err = s.db.VehicleClients(ctx, a, id, db.ClientFilter{PairedWith: id, PerPage: 10})
 		if err != nil {
@@ -214,10 +225,14 @@ func (s *Server) vehicleUpdate(c echo.Context) error {
 		return err
 	}
 	in := readVehicleForm(c, &f)
+	f.Version = formVersion(c.FormValue("version")) // a re-rendered form keeps the version it started from
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.VehicleFormPage(f))
 	}
-	if err := s.db.UpdateVehicle(ctx, a, id, in); err != nil {
+	if err := s.db.UpdateVehicle(ctx, a, id, f.Version, in); err != nil {
+		if db.IsStale(err) {
+			return s.vehicleConflict(c, id, f, err)
+		}
 		if status, ok := formFailure(err, f.Errors, &f.Error); ok {
 			return render(c, status, views.VehicleFormPage(f))
 		}
@@ -225,6 +240,33 @@ func (s *Server) vehicleUpdate(c echo.Context) error {
 	}
 	s.flash(c, "ok", "Vehicle "+in.Name+" saved.")
 	return c.Redirect(http.StatusSeeOther, "/vehicles/"+strconv.FormatInt(id, 10))
+}
+
+// vehicleConflict answers a save from an old version: the form as typed,
+// the vehicle's current values beside it, and its current version.
+func (s *Server) vehicleConflict(c echo.Context, id int64, typed views.VehicleForm, err error) error {
+	v, verr := s.db.ManagedVehicle(c.Request().Context(), actor(c), id)
+	if verr != nil {
+		return verr
+	}
+	f, ferr := s.vehicleForm(c, "Edit "+v.Name, v)
+	if ferr != nil {
+		return ferr
+	}
+	cf := conflictOf(err)
+	differs(&cf, "name", typed.Name, v.Name, v.Name)
+	differs(&cf, "plate", typed.Plate, v.Plate, v.Plate)
+	differs(&cf, "vin", typed.VIN, v.VIN, v.VIN)
+	odo := strconv.FormatInt(v.OdometerKm, 10)
+	differs(&cf, "odometer_km", typed.Odometer, odo, odo)
+	group := v.GroupName
+	if v.GroupID == 0 {
+		group = "(no group)"
+	}
+	differs(&cf, "group_id", strconv.FormatInt(typed.GroupID, 10), strconv.FormatInt(v.GroupID, 10), group)
+	f.Name, f.Plate, f.VIN, f.Odometer, f.GroupID = typed.Name, typed.Plate, typed.VIN, typed.Odometer, typed.GroupID
+	f.Conflict = cf
+	return render(c, http.StatusConflict, views.VehicleFormPage(f))
 }
 
 func (s *Server) vehicleArchive(c echo.Context) error { return s.vehicleStatus(c, false) }
@@ -252,7 +294,7 @@ func (s *Server) vehicleStatus(c echo.Context, restore bool) error {
 	}
 	switch {
 	case db.ErrorCode(err) == db.EConflict:
-		s.flash(c, "error", err.(*db.Error).Message)
+		s.flash(c, "error", db.SafeMessage(err))
 	case err != nil:
 		return err
 	case restore:

@@ -56,6 +56,7 @@ func rangeText(r response) string {
 }
 
 func TestVehicleScopePerBuiltinRole(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	owner := a.login("owner@demo.test")
 	all, allGroups := listedVehicles(t, owner, "")
@@ -120,6 +121,7 @@ func TestVehicleScopePerBuiltinRole(t *testing.T) {
 }
 
 func TestManagerLimitedToOneGroup(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	all, groups := listedVehicles(t, a.login("owner@demo.test"), "")
 	var inNorth, inSouth int64
@@ -136,7 +138,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 
 	// Edits in scope pass; out of scope they are 404, like the pages.
 	form := url.Values{"name": {"Renamed van"}, "plate": {"IL 1"}, "odometer_km": {"1000"}, "group_id": {groupID(t, m, "Chicago")}}
-	if res := m.postForm(fmt.Sprintf("/vehicles/%d", inNorth), form); res.status != http.StatusSeeOther {
+	if res := m.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inNorth), fmt.Sprintf("/vehicles/%d", inNorth), form); res.status != http.StatusSeeOther {
 		t.Fatalf("edit in scope: %d %s", res.status, res.find(".error"))
 	}
 	for _, path := range []string{"/vehicles/%d", "/vehicles/%d/archive", "/vehicles/%d/restore"} {
@@ -154,7 +156,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 	}
 	// Moving a vehicle out of the managed group is refused next to the field.
 	form.Set("group_id", groupID(t, a.login("owner@demo.test"), "Austin"))
-	res := m.postForm(fmt.Sprintf("/vehicles/%d", inNorth), form)
+	res := m.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inNorth), fmt.Sprintf("/vehicles/%d", inNorth), form)
 	if res.status != http.StatusUnprocessableEntity || len(res.find("#vehicle-group ~ .error")) != 1 {
 		t.Fatalf("move out of scope: %d %v", res.status, res.find(".error"))
 	}
@@ -172,7 +174,7 @@ func TestManagerLimitedToOneGroup(t *testing.T) {
 	// Moving a vehicle into the manager's region shows it to them on the next request.
 	owner := a.login("owner@demo.test")
 	ownerForm := url.Values{"name": {southName}, "group_id": {groupID(t, owner, "Milwaukee")}}
-	if res := owner.postForm(fmt.Sprintf("/vehicles/%d", inSouth), ownerForm); res.status != http.StatusSeeOther {
+	if res := owner.postEdit(t, fmt.Sprintf("/vehicles/%d/edit", inSouth), fmt.Sprintf("/vehicles/%d", inSouth), ownerForm); res.status != http.StatusSeeOther {
 		t.Fatalf("owner moves: %d", res.status)
 	}
 	if res := m.get(fmt.Sprintf("/vehicles/%d", inSouth)); res.status != http.StatusOK {
@@ -199,29 +201,18 @@ func groupID(t testing.TB, c *client, name string) string {
 }
 
 // otherAccount creates a second account with a group, a vehicle, a client
-// and a member, and returns their ids.
+// and a member (fixtures), and returns their ids.
 func otherAccount(t testing.TB, a *app) (group, vehicle, client, member int64) {
 	t.Helper()
-	ctx := context.Background()
-	uid, err := a.db.CreateUser(ctx, db.NewUser{Email: "o@other.test", PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, mid, err := a.db.CreateAccount(ctx, db.NewAccount{Name: "Other", PaidVehicles: 5, OwnerUserID: uid})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _ := a.db.ActorByMember(ctx, mid)
-	group, _ = a.db.CreateGroup(ctx, o, "Other group", 0)
-	vehicle, err = a.db.CreateVehicle(ctx, o, db.VehicleInput{Name: "Other van", GroupID: group})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, _ = a.db.CreateClient(ctx, o, db.ClientInput{Name: "Other client"})
-	return group, vehicle, client, mid
+	o := mustAccount(t, a, "Other")
+	group = mustGroup(t, o, "Other group", 0)
+	vehicle = mustVehicle(t, o, "Other van", group)
+	client = mustClient(t, o, "Other client")
+	return group, vehicle, client, o.Owner.ID
 }
 
 func TestOtherAccountsIdsAnswer404(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	g, v, cl, m := otherAccount(t, a)
 	owner := a.login("owner@demo.test")
@@ -256,6 +247,7 @@ func TestOtherAccountsIdsAnswer404(t *testing.T) {
 }
 
 func TestVehicleFormKeepsInputAndSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("admin@demo.test")
 	res := c.get("/vehicles/new")
@@ -299,6 +291,7 @@ func TestVehicleFormKeepsInputAndSaysWhatIsWrong(t *testing.T) {
 }
 
 func TestVehicleLimitMessage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	mustExec(t, a, `UPDATE subscriptions SET paid_vehicles = 40`)
 	c := a.login("owner@demo.test")
@@ -343,6 +336,7 @@ func TestVehicleLimitMessage(t *testing.T) {
 }
 
 func TestButtonsFollowPermissionsAndLevel(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	ids, _ := listedVehicles(t, a.login("owner@demo.test"), "")
 	for who, want := range map[string]struct{ create, edit bool }{
@@ -393,6 +387,7 @@ func memberIDStr(t testing.TB, a *app, email string) string {
 // One-line fields refuse control characters (an escape code would reach
 // every list and export that shows the name).
 func TestNamesRefuseControlCharacters(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	c := a.login("admin@demo.test")
 	for _, tc := range []struct {
@@ -404,12 +399,12 @@ func TestNamesRefuseControlCharacters(t *testing.T) {
 		{"/clients", "name", url.Values{"name": {"Acme\x07"}}},
 	} {
 		res := c.postForm(tc.path, tc.form)
-		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "punctuation only") {
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.find(".field .error"), " "), "Remove the control characters") {
 			t.Errorf("%s %s: %d %v", tc.path, tc.field, res.status, res.find(".field .error"))
 		}
 	}
 	res := a.login("owner@demo.test").postForm("/groups", url.Values{"name": {"Depot\x1b"}, "parent_id": {"0"}})
-	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "punctuation only") {
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Remove the control characters") {
 		t.Errorf("group: %d", res.status)
 	}
 }

@@ -23,6 +23,16 @@
     p.textContent = text;
     box.replaceChildren(p);
   }
+  // A pairing box whose save failed goes back to what is saved, and says so.
+  function pairFailed(e) {
+    var form = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form.pair");
+    if (!form) return;
+    var box = form.querySelector("input[type=checkbox]");
+    if (box) box.checked = !box.checked;
+    form.classList.add("pair-failed");
+  }
+  document.addEventListener("htmx:responseError", pairFailed);
+  document.addEventListener("htmx:sendError", pairFailed);
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
     if (xhr.status === 401) return; // HX-Redirect to the login page follows
@@ -35,6 +45,23 @@
   });
   document.addEventListener("htmx:sendError", function () {
     say("The server did not answer. Check your connection and try again.");
+  });
+
+  // A checkbox data-select-all="NAME" ticks or clears every box of that
+  // name in its form; it follows them when they are ticked one by one.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!t.form || t.type !== "checkbox") return;
+    if (t.dataset.selectAll) {
+      t.form.querySelectorAll('input[type=checkbox][name="' + t.dataset.selectAll + '"]').forEach(function (b) { b.checked = t.checked; });
+      return;
+    }
+    var all = t.form.querySelector('[data-select-all="' + t.name + '"]');
+    if (!all) return;
+    var boxes = t.form.querySelectorAll('input[type=checkbox][name="' + t.name + '"]');
+    var on = t.form.querySelectorAll('input[type=checkbox][name="' + t.name + '"]:checked').length;
+    all.checked = on === boxes.length;
+    all.indeterminate = on > 0 && on < boxes.length;
   });
 
   // A select marked data-autosubmit submits its form when changed.
@@ -212,6 +239,16 @@
     e.preventDefault();
     var panel = document.getElementById("role-panel");
     if (panel) history.pushState({ htmx: true }, "", "/roles/" + panel.dataset.roleId);
+  });
+
+  // An answer that marks an element data-focus-after-swap (the outcome of a
+  // save) brings it into view where the person is and moves the focus there.
+  document.addEventListener("htmx:afterSettle", function () {
+    var el = document.querySelector("[data-focus-after-swap]");
+    if (!el) return;
+    el.removeAttribute("data-focus-after-swap");
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "center" });
   });
 
   // The role list marks the role whose matrix is shown, also after htmx

@@ -44,6 +44,8 @@ type VehicleForm struct {
 	Errors       map[string]string
 	Error        string // about the whole form (e.g. the paid vehicles are used up)
 	Free         int    // places left on the subscription (new vehicles)
+	Version      int    // the version the edit started from
+	Conflict     Conflict
 }
 
 // VehiclePage is one vehicle.
@@ -75,6 +77,21 @@ type GroupForm struct {
 	ParentID int64
 	Errors   map[string]string
 	Error    string
+	Version  int // the version the edit started from
+	Conflict Conflict
+}
+
+// VehiclesWithin counts the active vehicles in the i-th group and in its
+// sub-groups (those the viewer sees): what access to the group covers.
+func (p GroupsPage) VehiclesWithin(i int) int {
+	n := p.Groups[i].Active
+	for _, y := range p.Groups[i+1:] { // the tree is depth-first
+		if y.Depth <= p.Groups[i].Depth {
+			break
+		}
+		n += y.Active
+	}
+	return n
 }
 
 // GroupsPage is the group tree.
@@ -86,6 +103,15 @@ type GroupsPage struct {
 	AllowTop bool // may create/move groups at the top level
 	New      GroupForm
 	Edit     GroupForm // a failed edit, shown open
+}
+
+// chosenParent is the parent selected in g's edit form: the one typed
+// when a save of g failed, otherwise where g is.
+func (p GroupsPage) chosenParent(g db.Group) int64 {
+	if p.Edit.ID == g.ID {
+		return p.Edit.ParentID
+	}
+	return g.ParentID
 }
 
 // ParentChoices are the places group g may move to: the managed groups
@@ -137,13 +163,15 @@ type ClientsPage struct {
 
 // ClientForm is the new/edit client form.
 type ClientForm struct {
-	Shell   Shell
-	ID      int64
-	Name    string
-	Email   string
-	Phone   string
-	Address string
-	Errors  map[string]string
+	Shell    Shell
+	ID       int64
+	Name     string
+	Email    string
+	Phone    string
+	Address  string
+	Errors   map[string]string
+	Version  int // the version the edit started from
+	Conflict Conflict
 }
 
 // ClientPage is one client.
@@ -164,6 +192,11 @@ type PairCell struct {
 	Paired    bool
 	CanToggle bool
 	Back      string // where a browser without script returns
+	// Elsewhere counts the vehicle's paired clients the grid does not show
+	// now (other pages, other searches): a toggle changes the pairings
+	// shown and the total alike, so the number travels with the form.
+	Elsewhere int
+	Saved     bool // the answer to a toggle: the box says it was saved
 }
 
 // ID is the cell's element id.
@@ -189,7 +222,19 @@ type PairingPage struct {
 
 // Cell is the toggle for one vehicle and client of the grid.
 func (p PairingPage) Cell(v db.Vehicle, c db.Client) PairCell {
-	return PairCell{CSRF: p.Shell.CSRF, Vehicle: v, Client: c, Paired: p.Grid.Paired.Has(v.ID, c.ID), CanToggle: v.Level == db.Manage, Back: p.Back}
+	return PairCell{CSRF: p.Shell.CSRF, Vehicle: v, Client: c, Paired: p.Grid.Paired.Has(v.ID, c.ID), CanToggle: v.Level == db.Manage, Back: p.Back,
+		Elsewhere: p.Elsewhere(v)}
+}
+
+// Elsewhere counts a vehicle's paired clients that are not columns of the grid now.
+func (p PairingPage) Elsewhere(v db.Vehicle) int {
+	shown := 0
+	for _, c := range p.Grid.Clients {
+		if p.Grid.Paired.Has(v.ID, c.ID) {
+			shown++
+		}
+	}
+	return max(0, v.Clients-shown)
 }
 
 // VehicleClientsPart is a vehicle's pairing editor (its clients).
@@ -267,6 +312,13 @@ func groupOption(g db.Group) string {
 // depthClass indents a row of the group tree (CSS has depth-0 … depth-6).
 func depthClass(d int) string { return "depth-" + strconv.Itoa(min(d, 6)) }
 
+func pairedWord(on bool) string {
+	if on {
+		return "paired with"
+	}
+	return "no longer paired with"
+}
+
 // pairedSummary says which clients a vehicle may be used with.
 func pairedSummary(n int) string {
 	switch n {
@@ -288,4 +340,13 @@ func reasons(rs []db.Reason) string {
 		parts[i] = r.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// groupDescribedBy points the group select at its hint and, when there is
+// one, its message.
+func groupDescribedBy(errs map[string]string) string {
+	if errs["group_id"] != "" {
+		return "vehicle-group-hint vehicle-group-error"
+	}
+	return "vehicle-group-hint"
 }

@@ -84,7 +84,7 @@ func accountCreate(ctx context.Context, o accountOptions, c *cli) error {
 	defer d.Close()
 	out, err := d.CreateAccountWithOwner(ctx, db.NewOwnerAccount{Name: o.name, OwnerEmail: o.ownerEmail, PaidVehicles: o.paid})
 	if err != nil {
-		if e, ok := err.(*db.Error); ok {
+		if e := (*db.Error)(nil); errors.As(err, &e) {
 			return fmt.Errorf("%s", e.Message)
 		}
 		return err

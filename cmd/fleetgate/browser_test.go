@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,8 +76,14 @@ func startConsoleWith(t *testing.T, extra ...string) *console {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
+	// With --demo, a copy of the demo database built once for the package;
+	// without, an empty one (a real first start).
+	path := filepath.Join(t.TempDir(), "e2e.db")
+	if slices.Contains(extra, "--demo") {
+		path = demoDB.Path(t)
+	}
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "e2e.db")}, extra...), out)
+		done <- run(ctx, append([]string{"serve", "--addr", addr, "--db", path}, extra...), out)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -100,16 +110,39 @@ func startConsoleWith(t *testing.T, extra ...string) *console {
 	return nil
 }
 
-// browser starts headless Chromium, or skips the test when there is none
-// (failing instead when FLEETGATE_E2E=required).
-func browser(t *testing.T) context.Context {
-	t.Helper()
+// Time budgets of the browser tests. Each test has its own tab with a
+// budget of its own, and each step within it (a must, eval or waitFor call,
+// or one page of the accessibility check) has a shorter one, so that a stuck
+// step fails soon and names itself instead of eating the whole run.
+const (
+	testBudget = 5 * time.Minute
+	stepBudget = time.Minute
+)
+
+// chrome is the one headless Chromium of this test binary, started by the
+// first browser test and closed by TestMain.
+var chrome struct {
+	once   sync.Once
+	ctx    context.Context // the browser's first tab; tests open their own
+	cancel func()
+	dir    string
+	err    error
+}
+
+const (
+	chromiumHint = "no Chromium found; install with `apt-get install chromium` or set CHROME_PATH"
+	noChromium   = "browser tests skipped: " + chromiumHint
+)
+
+func startChrome() {
 	path := chromePath()
 	if path == "" {
-		if os.Getenv("FLEETGATE_E2E") == "required" {
-			t.Fatal("FLEETGATE_E2E=required but no Chromium found ($CHROME_PATH or chromium on PATH)")
-		}
-		t.Skip("browser test skipped: no Chromium found; set $CHROME_PATH or install chromium (apt-get install chromium)")
+		chrome.err = errors.New("no Chromium found ($CHROME_PATH or chromium on PATH)")
+		return
+	}
+	chrome.dir, chrome.err = os.MkdirTemp("", "fleetgate-chromium-")
+	if chrome.err != nil {
+		return
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -121,39 +154,168 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(chrome.dir),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // start the browser now
-		t.Fatalf("start chromium: %v", err)
+	chrome.ctx = ctx
+	chrome.cancel = func() { cancelCtx(); cancelAlloc(); os.RemoveAll(chrome.dir) }
+	start, cancelStart := context.WithTimeout(context.Background(), stepBudget)
+	defer cancelStart()
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(ctx) }() // start the browser now
+	select {
+	case chrome.err = <-done:
+	case <-start.Done():
+		chrome.err = fmt.Errorf("Chromium did not start within %s", stepBudget)
+	}
+	if chrome.err != nil {
+		chrome.err = fmt.Errorf("start chromium %s: %w", path, chrome.err)
+	}
+}
+
+// stopChrome closes the shared browser, if a test started it.
+func stopChrome() {
+	if chrome.cancel != nil {
+		chrome.cancel()
+	}
+}
+
+// browser opens a tab of its own for the test, in a browser context of its
+// own (its own cookies), on the shared Chromium. It skips the test when
+// there is no Chromium (failing instead when FLEETGATE_E2E=required).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if chromePath() == "" {
+		if os.Getenv("FLEETGATE_E2E") == "required" {
+			t.Fatal("FLEETGATE_E2E=required but " + chromiumHint)
+		}
+		t.Skip(noChromium)
+	}
+	chrome.once.Do(startChrome)
+	if chrome.err != nil {
+		t.Fatal(chrome.err)
+	}
+	return newWindow(t, chrome.ctx)
+}
+
+// newWindow opens a separate browser context (its own cookies) in a new
+// tab: another person at another computer. It has the test's budget.
+func newWindow(t *testing.T, parent context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(withTestBudget(parent), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// The first action creates the tab; it must run on the tab's own
+	// context, which the tab lives as long as.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
 	}
 	return ctx
 }
 
-// newWindow opens a second, separate browser context (its own cookies):
-// another person at another computer.
-func newWindow(t *testing.T, parent context.Context) context.Context {
+// newTab opens another tab in the same browser context as parent (same
+// cookies: the same person, logged in), closed when the test ends. Its
+// budget is its own, not what is left of parent's: a parallel subtest may
+// start late.
+func newTab(t *testing.T, parent context.Context) context.Context {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	ctx, cancel := chromedp.NewContext(withTestBudget(parent))
 	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
 	return ctx
 }
 
+type testDeadlineKey struct{}
+
+// withTestBudget gives the tabs made from ctx a test budget from now. It is
+// a deadline that steps respect, not one on the tab's context: when that
+// expires, chromedp closes the tab and the browser context it owns (with
+// the tabs of parallel subtests in it), which would fail them mid-step
+// with "target closed" instead of a timeout.
+func withTestBudget(ctx context.Context) context.Context {
+	return context.WithValue(ctx, testDeadlineKey{}, time.Now().Add(testBudget))
+}
+
+// stepContext is ctx with one step's budget, within the test's budget.
+func stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(stepBudget)
+	if d, ok := ctx.Value(testDeadlineKey{}).(time.Time); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+// failStep fails the test for a step that went wrong, naming the step (the
+// caller's line, or the name given) and the page the tab was on.
+func failStep(t *testing.T, ctx context.Context, step string, err error) {
+	t.Helper()
+	msg := fmt.Sprintf("step %s on page %s: %v", step, pageOf(ctx), err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg += fmt.Sprintf(" (timed out: a step has %s, a test %s)", stepBudget, testBudget)
+	}
+	t.Fatal(msg)
+}
+
+// pageOf is the tab's current address. It asks the browser, not the page
+// (whose script may be the thing that is stuck), with a short budget of its
+// own (the step's may be spent).
+func pageOf(ctx context.Context) string {
+	c := chromedp.FromContext(ctx)
+	if c == nil || c.Target == nil {
+		return "(no tab)"
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		return "(unknown: " + err.Error() + ")"
+	}
+	for _, ti := range targets {
+		if ti.TargetID == c.Target.TargetID {
+			if u, err := url.Parse(ti.URL); err == nil && u.Host != "" {
+				return u.RequestURI()
+			}
+			return ti.URL
+		}
+	}
+	return "(tab closed)"
+}
+
+// caller names a step by the test's source line that ran it.
+func caller(skip int) string {
+	_, file, line, ok := runtime.Caller(skip + 1)
+	if !ok {
+		return "?"
+	}
+	return fmt.Sprintf("%s:%d", filepath.Base(file), line)
+}
+
+// must runs browser steps with one step's budget; on failure it names the
+// calling line and the page.
 func must(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatal(err)
+	mustStep(t, ctx, "at "+caller(1), steps...)
+}
+
+// mustStep is must with a name for the step.
+func mustStep(t *testing.T, ctx context.Context, name string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := stepContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
+		failStep(t, ctx, fmt.Sprintf("%q", name), err)
 	}
 }
 
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	sctx, cancel := stepContext(ctx)
+	defer cancel()
+	v, err := chromedp.Run(sctx, chromedp.Evaluate[T](js))
 	if err != nil {
-		t.Fatalf("%s: %v", js, err)
+		failStep(t, ctx, fmt.Sprintf("at %s evaluating %s", caller(1), js), err)
 	}
 	return v
 }
@@ -161,19 +323,24 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 // waitFor polls a JavaScript condition until it is true.
 func waitFor(t *testing.T, ctx context.Context, js string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
+	sctx, cancel := stepContext(ctx)
+	defer cancel()
+	for {
+		if ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](js)); err == nil && ok {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-sctx.Done():
+			failStep(t, ctx, fmt.Sprintf("at %s waiting for %s", caller(1), js), sctx.Err())
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	t.Fatalf("timed out waiting for %s", js)
 }
 
 func logIn(t *testing.T, ctx context.Context, c *console, email string) {
 	t.Helper()
-	must(t, ctx,
+	mustStep(t, ctx, "log in as "+email,
 		chromedp.Navigate(c.url+"/login"),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), email),
@@ -188,6 +355,7 @@ func rowCount(t *testing.T, ctx context.Context, sel string) int {
 }
 
 func TestBrowserLoginSearchLogout(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	if !strings.Contains(c.out.String(), "owner@demo.test") {
 		t.Fatalf("demo logins not printed:\n%s", c.out)
@@ -206,12 +374,11 @@ func TestBrowserLoginSearchLogout(t *testing.T) {
 	// marker survives) and the address bar keeps the search.
 	eval[bool](t, ctx, "window.__noReload = true")
 	must(t, ctx, chromedp.SendKeys(chromedp.ID("users-q"), "accoun"))
-	waitFor(t, ctx, `document.querySelectorAll("[data-testid=user-row]").length === 1`)
+	// htmx swaps the table for each keystroke's answer and pushes the
+	// address after the swap: wait for the last word's table and address.
+	waitFor(t, ctx, `document.querySelectorAll("[data-testid=user-row]").length === 1 && location.search.includes("q=accoun")`)
 	if !eval[bool](t, ctx, "window.__noReload === true") {
 		t.Fatal("the page reloaded")
-	}
-	if !strings.Contains(eval[string](t, ctx, "location.search"), "q=accoun") {
-		t.Fatal("search not kept in the address bar")
 	}
 	got := eval[string](t, ctx, `document.querySelector("[data-testid=user-row] td[data-label=E-mail]").textContent`)
 	if got != "accountant@demo.test" {

@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -13,6 +12,7 @@ import (
 // browser of their own, chooses a password and lands in the console with
 // the invited role.
 func TestBrowserInviteAndAccept(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	logIn(t, ctx, c, "owner@demo.test")
@@ -128,6 +128,7 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 // TestBrowserRevokeAsksFirst: revoking asks for confirmation; saying no
 // keeps the invitation, saying yes removes it in place.
 func TestBrowserRevokeAsksFirst(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	logIn(t, ctx, c, "owner@demo.test")
@@ -143,9 +144,14 @@ func TestBrowserRevokeAsksFirst(t *testing.T) {
 		chromedp.Navigate(c.url+"/users"),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=invitation-row]")),
 	)
-	eval[bool](t, ctx, `(window.confirm = () => false, true)`)
+	// Declining: the question is asked, and no request goes out (none in
+	// flight, the page not left).
+	eval[bool](t, ctx, `(window.__asked = 0, window.__noReload = true, window.confirm = () => { window.__asked++; return false }, true)`)
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-row] button.danger")))
-	time.Sleep(300 * time.Millisecond)
+	waitFor(t, ctx, `window.__asked === 1 && !document.querySelector(".htmx-request")`)
+	if !eval[bool](t, ctx, "window.__noReload === true") {
+		t.Fatal("the form was sent although the confirmation was declined")
+	}
 	if n := rowCount(t, ctx, "[data-testid=invitation-row]"); n != 1 {
 		t.Fatalf("revoked although the confirmation was declined (%d rows)", n)
 	}

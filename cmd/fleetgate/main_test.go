@@ -2,18 +2,36 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"testing"
 
+	"fleetgate/db/dbtest"
 	"fleetgate/db/password"
 )
 
+// demoDB is the migrated database with the demo account, built once per
+// test binary; every console in a test serves a copy of its own.
+var demoDB = dbtest.Demo()
+
 // TestMain lowers the argon2id work for the tests (benchmarks keep the
-// production parameters, so that login costs stay measured as deployed).
+// production parameters, so that login costs stay measured as deployed),
+// says once when the browser tests cannot run, and closes the shared
+// Chromium and removes the template database after the tests.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
 		password.UseTestParams()
 	}
-	os.Exit(m.Run())
+	if chromePath() == "" {
+		if os.Getenv("FLEETGATE_E2E") == "required" {
+			fmt.Fprintln(os.Stderr, "browser tests fail: FLEETGATE_E2E=required but "+chromiumHint)
+		} else {
+			fmt.Fprintln(os.Stderr, noChromium)
+		}
+	}
+	code := m.Run()
+	stopChrome()
+	demoDB.Remove()
+	os.Exit(code)
 }

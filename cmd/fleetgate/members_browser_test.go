@@ -10,6 +10,7 @@ import (
 // An Owner deactivates a member who is working in another browser: the
 // member's very next action lands on the login page.
 func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	owner := browser(t)
 	member := newWindow(t, owner)
@@ -18,7 +19,9 @@ func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
 
 	// The owner opens the accountant's page from the list and deactivates.
 	must(t, owner, chromedp.SendKeys(chromedp.ID("users-q"), "accountant"))
-	waitFor(t, owner, `document.querySelectorAll("[data-testid=user-row]").length === 1`)
+	// Wait for the last keystroke's answer (each one sends a request and
+	// swaps the table), so that the click below hits the final table.
+	waitFor(t, owner, `document.querySelectorAll("[data-testid=user-row]").length === 1 && location.search.includes("q=accountant") && !document.querySelector(".htmx-request")`)
 	must(t, owner,
 		chromedp.Click(chromedp.CSS("[data-testid=user-row] td[data-label=Name] a")),
 		chromedp.WaitVisible(chromedp.CSS("[data-testid=deactivate]")),

@@ -29,7 +29,7 @@ func (d *roleDialogs) messages() []string {
 // waitFor waits until n questions were asked.
 func (d *roleDialogs) waitFor(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(stepBudget)
 	for len(d.messages()) < n {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited for question %d; asked %q", n, d.messages())
@@ -91,6 +91,7 @@ func roleText(t *testing.T, ctx context.Context, sel string) string {
 // impact, saves, reloads and finds it kept; then switches role with an
 // unsaved change and is asked first.
 func TestBrowserRolesMatrix(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	dlg := answerRoleDialogs(t, ctx)
@@ -167,13 +168,23 @@ func TestBrowserRolesMatrix(t *testing.T) {
 
 	// Save shows the impact first; Confirm saves.
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=save]")))
-	waitFor(t, ctx, `!!document.querySelector("[data-testid=impact-summary]")`)
-	if got := roleText(t, ctx, "[data-testid=impact-summary]"); got != "0 members; gain View dashboard and reports, Export reports" {
+	waitFor(t, ctx, `!!document.querySelector("[data-testid=impact-gain]")`)
+	if got := roleText(t, ctx, "[data-testid=impact-gain]"); got != "Gain: View dashboard and reports, Export reports" {
 		t.Fatalf("impact %q", got)
+	}
+	// While confirming, Confirm save is the only Save in sight.
+	if eval[bool](t, ctx, `getComputedStyle(document.querySelector("[data-testid=save]")).display !== "none"`) {
+		t.Fatal("the second Save is still shown while confirming")
 	}
 	shot(t, ctx, "roles-review")
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=confirm-save]")))
 	waitFor(t, ctx, `(document.querySelector("[data-testid=role-message]")?.textContent || "").includes("Saved Dispatch as version 2")`)
+	// The outcome shows where the person is, and the keyboard focus is on it.
+	waitFor(t, ctx, `document.activeElement === document.querySelector("[data-testid=role-message]")`)
+	if top := eval[float64](t, ctx, `document.querySelector("[data-testid=role-message]").getBoundingClientRect().top`); top < 0 || top > eval[float64](t, ctx, "window.innerHeight") {
+		t.Fatalf("the save's outcome is out of sight: top %.0f px", top)
+	}
+	shot(t, ctx, "roles-saved")
 	if !eval[bool](t, ctx, `document.querySelector("[data-testid=save]").disabled`) || !eval[bool](t, ctx, `document.querySelector("[data-testid=dirty]").hidden`) {
 		t.Fatal("Save still enabled after saving")
 	}

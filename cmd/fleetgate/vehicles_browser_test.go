@@ -12,6 +12,7 @@ import (
 // another computer, then sees only that depot's vehicles; pairing a
 // vehicle with a client saves in place and is still there after reload.
 func TestBrowserVehicleScopeAndPairing(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	owner := browser(t)
 	logIn(t, owner, c, "owner@demo.test")
@@ -73,6 +74,8 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	waitFor(t, mgr, `document.querySelector("#`+cell+` input[type=checkbox]").checked && document.getElementById("pair-count-`+vehicle+`").textContent !== `+jsString(before))
 	// Wait for the answer to have replaced the form (the request is done).
 	waitFor(t, mgr, `!document.querySelector("#`+cell+`").classList.contains("htmx-request")`)
+	// The box says it was saved.
+	waitFor(t, mgr, `(document.querySelector("#`+cell+` [data-testid=pair-saved]")?.textContent || "").startsWith("Saved")`)
 	if !eval[bool](t, mgr, "window.__noReload === true") {
 		t.Fatal("the page reloaded")
 	}

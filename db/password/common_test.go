@@ -6,6 +6,7 @@ import (
 )
 
 func TestProblem(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		pw   string
 		want string // a part of the message; "" for acceptable
@@ -42,6 +43,7 @@ func TestProblem(t *testing.T) {
 }
 
 func TestCommonListIsLowerCaseAndSizeable(t *testing.T) {
+	t.Parallel()
 	if len(commonSet) < 300 {
 		t.Fatalf("common list has %d entries", len(commonSet))
 	}

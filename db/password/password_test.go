@@ -3,6 +3,7 @@ package password
 import "testing"
 
 func TestHashAndCheck(t *testing.T) {
+	t.Parallel()
 	h, err := Hash("correct horse battery")
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +34,7 @@ func BenchmarkUnknownEmail(b *testing.B) {
 // The production parameters are OWASP's minimum for argon2id; tests may
 // lower Params, never Production.
 func TestProductionParams(t *testing.T) {
+	t.Parallel()
 	p := Production
 	if p.Memory != 19*1024 || p.Iterations != 2 || p.Parallelism != 1 || p.SaltLength != 16 || p.KeyLength != 32 {
 		t.Fatalf("production argon2id parameters changed: %+v", p)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestCatalogIsConsistent(t *testing.T) {
+	t.Parallel()
 	seen := map[Key]bool{}
 	for _, m := range Catalog {
 		for _, p := range m.Permissions {
@@ -53,6 +54,7 @@ func TestCatalogIsConsistent(t *testing.T) {
 }
 
 func TestWithRequirementsClosesTransitively(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		in    Set
@@ -86,6 +88,7 @@ func TestWithRequirementsClosesTransitively(t *testing.T) {
 }
 
 func TestWithRequirementsKeepsScopes(t *testing.T) {
+	t.Parallel()
 	s := Set{TripsView: {ScopeOwnOnly: 1}, TripsRecord: {}}
 	s.WithRequirements()
 	if s.Scope(TripsView, ScopeOwnOnly) != 1 || !s.Has(VehiclesView) {
@@ -94,6 +97,7 @@ func TestWithRequirementsKeepsScopes(t *testing.T) {
 }
 
 func TestWithoutOrphansRemovesDependents(t *testing.T) {
+	t.Parallel()
 	// Turning off View trips turns off everything built on it.
 	s := Of(VehiclesView, TripsRecord, TripsEdit, TripsRecurring, TripsFinalize, ReportsView)
 	removed := s.WithoutOrphans()
@@ -112,6 +116,7 @@ func TestWithoutOrphansRemovesDependents(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
+	t.Parallel()
 	s := Set{
 		"nonsense.key": {},
 		TripsView:      {ScopeOwnOnly: 7, ScopeHistoryDays: 99999, "colour": 3},
@@ -137,6 +142,7 @@ func TestNormalize(t *testing.T) {
 // The no-escalation subset check: a holder of mine may give theirs only
 // when Covers says so, scopes included.
 func TestCoversAndMissing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		mine    Set
@@ -171,6 +177,7 @@ func TestCoversAndMissing(t *testing.T) {
 }
 
 func TestDiffAndEqual(t *testing.T) {
+	t.Parallel()
 	old := Set{VehiclesView: {}, TripsView: {ScopeOwnOnly: 1}, TripsEdit: {}}
 	new := Set{VehiclesView: {}, TripsView: {}, ReportsView: {}}
 	gain, lose := Diff(old, new)
@@ -190,6 +197,7 @@ func TestDiffAndEqual(t *testing.T) {
 }
 
 func TestCloneIsDeep(t *testing.T) {
+	t.Parallel()
 	s := Set{TripsView: {ScopeOwnOnly: 1}}
 	c := s.Clone()
 	c[TripsView][ScopeOwnOnly] = 0

@@ -1,0 +1,44 @@
+// Package db is Fleetgate's storage: one SQLite file, one writer connection
+// and a pool of readers, hand-written SQL, and every read of account data
+// bound to the acting member's account (and vehicle scope) in its WHERE.
+//
+// # Rules of access
+//
+// These rules are the policy of the console and of the JSON API alike.
+// The code cites them by name ("the no-escalation rule"); the README
+// states them for people who run Fleetgate.
+//
+//   - Every request: a permission is checked on every request against the
+//     database as it is at that moment. A change of role, access or status
+//     applies to the person's very next request; deactivation ends their
+//     sessions and API tokens at once (sessions.go, actor.go).
+//   - Vehicle scope: a member sees a vehicle if they have all-vehicles
+//     access, a direct grant on it, or a grant on its group or any group
+//     above it. "manage" is needed to edit the vehicle (and its trips);
+//     "view" only reads. Moving a vehicle or group changes who sees it at
+//     once (scope.go).
+//   - Derived scope: everything derived from vehicles (lists, totals,
+//     reports, exports, search results, badge counts) follows the vehicle
+//     scope, so two members may see different totals (scope.go).
+//   - Client usability: a vehicle without pairings may be used with any
+//     client, a paired vehicle only with its paired clients. A member sees
+//     the clients usable with at least one of their visible vehicles;
+//     members with clients.manage see all (clients.go, pairing.go).
+//   - No escalation: whoever manages users or roles gives only roles whose
+//     permissions they hold, only vehicle access within their own, cannot
+//     change their own role, access or status, and cannot touch the Owner
+//     or a member whose role is wider than theirs (reach.go, grants.go).
+//   - Refused by the server: a missing permission is refused by the
+//     server (403, or 404 where confirming existence would leak), with a
+//     message naming what is missing; hiding a control is never the check.
+//     The route table states each route's need (handlers/routes.go).
+//   - Account isolation: accounts never see each other's data; every
+//     query is bound to the account in its WHERE, and an id of another
+//     account answers "not found".
+//   - Check in the write: a check that guards a write runs inside the
+//     write's transaction, and a stale save of a versioned record is
+//     refused, so no change slips in between the check and the write.
+//   - Audit every change: every change of users, roles, access, pairing,
+//     vehicles and settings writes an audit event (who, when, what,
+//     before and after) in the same transaction (audit.go).
+package db

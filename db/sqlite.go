@@ -1,0 +1,92 @@
+package db
+
+// SQLite specifics live in this file: the connection settings, how SQLite
+// errors are classified (by their result code, never their text), the
+// text of the schema triggers' RAISE(ABORT, …), and the FTS5 query syntax.
+// A second store (PostgreSQL) replaces this file, not the queries around it.
+//
+// Other SQLite-only SQL, each in one named place: the FTS5 trigram index
+// vehicles_search (migrations; vehicleSearch below), INSERT OR IGNORE in
+// role_versions (roles.go, saveRoleVersion) and in the large-account
+// generator (generate.go), and the migrations themselves.
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dsn is the address of the database file with the pragmas every pooled
+// connection gets.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// sqliteCode is the extended result code of a SQLite error in err's chain
+// (0 when there is none).
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isUnique reports whether err is a uniqueness violation (a UNIQUE index
+// or a primary key).
+func isUnique(err error) bool {
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
+}
+
+// isTriggerAbort reports whether err is a RAISE(ABORT, …) of a schema trigger.
+func isTriggerAbort(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_TRIGGER }
+
+// ruleViolation turns a RAISE(ABORT, '<rule>: <text>') of a schema trigger
+// into a safe forbidden error; the rules whose text may be shown are
+// "owner" and "builtin". Other errors pass through.
+func ruleViolation(err error) error {
+	if !isTriggerAbort(err) {
+		return err
+	}
+	var e *sqlite.Error
+	errors.As(err, &e)
+	msg := e.Error()
+	for _, prefix := range []string{"owner: ", "builtin: "} {
+		if i := strings.Index(msg, prefix); i >= 0 {
+			text := msg[i+len(prefix):]
+			if j := strings.Index(text, " ("); j >= 0 {
+				text = text[:j]
+			}
+			return Errorf(EForbidden, "%s.", strings.ToUpper(text[:1])+text[1:])
+		}
+	}
+	return err
+}
+
+// vehicleSearch is the condition and argument that keep the vehicles whose
+// name, plate or VIN hold every word (each of three characters or more) of
+// words, through the FTS5 trigram index.
+func vehicleSearch(words []string) (cond string, arg string) {
+	phrases := make([]string, len(words))
+	for i, w := range words {
+		phrases[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	}
+	return `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`, strings.Join(phrases, " AND ")
+}
