@@ -11,7 +11,7 @@ import (
 // vehicles, 15 clients and a few pairings. manager@demo.test manages the
 // North region only and driver@demo.test has two vehicles, so logging in
 // as them shows vehicle scoping at once.
-func init() { DemoHooks = append(DemoHooks, demoVehicles) }
+func init() { DemoHooks = append(DemoHooks, demoVehicles, demoTrips) }
 
 // demoFleet is region → depots; each depot gets nine vehicles and each
 // region two more of its own.

@@ -86,3 +86,77 @@ func (d *DB) GenerateFleet(ctx context.Context, accountID int64, vehicles, clien
 		return nil
 	})
 }
+
+// GenerateTrips adds perVehicle trips to every generated vehicle of an
+// account ("Load vehicle …"), for load tests and benchmarks: one trip
+// every other day going back from yesterday, odometers chained (every
+// trip starts where the previous ended), a driver among the account's
+// active members, every fifth trip private, business trips with a client
+// the vehicle's pairing allows (or none). It runs in one transaction,
+// one prepared statement executed per slice of vehicles, and reports
+// progress to progress (may be nil) after each slice.
+func (d *DB) GenerateTrips(ctx context.Context, accountID int64, perVehicle int, progress func(vehiclesDone, vehicles int)) error {
+	return d.update(ctx, func(tx *sql.Tx) error {
+		var first, last, vehicles int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM vehicles
+			WHERE account_id = ? AND name LIKE 'Load vehicle %'`, accountID).Scan(&first, &last, &vehicles); err != nil {
+			return err
+		}
+		var m0, mn int64
+		if err := tx.QueryRowContext(ctx, `SELECT MIN(id), COUNT(*) FROM members WHERE account_id = ? AND status = 'active'`,
+			accountID).Scan(&m0, &mn); err != nil {
+			return err
+		}
+		if vehicles == 0 || mn == 0 {
+			return nil
+		}
+		// The driver is picked among the active members by rank, from a
+		// numbered copy (one index lookup per trip).
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE gen_drivers (r INTEGER PRIMARY KEY, id INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		defer tx.ExecContext(ctx, `DROP TABLE temp.gen_drivers`)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gen_drivers (r, id)
+			SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM members WHERE account_id = ? AND status = 'active'`, accountID); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, client_id, trip_date,
+				distance_km, purpose, odo_start, odo_end, start_place, end_place, version, created_at, updated_at)
+			WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < :per - 1)
+			SELECT :account, v.id, (SELECT id FROM gen_drivers WHERE r = (v.id * 31 + k.i) % :drivers),
+			       CASE WHEN k.i % 5 = 0 THEN NULL
+			            ELSE (SELECT client_id FROM vehicle_clients WHERE vehicle_id = v.id ORDER BY client_id LIMIT 1) END,
+			       date('now', '-' || (1 + 2 * (:per - 1 - k.i)) || ' days'),
+			       10 + (v.id * 7 + k.i * 13) % 40,
+			       CASE WHEN k.i % 5 = 0 THEN 'private' ELSE 'business' END,
+			       v.odometer_km + k.i * 50, v.odometer_km + k.i * 50 + 10 + (v.id * 7 + k.i * 13) % 40,
+			       'Depot', 'Site ' || (k.i % 17), 1, :now, :now
+			  FROM vehicles v CROSS JOIN k
+			 WHERE v.account_id = :account AND v.name LIKE 'Load vehicle %' AND v.id BETWEEN :lo AND :hi
+			 ORDER BY v.id, k.i`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		now := d.stamp()
+		const slice = 2000
+		done := 0
+		for lo := first; lo <= last; lo += slice {
+			hi := min(lo+slice-1, last)
+			res, err := stmt.ExecContext(ctx, sql.Named("per", perVehicle), sql.Named("account", accountID), sql.Named("drivers", mn),
+				sql.Named("now", now), sql.Named("lo", lo), sql.Named("hi", hi))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			done += int(n) / max(perVehicle, 1)
+			if progress != nil {
+				progress(done, int(vehicles))
+			}
+		}
+		// The vehicles' odometers follow their latest trips.
+		_, err = tx.ExecContext(ctx, `UPDATE vehicles SET odometer_km = odometer_km + (? - 1) * 50 + 10 + (id * 7 + (? - 1) * 13) % 40
+			WHERE account_id = ? AND name LIKE 'Load vehicle %'`, perVehicle, perVehicle, accountID)
+		return err
+	})
+}

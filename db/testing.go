@@ -24,3 +24,8 @@ func (d *DB) QueryRowForTest(ctx context.Context, q string, args ...any) *sql.Ro
 func (d *DB) BeforeNextWriteForTest(fn func()) {
 	d.beforeWrite.Store(&fn)
 }
+
+// QueryForTest reads rows on the reader pool, for test assertions.
+func (d *DB) QueryForTest(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.r.QueryContext(ctx, q, args...)
+}

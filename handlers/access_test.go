@@ -127,6 +127,28 @@ var access = map[string][]string{
 	"POST /users/:id/access/grant":  {"owner", "admin", "manager"},
 	"POST /users/:id/access/revoke": {"owner", "admin", "manager"},
 	"GET /subscription":             {"owner", "admin", "accountant"},
+	// Trips: the sample trip 1 is the Driver's own, on their vehicle in
+	// the Manager's region; the POSTs without a version or month are
+	// refused by the rules, not by the policy.
+	"GET /trips":                        allRoles,
+	"GET /vehicles/:id/trips":           allRoles,
+	"GET /vehicles/:id/trips/new":       {"owner", "admin", "manager", "driver"},
+	"POST /vehicles/:id/trips":          {"owner", "admin", "manager", "driver"},
+	"GET /trips/:id/edit":               {"owner", "admin", "manager", "driver"},
+	"POST /trips/:id":                   {"owner", "admin", "manager", "driver"},
+	"POST /trips/:id/delete":            {"owner", "admin", "manager", "driver"},
+	"POST /vehicles/:id/trips/finalize": {"owner", "admin", "manager"},
+	"POST /vehicles/:id/trips/reopen":   {"owner", "admin", "manager"},
+	"GET /vehicles/:id/recurring":       {"owner", "admin", "manager"},
+	"POST /vehicles/:id/recurring":      {"owner", "admin", "manager"},
+	"GET /recurring/:id/fill":           {"owner", "admin", "manager"},
+	"POST /recurring/:id/fill":          {"owner", "admin", "manager"},
+	"POST /recurring/:id/delete":        {"owner", "admin", "manager"},
+	"GET /api/v1/trips":                 allRoles,
+	"POST /api/v1/trips":                {"owner", "admin", "manager", "driver"},
+	"GET /api/v1/trips/:id":             allRoles,
+	"PUT /api/v1/trips/:id":             {"owner", "admin", "manager", "driver"},
+	"DELETE /api/v1/trips/:id":          {"owner", "admin", "manager", "driver"},
 	// Setup, recovery, settings, subscription management.
 	"GET /setup":                     {"public"},
 	"POST /setup":                    {"public"},

@@ -107,7 +107,7 @@ func TestClientCRUDAndDeleteRefusedWhileTripsReferToIt(t *testing.T) {
 	if flash := c.get(loc).find(".flash-error"); len(flash) != 1 || !strings.Contains(flash[0], "it is the client of 1 trip") {
 		t.Fatalf("message: %v", flash)
 	}
-	mustExec(t, a, `DELETE FROM trips`)
+	mustExec(t, a, `DELETE FROM trips WHERE client_id = ?`, id)
 	if res := c.postForm(loc+"/delete", nil); res.status != http.StatusSeeOther || res.header.Get("Location") != "/clients" {
 		t.Fatalf("delete: %d", res.status)
 	}

@@ -621,7 +621,7 @@ func TestDeletedMembersTripsStay(t *testing.T) {
 	}
 	var name string
 	var who any
-	if err := a.db.QueryRowForTest(context.Background(), `SELECT driver_name, driver_member_id FROM trips WHERE distance_km = 42`).Scan(&name, &who); err != nil {
+	if err := a.db.QueryRowForTest(context.Background(), `SELECT driver_name, driver_member_id FROM trips WHERE created_at = '2026-11-02T10:00:00Z'`).Scan(&name, &who); err != nil {
 		t.Fatal(err)
 	}
 	if name != "former member Diego Driver" || who != nil {

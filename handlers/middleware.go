@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 	"fleetgate/views"
 )
 
@@ -199,6 +200,9 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			}
 			if need.kind == needPerm && !a.Can(need.perm) {
 				return deniedError(need.perm)
+			}
+			if need.kind == needEither && !a.Can(need.perm) && !a.Can(need.alt) {
+				return deniedErr{text: fmt.Sprintf("You need '%s' or '%s' — ask your account Owner or an Admin.", perm.Label(need.perm), perm.Label(need.alt))}
 			}
 			if need.kind == needOwner && (!a.IsOwner() || a.PreviewBy != nil) {
 				return deniedErr{text: "Only the account Owner can do this."}

@@ -41,6 +41,7 @@ var nav = []struct {
 	{"/users", "Users", perm.UsersView},
 	{"/roles", "Roles", perm.RolesView},
 	{"/vehicles", "Vehicles", perm.VehiclesView},
+	{"/trips", "Trips", perm.TripsView},
 	{"/groups", "Groups", perm.VehiclesView},
 	{"/clients", "Clients", perm.ClientsView},
 	{"/pairing", "Pairing", perm.PairingManage},

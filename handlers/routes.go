@@ -13,6 +13,7 @@ import (
 type Need struct {
 	kind needKind
 	perm perm.Key
+	alt  perm.Key // the second permission of an either-or need
 }
 
 type needKind int
@@ -23,6 +24,7 @@ const (
 	needSignedIn          // any member with a console session
 	needPerm              // a member whose role holds perm
 	needOwner             // the account Owner only (no permission can grant it)
+	needEither            // a member whose role holds perm or alt
 )
 
 // Public routes need nothing.
@@ -42,6 +44,15 @@ func Perm(k perm.Key) Need {
 	return Need{kind: needPerm, perm: k}
 }
 
+// EitherPerm routes need one of two permissions, e.g. changing a trip
+// (one's own with trips.record, anyone's with trips.edit; which trip is
+// whose is decided with the row, in db).
+func EitherPerm(a, b perm.Key) Need {
+	Perm(a)
+	Perm(b)
+	return Need{kind: needEither, perm: a, alt: b}
+}
+
 // String names the need for tests and logs.
 func (n Need) String() string {
 	switch n.kind {
@@ -53,6 +64,8 @@ func (n Need) String() string {
 		return string(n.perm)
 	case needOwner:
 		return "owner"
+	case needEither:
+		return string(n.perm) + "|" + string(n.alt)
 	}
 	return "UNSET"
 }
@@ -204,6 +217,31 @@ func (s *Server) routes() []Route {
 		{POST, "/users/:id/access/grant", Perm(perm.UsersManage), s.accessGrant},
 		{POST, "/users/:id/access/revoke", Perm(perm.UsersManage), s.accessRevoke},
 		{GET, "/subscription", Perm(perm.BillingView), s.subscriptionPage},
+
+		// Trips (handlers/trips.go, api_trips.go). trips.view reads, within
+		// the scopes "own trips only" and "history limited to N days";
+		// changing a trip needs trips.record (one's own trips) or trips.edit
+		// (anyone's), decided per trip in db/trips.go with manage access
+		// to the vehicle and the month not finalized.
+		{GET, "/trips", Perm(perm.TripsView), s.tripsList},
+		{GET, "/vehicles/:id/trips", Perm(perm.TripsView), s.vehicleTrips},
+		{GET, "/vehicles/:id/trips/new", Perm(perm.TripsRecord), s.tripNew},
+		{POST, "/vehicles/:id/trips", Perm(perm.TripsRecord), s.tripCreate},
+		{GET, "/trips/:id/edit", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.tripEdit},
+		{POST, "/trips/:id", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.tripUpdate},
+		{POST, "/trips/:id/delete", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.tripDelete},
+		{POST, "/vehicles/:id/trips/finalize", Perm(perm.TripsFinalize), s.monthFinalize},
+		{POST, "/vehicles/:id/trips/reopen", Perm(perm.TripsFinalize), s.monthReopen},
+		{GET, "/vehicles/:id/recurring", Perm(perm.TripsRecurring), s.recurringPage},
+		{POST, "/vehicles/:id/recurring", Perm(perm.TripsRecurring), s.recurringCreate},
+		{GET, "/recurring/:id/fill", Perm(perm.TripsRecurring), s.recurringPreview},
+		{POST, "/recurring/:id/fill", Perm(perm.TripsRecurring), s.recurringFill},
+		{POST, "/recurring/:id/delete", Perm(perm.TripsRecurring), s.recurringDelete},
+		{GET, "/api/v1/trips", Perm(perm.TripsView), s.apiTrips},
+		{POST, "/api/v1/trips", Perm(perm.TripsRecord), s.apiTripCreate},
+		{GET, "/api/v1/trips/:id", Perm(perm.TripsView), s.apiTrip},
+		{PUT, "/api/v1/trips/:id", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.apiTripUpdate},
+		{DELETE, "/api/v1/trips/:id", EitherPerm(perm.TripsRecord, perm.TripsEdit), s.apiTripDelete},
 
 		// Accounts from the first start (handlers/setup.go, recovery.go,
 		// settings.go, subscription.go): the one-time setup page, password

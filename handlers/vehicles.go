@@ -182,6 +182,7 @@ func (s *Server) vehicleShow(c echo.Context) error {
 		CanPair:       a.Can(perm.PairingManage),
 		CanSeeClients: a.Can(perm.ClientsView),
 		CanSeeMembers: a.Can(perm.UsersView),
+		CanSeeTrips:   a.Can(perm.TripsView),
 	}
 	p.V.Level = a.EffectiveLevel(v.Level) // shown: what the grant and the role allow together
 	if p.CanSeeClients && !p.CanPair && v.Clients > 0 {

@@ -57,6 +57,7 @@ type VehiclePage struct {
 	CanPair       bool
 	CanSeeClients bool
 	CanSeeMembers bool
+	CanSeeTrips   bool
 	Clients       []db.Client // a first few paired clients (read-only view)
 	ClientsTotal  int
 }

@@ -16,6 +16,7 @@ var consoleSetupCode = regexp.MustCompile(`(?m)^\s+([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z
 // page to /setup, a wrong code is refused with everything else kept, and
 // the code from the console creates the account and signs its Owner in.
 func TestBrowserFirstStartSetup(t *testing.T) {
+	t.Parallel()
 	c := startConsoleWith(t)
 	m := consoleSetupCode.FindStringSubmatch(c.out.String())
 	if m == nil {
@@ -67,6 +68,7 @@ func TestBrowserFirstStartSetup(t *testing.T) {
 // password, a reset link, account settings with a message, the
 // subscription with its forms, and a member's page with the reset button.
 func TestBrowserAccountsPagesAccessibility(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	must(t, ctx, chromedp.Navigate(c.url+"/forgot"), chromedp.WaitVisible(chromedp.ID("email")))
@@ -80,7 +82,7 @@ func TestBrowserAccountsPagesAccessibility(t *testing.T) {
 	// The e-mail goes out in the background; without SMTP its link is logged.
 	resetLink := regexp.MustCompile(`http://\S+/reset/[A-Za-z0-9_-]+`)
 	link := ""
-	for deadline := time.Now().Add(10 * time.Second); link == "" && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(stepBudget); link == "" && time.Now().Before(deadline); {
 		if link = resetLink.FindString(c.out.String()); link == "" {
 			<-time.After(20 * time.Millisecond)
 		}

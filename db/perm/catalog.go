@@ -91,9 +91,9 @@ var Catalog = []Module{
 			{Key: ScopeOwnOnly, Label: "Own trips only", Help: "Only trips this person drove.", Kind: ScopeBool},
 			{Key: ScopeHistoryDays, Label: "History limited to (days)", Help: "0 means no limit.", Kind: ScopeDays, Max: 3650},
 		}},
-		{Key: TripsRecord, Label: "Record trips", Help: "Add trips to managed vehicles.", Requires: []Key{TripsView}},
-		{Key: TripsEdit, Label: "Edit trips", Help: "Change or delete trips of managed vehicles.", Requires: []Key{TripsView}},
-		{Key: TripsRecurring, Label: "Recurring trips", Help: "Set up trips that repeat every day.", Requires: []Key{TripsRecord}},
+		{Key: TripsRecord, Label: "Record trips", Help: "Add trips to managed vehicles as their driver, and change or delete one's own.", Requires: []Key{TripsView}},
+		{Key: TripsEdit, Label: "Edit trips", Help: "Change or delete anyone's trips of managed vehicles, and name another driver.", Requires: []Key{TripsView}},
+		{Key: TripsRecurring, Label: "Recurring trips", Help: "Set up trips that repeat on chosen weekdays and fill a month with them.", Requires: []Key{TripsRecord}},
 		{Key: TripsFinalize, Label: "Finalize months", Help: "Close a month's log so it can no longer change.", Requires: []Key{TripsEdit}},
 	}},
 	{"Clients", []Permission{
