@@ -1,10 +1,10 @@
 package db
 
 import (
-	"fmt"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"fleetgate/db/perm"
 )
