@@ -28,6 +28,9 @@
 //     permissions they hold, only vehicle access within their own, cannot
 //     change their own role, access or status, and cannot touch the Owner
 //     or a member whose role is wider than theirs (reach.go, grants.go).
+//     A change that widens a member (a new role, a grant, a reactivation)
+//     needs the member's vehicle access to lie within the changer's own
+//     (checkAccessWithin in reach.go).
 //   - Refused by the server: a missing permission is refused by the
 //     server (403, or 404 where confirming existence would leak), with a
 //     message naming what is missing; hiding a control is never the check.

@@ -327,6 +327,13 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 		if err := checkReach(ctx, tx, a, memberID); err != nil {
 			return err
 		}
+		grantee, err := member(ctx, tx, a.AccountID, memberID)
+		if err != nil {
+			return err
+		}
+		if err := d.checkAccessWithin(ctx, tx, a, memberID, grantee.Name()); err != nil {
+			return err
+		}
 		h, err := d.checkGivable(ctx, tx, a, in)
 		if err != nil {
 			return err

@@ -109,6 +109,9 @@ func (d *DB) updateMember(ctx context.Context, tx *sql.Tx, a *Actor, memberID in
 		if err := checkGrantRole(ctx, tx, a, e.RoleID); err != nil {
 			return err
 		}
+		if err := d.checkAccessWithin(ctx, tx, a, memberID, before.Name()); err != nil {
+			return err
+		}
 	}
 	// Name and phone belong to the login. When it works in other accounts
 	// too, only its owner changes them (My profile), not this account.
@@ -182,6 +185,11 @@ func (d *DB) setStatus(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64
 	}
 	if before.Status == status {
 		return nil
+	}
+	if status == "active" { // back with their role and access: within the actor's own
+		if err := d.checkAccessWithin(ctx, tx, a, memberID, before.Name()); err != nil {
+			return err
+		}
 	}
 	if h.ToMemberID != 0 {
 		to, err := member(ctx, tx, a.AccountID, h.ToMemberID)
@@ -421,21 +429,7 @@ func (d *DB) checkPreview(ctx context.Context, q queryer, a *Actor, memberID int
 	if !a.Can(perm.UsersManage) {
 		return target, Errorf(EForbidden, "Previewing needs '%s'.", perm.Label(perm.UsersManage))
 	}
-	if a.VehicleAccess == "all" {
-		return target, nil
-	}
-	ts, err := memberScopeOf(ctx, q, a.AccountID, memberID, d.nowKey())
-	if err != nil {
-		return target, err
-	}
-	t := ts.as("t_")
-	sc := d.scopeOf(a)
-	var wider bool
-	err = q.QueryRowContext(ctx, sc.with(t.cte)+`SELECT
-		EXISTS (SELECT 1 FROM t_visible WHERE vehicle_id NOT IN (SELECT vehicle_id FROM visible))
-		OR EXISTS (SELECT 1 FROM t_scope_covered WHERE group_id NOT IN (SELECT group_id FROM scope_covered)
-		   AND group_id NOT IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL))`,
-		sc.argsWith(t.args...)...).Scan(&wider)
+	wider, err := d.accessWider(ctx, q, a, memberID)
 	if err != nil {
 		return target, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"fleetgate/db/perm"
 )
@@ -123,6 +124,47 @@ func checkReach(ctx context.Context, q queryer, a *Actor, memberID int64) error 
 	}
 	if !a.Perms.Covers(set) {
 		return Errorf(EForbidden, "This member's role has permissions you do not hold, so you cannot change them.")
+	}
+	return nil
+}
+
+// accessWider reports whether the member sees a vehicle or covers a group
+// that the actor does not: then changing their rights would act beyond
+// the actor's own vehicle access.
+func (d *DB) accessWider(ctx context.Context, q queryer, a *Actor, memberID int64) (bool, error) {
+	if a.VehicleAccess == "all" {
+		return false, nil
+	}
+	ts, err := memberScopeOf(ctx, q, a.AccountID, memberID, d.nowKey())
+	if err != nil {
+		return false, err
+	}
+	t := ts.as("t_")
+	sc := d.scopeOf(a)
+	var wider bool
+	err = q.QueryRowContext(ctx, sc.with(t.cte)+`SELECT
+		EXISTS (SELECT 1 FROM t_visible WHERE vehicle_id NOT IN (SELECT vehicle_id FROM visible))
+		OR EXISTS (SELECT 1 FROM t_scope_covered WHERE group_id NOT IN (SELECT group_id FROM scope_covered)
+		   AND group_id NOT IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL))`,
+		sc.argsWith(t.args...)...).Scan(&wider)
+	if err != nil {
+		return false, fmt.Errorf("compare vehicle access: %w", err)
+	}
+	return wider, nil
+}
+
+// checkAccessWithin is the no-escalation rule for what a change leaves a
+// member with: a new role, a new grant or a reactivation widens what they
+// may do, so their vehicle access must lie within the actor's own. Without
+// it, a Manager of one region could promote a Driver who also manages a
+// vehicle of another region, and the promoted Driver would edit it.
+func (d *DB) checkAccessWithin(ctx context.Context, q queryer, a *Actor, memberID int64, name string) error {
+	wider, err := d.accessWider(ctx, q, a, memberID)
+	if err != nil {
+		return err
+	}
+	if wider {
+		return Errorf(EForbidden, "%s has access to vehicles outside your own vehicle access, so you cannot widen their role or access. Ask a member with access to all vehicles.", name)
 	}
 	return nil
 }

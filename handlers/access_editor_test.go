@@ -108,6 +108,17 @@ func TestAccessEditorGivesOnlyWhatOneHolds(t *testing.T) {
 			austin = fmt.Sprint(ids[n])
 		}
 	}
+	// The driver also drives an Austin vehicle: more access for them would
+	// widen a member whose access reaches beyond the manager's own.
+	res = m.postForm(base+"/grant", url.Values{"kind": {"vehicle"}, "target_id": {milwaukee}, "level": {"manage"}})
+	if res.status != http.StatusForbidden || !strings.Contains(strings.Join(res.find("[data-testid=grant-error]"), ""), "outside your own vehicle access") {
+		t.Fatalf("grant to a driver who reaches beyond the manager: %d %v", res.status, res.find("[data-testid=grant-error]"))
+	}
+	// Without the Austin vehicle (the Owner takes it away), the driver lies
+	// within the manager's region, and the manager may give them more.
+	if res := owner.postForm(base+"/revoke", url.Values{"kind": {"vehicle"}, "target_id": {austinOf(t, ids, groups)}}); res.status != http.StatusSeeOther {
+		t.Fatalf("owner revokes the Austin vehicle: %d", res.status)
+	}
 	res = m.postForm(base+"/grant", url.Values{"kind": {"vehicle"}, "target_id": {milwaukee}, "level": {"manage"}})
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("grant within: %d %v", res.status, res.find("[data-testid=grant-error]"))
@@ -138,4 +149,16 @@ func TestAccessEditorGivesOnlyWhatOneHolds(t *testing.T) {
 	if res.status != 200 || len(res.find("[data-testid=grant-group-form]")) != 0 || len(res.find("[data-testid=grant-remove]")) != 0 {
 		t.Fatalf("accountant: %d", res.status)
 	}
+}
+
+// austinOf is the id of the demo driver's vehicle in Austin.
+func austinOf(t testing.TB, ids map[string]int64, groups map[string]string) string {
+	t.Helper()
+	for n, g := range groups {
+		if g == "Austin" && n == "Toyota Hilux 21" {
+			return fmt.Sprint(ids[n])
+		}
+	}
+	t.Fatal("the driver's Austin vehicle is not listed")
+	return ""
 }
