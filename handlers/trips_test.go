@@ -526,3 +526,19 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+// An account that counts in miles reads its mileage logs in miles.
+func TestTripDistancesInTheAccountsUnit(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	_, m1, _ := months()
+	c := a.login("owner@demo.test")
+	if d := c.get("/vehicles/1/trips?month=" + m1).find(`[data-testid="trip-distance"]`); len(d) == 0 || !strings.HasSuffix(d[0], " km") {
+		t.Fatalf("distances in km: %v", d)
+	}
+	mustExec(t, a, `UPDATE account_settings SET distance_unit = 'mi'`)
+	d := c.get("/vehicles/1/trips?month=" + m1).find(`[data-testid="trip-distance"]`)
+	if len(d) == 0 || !strings.HasSuffix(d[0], " mi") {
+		t.Fatalf("distances in miles: %v", d)
+	}
+}

@@ -1,7 +1,7 @@
 package views
 
 import (
-	"strconv"
+	"context"
 
 	"fleetgate/db"
 )
@@ -100,7 +100,8 @@ type FillPreview struct {
 	Error    string
 }
 
-func dist(km float64) string { return strconv.FormatFloat(km, 'f', -1, 64) + " km" }
+// dist shows a distance stored in kilometres in the account's unit.
+func dist(ctx context.Context, km float64) string { return Distance(ctx, km) }
 
 func odo(t db.Trip) string {
 	if !t.HasOdo {
