@@ -114,6 +114,11 @@ func (s *Server) tripsPage(c echo.Context, vehicle *db.Vehicle) error {
 			p.Clients, _, err = s.db.ListClients(ctx, a, db.ClientFilter{PerPage: 200})
 		}
 	}
+	// Drivers to filter by: members are listed to those who may list them
+	// (the users list's permission); others filter by "me" only.
+	if err == nil && !p.OwnOnly && a.Can(perm.UsersView) {
+		p.Drivers, _, err = s.db.ListMembers(ctx, a, db.MemberFilter{PerPage: 200})
+	}
 	if err != nil {
 		return err
 	}

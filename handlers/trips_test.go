@@ -542,3 +542,31 @@ func TestTripDistancesInTheAccountsUnit(t *testing.T) {
 		t.Fatalf("distances in miles: %v", d)
 	}
 }
+
+// The list across vehicles filters by driver: members who may list members
+// choose any driver; the rows are that driver's trips only.
+func TestTripsFilterByDriver(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	_, m1, _ := months()
+	driver := memberID(t, a, "driver@demo.test")
+	c := a.login("owner@demo.test")
+	res := c.get("/trips?month=" + m1)
+	if len(res.doc().Find(fmt.Sprintf(`#trips-driver option[value="%d"]`, driver)).Nodes) != 1 {
+		t.Fatal("the driver is not offered in the filter")
+	}
+	res = c.get(fmt.Sprintf("/trips?month=%s&driver=%d", m1, driver))
+	names := res.find(`[data-testid="trip-driver"]`)
+	if len(names) == 0 {
+		t.Fatal("no trips of the driver")
+	}
+	for _, n := range names {
+		if n != "Diego Driver" {
+			t.Fatalf("a trip of %q in the driver's filter", n)
+		}
+	}
+	// The Driver (own trips only) is not offered other people.
+	if opts := a.login("driver@demo.test").get("/trips?month=" + m1).find("#trips-driver option"); len(opts) > 2 {
+		t.Fatalf("driver offered %d drivers", len(opts))
+	}
+}

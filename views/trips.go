@@ -39,6 +39,7 @@ type TripsPage struct {
 	HistoryStart string
 	Vehicles     []db.Vehicle // filter choices (/trips)
 	Clients      []db.Client
+	Drivers      []db.MemberRow // driver choices, for those who may list members
 	MemberID     int64
 }
 
