@@ -74,6 +74,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"smtp port out of range", nil, []string{"serve", "--db", db, "--smtp-port", "70000"}, []string{`--smtp-port "70000"`, "1-65535"}},
 		{"smtp host with a port", nil, []string{"serve", "--db", db, "--smtp-host", "mail.example.com:25", "--smtp-from", "a@example.com"}, []string{`--smtp-host "mail.example.com:25"`, "own flag"}},
 		{"smtp host without a sender", nil, []string{"serve", "--db", db, "--smtp-host", "mail.example.com"}, []string{"--smtp-from (FLEETGATE_SMTP_FROM)", "required with --smtp-host"}},
+		{"smtp without a base URL", map[string]string{"FLEETGATE_SMTP_HOST": "mail.example.com", "FLEETGATE_SMTP_FROM": "fleet@example.com"}, []string{"serve", "--db", db}, []string{"--base-url (FLEETGATE_BASE_URL) is required with --smtp-host"}},
 		{"smtp sender not an address", map[string]string{"FLEETGATE_SMTP_HOST": "mail.example.com", "FLEETGATE_SMTP_FROM": "Fleetgate"}, []string{"serve", "--db", db}, []string{`--smtp-from (FLEETGATE_SMTP_FROM) "Fleetgate"`}},
 		{"duration in days", map[string]string{"FLEETGATE_INVITE_TTL": "7d"}, []string{"serve", "--db", db}, []string{`FLEETGATE_INVITE_TTL="7d"`, "unit"}},
 		{"duration without a unit", nil, []string{"serve", "--db", db, "--invite-ttl", "10"}, []string{`--invite-ttl "10"`, "unit"}},

@@ -55,6 +55,12 @@ func serveFlags(f *flags) runner {
 		if _, err := mail.ParseAddress(o.smtp.From); err != nil {
 			return fmt.Errorf("--smtp-from (FLEETGATE_SMTP_FROM) %q is not an e-mail address; it is required with --smtp-host", o.smtp.From)
 		}
+		// Links that leave by e-mail must not be built from the Host header
+		// of whoever asked for them (a forged Host would send a victim a
+		// reset link to another site).
+		if o.baseURL == "" {
+			return errors.New("--base-url (FLEETGATE_BASE_URL) is required with --smtp-host: e-mailed links must not be built from a request's Host header")
+		}
 		return nil
 	})
 	return o.run
@@ -113,6 +119,9 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 			"from", o.smtp.From, "auth", o.smtp.User != "")
 	} else {
 		log.Info("e-mail is not set up: invitation links are shown once in the console and written to this log (see --smtp-host)")
+		if o.baseURL == "" {
+			log.Warn("no --base-url: links shown in the console are built from each request's Host header; set --base-url to the console's public address")
+		}
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
