@@ -496,6 +496,22 @@ func TestExpiredSubscriptionIsReadOnly(t *testing.T) {
 	if n := countVehicles(t, a, "Van 99"); n != 0 {
 		t.Fatal("the vehicle was created")
 	}
+	// Recording a trip is refused alike, on the web and from the phone
+	// (whose sign-in still works).
+	trips := countSQL(t, a, `SELECT COUNT(*) FROM trips`)
+	today := time.Now().UTC().Format(time.DateOnly)
+	r = m.postForm("/vehicles/1/trips", url.Values{"trip_date": {today}, "distance_km": {"12"}, "purpose": {"business"}})
+	if r.status != http.StatusForbidden || len(r.find("[data-testid=read-only-banner]")) != 1 {
+		t.Fatalf("trip record on the web: %d", r.status)
+	}
+	tok := apiToken(t, a, "driver@demo.test")
+	r = a.client().api(http.MethodPost, "/api/v1/trips", tok, `{"vehicle_id":1,"date":"`+today+`","distance_km":12,"purpose":"business"}`)
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "ended on 2020-01-31") {
+		t.Fatalf("trip record through the API: %d %s", r.status, r.body)
+	}
+	if n := countSQL(t, a, `SELECT COUNT(*) FROM trips`); n != trips {
+		t.Fatal("a trip was recorded in a read-only account")
+	}
 	for _, p := range []string{"/vehicles", "/users", "/users/export.csv"} {
 		if r := m.get(p); r.status != http.StatusOK {
 			t.Fatalf("GET %s: %d", p, r.status)
