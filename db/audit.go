@@ -111,6 +111,11 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 			    OR group_id IN (SELECT v.group_id FROM visible s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL)))
 			OR (vehicle_id IS NULL AND group_id IS NULL AND client_id IN (SELECT c.id FROM clients c WHERE `+ccond+`)))`, cargs...)
 	}
+	// "Own trips only" holds in the log too: of the events about trips,
+	// such a member reads those of their own doing.
+	if OwnTripsOnly(a) {
+		where.add("(kind NOT LIKE 'trip.%' OR actor_member_id = ?)", a.MemberID)
+	}
 	if f.From != "" {
 		where.add("created_at >= ?", f.From)
 	}

@@ -570,3 +570,23 @@ func TestTripsFilterByDriver(t *testing.T) {
 		t.Fatalf("driver offered %d drivers", len(opts))
 	}
 }
+
+// "Own trips only" holds in the audit log: an Accountant narrowed to their
+// own trips reads no event about the trips others recorded.
+func TestAuditLogOwnTripsOnly(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	acct := actorByEmail(t, a, "accountant@demo.test")
+	today := time.Now().UTC().Format(time.DateOnly)
+	tok := apiToken(t, a, "driver@demo.test")
+	if r := a.client().api(http.MethodPost, "/api/v1/trips", tok, `{"vehicle_id":1,"date":"`+today+`","distance_km":7,"purpose":"business"}`); r.status != http.StatusCreated {
+		t.Fatalf("record: %d %s", r.status, r.body)
+	}
+	if got := a.login("accountant@demo.test").get("/audit?kind=trip.").find("[data-testid=audit-row]"); len(got) == 0 {
+		t.Fatal("the accountant does not see the driver's trip event")
+	}
+	mustExec(t, a, `UPDATE role_permissions SET scopes = '{"own_only":1}' WHERE permission = 'trips.view' AND role_id = ?`, acct.RoleID)
+	if got := a.login("accountant@demo.test").get("/audit?kind=trip.").find("[data-testid=audit-row]"); len(got) != 0 {
+		t.Fatalf("own trips only, yet %d trip events of others", len(got))
+	}
+}
