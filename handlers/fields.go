@@ -2,11 +2,8 @@ package handlers
 
 import "fleetgate/db/field"
 
-// The field rules (package field) under the names the setup, recovery and
-// subscription forms call them by: the same rules as every other form.
-
-func emailProblem(e string) string      { return field.Email(e) }
-func nameProblem(v, what string) string { return field.Name(v, what) }
+// newPasswordProblem is the field rules (package field) for a new password
+// and its confirmation, as the setup and recovery forms use them.
 
 // newPasswordProblem checks a password someone chooses for their login
 // and its confirmation; it names the field the message belongs to.

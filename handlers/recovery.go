@@ -159,7 +159,7 @@ func (s *Server) reset(c echo.Context) error {
 	}
 	f := views.ResetForm{CSRF: csrfToken(c), Token: c.Param("token"), Reset: p, Errors: views.FieldMsgs{}}
 	pw := c.FormValue("password")
-	if fld, msg := newPasswordFields(pw, c.FormValue("password_again"), p.Email); msg != "" {
+	if fld, msg := newPasswordProblem(pw, c.FormValue("password_again"), p.Email); msg != "" {
 		f.Errors[fld] = msg
 		return render(c, http.StatusUnprocessableEntity, views.Reset(f))
 	}

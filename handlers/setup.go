@@ -95,7 +95,7 @@ func (s *Server) setup(c echo.Context) error {
 	if m := field.Email(f.Email); m != "" {
 		f.Errors["email"] = m
 	}
-	if fld, msg := newPasswordFields(pw, c.FormValue("password_again"), f.Email); msg != "" {
+	if fld, msg := newPasswordProblem(pw, c.FormValue("password_again"), f.Email); msg != "" {
 		f.Errors[fld] = msg
 	}
 	if len(f.Errors) > 0 {
@@ -140,16 +140,4 @@ func (s *Server) setup(c echo.Context) error {
 	s.recordSignIn(c, done.UserID, done.MemberID, "ok")
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You are its Owner: invite the people who work with you from Users.")
 	return c.Redirect(http.StatusSeeOther, "/users")
-}
-
-// newPasswordFields checks a new password and its confirmation by the
-// field rules, answering the field to mark and its message.
-func newPasswordFields(pw, again, email string) (string, string) {
-	if m := field.Password(pw, email); m != "" {
-		return "password", m
-	}
-	if m := field.PasswordAgain(pw, again); m != "" {
-		return "password_again", m
-	}
-	return "", ""
 }
