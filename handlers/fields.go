@@ -2,9 +2,6 @@ package handlers
 
 import "fleetgate/db/field"
 
-// newPasswordProblem is the field rules (package field) for a new password
-// and its confirmation, as the setup and recovery forms use them.
-
 // newPasswordProblem checks a password someone chooses for their login
 // and its confirmation; it names the field the message belongs to.
 func newPasswordProblem(pw, again, email string) (fieldName, msg string) {
