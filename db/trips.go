@@ -209,6 +209,21 @@ type TripFilter struct {
 	PerPage int
 }
 
+// narrowing is the driver, client and purpose part of the filter, as
+// conditions on trips t and their arguments, in order.
+func (f TripFilter) narrowing() (conds []string, args []any) {
+	if f.DriverID != 0 {
+		conds, args = append(conds, "t.driver_member_id = ?"), append(args, f.DriverID)
+	}
+	if f.ClientID != 0 {
+		conds, args = append(conds, "t.client_id = ?"), append(args, f.ClientID)
+	}
+	if f.Purpose != "" {
+		conds, args = append(conds, "t.purpose = ?"), append(args, f.Purpose)
+	}
+	return conds, args
+}
+
 // Cursor is the keyset position after t.
 func (t Trip) Cursor() string { return t.Date + "." + strconv.FormatInt(t.ID, 10) }
 
@@ -317,18 +332,8 @@ func (d *DB) ListTrips(ctx context.Context, a *Actor, f TripFilter) (rows []Trip
 	default:
 		from = "visible s CROSS JOIN trips t ON t.vehicle_id = s.vehicle_id"
 	}
-	if f.DriverID != 0 {
-		conds = append(conds, "t.driver_member_id = ?")
-		args = append(args, f.DriverID)
-	}
-	if f.ClientID != 0 {
-		conds = append(conds, "t.client_id = ?")
-		args = append(args, f.ClientID)
-	}
-	if f.Purpose != "" {
-		conds = append(conds, "t.purpose = ?")
-		args = append(args, f.Purpose)
-	}
+	nc, na := f.narrowing()
+	conds, args = append(conds, nc...), append(args, na...)
 	if f.After != "" {
 		date, id, ok := parseCursor(f.After)
 		if !ok {
@@ -386,18 +391,8 @@ func (d *DB) MonthTotals(ctx context.Context, a *Actor, vehicleID int64, month s
 	rc, rargs := d.reachOf(a).cond(a)
 	conds := []string{"t.vehicle_id = ?", "+t.account_id = ?", "t.trip_date BETWEEN ? AND ?", rc}
 	args := append([]any{vehicleID, a.AccountID, first, last}, rargs...)
-	if f.DriverID != 0 {
-		conds = append(conds, "t.driver_member_id = ?")
-		args = append(args, f.DriverID)
-	}
-	if f.ClientID != 0 {
-		conds = append(conds, "t.client_id = ?")
-		args = append(args, f.ClientID)
-	}
-	if f.Purpose != "" {
-		conds = append(conds, "t.purpose = ?")
-		args = append(args, f.Purpose)
-	}
+	nc, na := f.narrowing()
+	conds, args = append(conds, nc...), append(args, na...)
 	out := []PurposeTotal{{Purpose: "business"}, {Purpose: "private"}}
 	rows, err := d.r.QueryContext(ctx, `SELECT t.purpose, COUNT(*), COALESCE(SUM(t.distance_km), 0) FROM trips t
 		WHERE `+strings.Join(conds, " AND ")+` GROUP BY t.purpose`, args...)
