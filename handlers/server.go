@@ -38,8 +38,8 @@ type Config struct {
 	// status, duration, member, request id).
 	AccessLog bool
 
-	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
-	// its Host is set, else links go to the log and the pending list.
+	// SMTP is the mail server of the outbox's sender (handlers/mail.go);
+	// handlers read only whether one is set up, to say where a link went.
 	SMTP SMTPConfig
 	// BaseURL is the console's public address for links in e-mails, e.g.
 	// https://fleet.example.com; empty takes it from each request.
@@ -62,8 +62,6 @@ type Server struct {
 	// setupDone is set once an account exists: /setup is gone for good.
 	setupDone atomic.Bool
 	setupCode string
-	// mail counts e-mails being sent in the background (Wait waits for them).
-	mail sync.WaitGroup
 	// warnings caches the subscription banners per subscription id.
 	warnings sync.Map
 }
@@ -126,10 +124,6 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	return e, s, nil
 }
-
-// Wait waits for the e-mails still being sent in the background (at
-// shutdown, and in tests).
-func (s *Server) Wait() { s.mail.Wait() }
 
 // Table returns the route table (for tests that walk it).
 func (s *Server) Table() []Route { return s.table }
