@@ -87,7 +87,7 @@ func (d *DB) ClaimMail(ctx context.Context, limit int, leaseUntil time.Time) ([]
 	var out []OutboxMail
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		now := d.nowKey()
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :lease
+		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = :lease, leased_until = :lease
 			WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :limit)
 			  AND state = 'queued' AND next_attempt_at <= :now
 			RETURNING id, to_addr, kind, subject, body, attempts, created_at`,
@@ -135,7 +135,7 @@ var ErrLeaseLost = errors.New("outbox: the claim on the message was lost")
 // body is erased: the link it holds is needed no more.
 func (d *DB) MailSent(ctx context.Context, m OutboxMail, via string) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, via = ?, last_error = '',
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, via = ?, last_error = '', leased_until = NULL,
 			body = CASE WHEN secret THEN '' ELSE body END
 			WHERE id = ? AND attempts = ? AND state = 'queued'`, d.stamp(), via, m.ID, m.Attempt)
 		return leaseHeld(res, err)
@@ -150,10 +150,10 @@ func (d *DB) MailFailed(ctx context.Context, m OutboxMail, answer string, retryA
 		var res sql.Result
 		var err error
 		if retryAt.IsZero() {
-			res, err = tx.ExecContext(ctx, `UPDATE outbox SET state = 'failed', last_error = ?, next_attempt_at = ?
+			res, err = tx.ExecContext(ctx, `UPDATE outbox SET state = 'failed', last_error = ?, next_attempt_at = ?, leased_until = NULL
 				WHERE id = ? AND attempts = ? AND state = 'queued'`, answer, d.nowKey(), m.ID, m.Attempt)
 		} else {
-			res, err = tx.ExecContext(ctx, `UPDATE outbox SET last_error = ?, next_attempt_at = ?
+			res, err = tx.ExecContext(ctx, `UPDATE outbox SET last_error = ?, next_attempt_at = ?, leased_until = NULL
 				WHERE id = ? AND attempts = ? AND state = 'queued'`, answer, timeKey(retryAt), m.ID, m.Attempt)
 		}
 		return leaseHeld(res, err)
@@ -164,10 +164,29 @@ func (d *DB) MailFailed(ctx context.Context, m OutboxMail, answer string, retryA
 // counting the attempt (e.g. the sender stops before trying it).
 func (d *DB) ReleaseMail(ctx context.Context, m OutboxMail) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts - 1, next_attempt_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET attempts = attempts - 1, next_attempt_at = ?, leased_until = NULL
 			WHERE id = ? AND attempts = ? AND state = 'queued'`, d.nowKey(), m.ID, m.Attempt)
 		return leaseHeld(res, err)
 	})
+}
+
+// ReclaimMail makes the messages still claimed due at once: their sender
+// is gone. Only a caller that knows no other sender runs on the database
+// may call it (serve, which holds the database's lock, at start). A message
+// the mail server had accepted just before its sender died goes again,
+// with the same Message-ID.
+func (d *DB) ReclaimMail(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.update(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET next_attempt_at = ?, leased_until = NULL
+			WHERE state = 'queued' AND leased_until IS NOT NULL`, d.nowKey())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 func leaseHeld(res sql.Result, err error) error {

@@ -119,7 +119,8 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	w := &workers{}
 	// The outbox's sender: what was queued while the server was stopped
 	// goes at once, then each message as it is queued.
-	sender := &mailer.Sender{DB: d, SMTP: smtp, Log: log, Poll: o.mailPoll, MaxAttempts: o.mailAttempts}
+	// serve holds the database's lock: no other sender runs on it.
+	sender := &mailer.Sender{DB: d, SMTP: smtp, Log: log, Poll: o.mailPoll, MaxAttempts: o.mailAttempts, Alone: true}
 	w.run(func() {
 		if err := sender.Run(ctx); err != nil {
 			log.Error("the e-mail sender stopped", "err", err)

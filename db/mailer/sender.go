@@ -36,6 +36,10 @@ type Sender struct {
 	Backoff     time.Duration // wait before the second attempt; doubles, with jitter
 	MaxBackoff  time.Duration
 	Batch       int // messages claimed (and sent on one connection) at a time
+	// Alone says no other sender runs on the database (serve holds its
+	// lock): messages claimed by a sender that died are taken back at
+	// start rather than after their lease.
+	Alone bool
 
 	idSalt string // part of every Message-ID: this installation's, not another's
 }
@@ -79,6 +83,16 @@ func (s *Sender) lease() time.Duration { return time.Duration(s.Batch)*Timeout +
 func (s *Sender) Run(ctx context.Context) error {
 	if err := s.defaults(ctx); err != nil {
 		return err
+	}
+	if s.Alone {
+		n, err := s.DB.ReclaimMail(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			s.Log.Warn("outbox: e-mails claimed by a server that stopped are tried again now (one the mail server had accepted goes again, with the same Message-ID)",
+				"count", n)
+		}
 	}
 	timer := time.NewTimer(s.Poll)
 	defer timer.Stop()

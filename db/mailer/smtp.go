@@ -63,7 +63,7 @@ func dial(ctx context.Context, cfg Config) (*session, error) {
 	c, err := smtp.NewClient(conn, cfg.Host)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("greeting of %s: %w", addr, err)
+		return nil, said("greeting of "+addr, err)
 	}
 	s := &session{cfg: cfg, from: from, conn: conn, c: c}
 	host, _ := os.Hostname()
@@ -72,7 +72,7 @@ func dial(ctx context.Context, cfg Config) (*session, error) {
 	}
 	if err := c.Hello(host); err != nil {
 		s.close()
-		return nil, fmt.Errorf("EHLO: %w", err)
+		return nil, said("EHLO", err)
 	}
 	if mode == TLSStartTLS {
 		if ok, _ := c.Extension("STARTTLS"); !ok {
@@ -81,13 +81,13 @@ func dial(ctx context.Context, cfg Config) (*session, error) {
 		}
 		if err := c.StartTLS(cfg.tlsConfig()); err != nil {
 			s.close()
-			return nil, fmt.Errorf("STARTTLS: %w", err)
+			return nil, said("STARTTLS", err)
 		}
 	}
 	if cfg.User != "" {
 		if err := c.Auth(smtp.PlainAuth("", cfg.User, cfg.Password, cfg.Host)); err != nil {
 			s.close()
-			return nil, fmt.Errorf("AUTH: %w", err)
+			return nil, said("AUTH", err)
 		}
 	}
 	return s, nil
@@ -116,7 +116,7 @@ func (s *session) send(m Message) error {
 			return fmt.Errorf("%s: %w", stage, err)
 		}
 		_ = s.c.Reset()
-		return &deliveryError{err: fmt.Errorf("%s: %w", stage, err), permanent: permanentIf5xx && te.Code >= 500}
+		return &deliveryError{err: said(stage, err), permanent: permanentIf5xx && te.Code >= 500}
 	}
 	if err := s.c.Mail(s.from.Address); err != nil {
 		return refused("MAIL FROM", err, false)
@@ -135,6 +135,27 @@ func (s *session) send(m Message) error {
 		return refused("message", err, true)
 	}
 	return nil
+}
+
+// answerError is the mail server's answer to a command, as it said it:
+// "RCPT TO <a@example.com>: 550 5.1.1 mailbox unavailable".
+type answerError struct {
+	stage string
+	te    *textproto.Error
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("%s: %03d %s", e.stage, e.te.Code, strings.Join(strings.Fields(e.te.Msg), " "))
+}
+func (e *answerError) Unwrap() error { return e.te }
+
+// said names the stage of err, with the server's answer when it is one.
+func said(stage string, err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return &answerError{stage: stage, te: te}
+	}
+	return fmt.Errorf("%s: %w", stage, err)
 }
 
 func (s *session) close() {
