@@ -85,6 +85,9 @@ var access = map[string][]string{
 	"POST /settings/two-factor": {"owner", "admin"},
 	"GET /audit":                {"owner", "admin", "accountant"},
 	"GET /audit/export.csv":     {"owner", "admin", "accountant"},
+	// Sent e-mails: the account's outbox, with audit.view.
+	"GET /outbox":            {"owner", "admin", "accountant"},
+	"POST /outbox/:id/retry": {"owner", "admin", "accountant"},
 	// Roles: the sample id is the Owner role, which nobody can change, so
 	// the allowed POSTs are refused by the rules, not by the policy.
 	"GET /roles":                         {"owner", "admin", "accountant"},

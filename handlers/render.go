@@ -48,6 +48,7 @@ var nav = []struct {
 	{"/subscription", "Subscription", perm.BillingView},
 	{"/settings", "Settings", perm.AccountSettings},
 	{"/audit", "Audit log", perm.AuditView},
+	{"/outbox", "Sent e-mails", perm.AuditView},
 	{"/profile", "My profile", ""},
 }
 

@@ -170,6 +170,9 @@ func (s *Server) routes() []Route {
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
 		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
+		// Sent e-mails, the outbox (handlers/outbox.go): the account's own.
+		{GET, "/outbox", Perm(perm.AuditView), s.outbox},
+		{POST, "/outbox/:id/retry", Perm(perm.AuditView), s.outboxRetry},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a
