@@ -208,6 +208,7 @@ type SentMail struct {
 	State         string // queued, sent, failed
 	Via           string // smtp or log, once sent
 	Attempts      int
+	Sending       bool // a sender holds it now
 	NextAttemptAt time.Time
 	LastError     string
 	CreatedAt     time.Time
@@ -229,7 +230,7 @@ func (d *DB) Outbox(ctx context.Context, a *Actor, before int64, limit int) (Out
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := d.r.QueryContext(ctx, `SELECT id, to_addr, kind, subject, state, via, attempts, next_attempt_at, last_error, created_at, sent_at
+	rows, err := d.r.QueryContext(ctx, `SELECT id, to_addr, kind, subject, state, via, attempts, leased_until IS NOT NULL, next_attempt_at, last_error, created_at, sent_at
 		FROM outbox WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, a.AccountID, before, limit+1)
 	if err != nil {
 		return p, fmt.Errorf("outbox: %w", err)
@@ -237,7 +238,7 @@ func (d *DB) Outbox(ctx context.Context, a *Actor, before int64, limit int) (Out
 	defer rows.Close()
 	for rows.Next() {
 		var m SentMail
-		if err := rows.Scan(&m.ID, &m.To, &m.Kind, &m.Subject, &m.State, &m.Via, &m.Attempts, timeCol{&m.NextAttemptAt},
+		if err := rows.Scan(&m.ID, &m.To, &m.Kind, &m.Subject, &m.State, &m.Via, &m.Attempts, &m.Sending, timeCol{&m.NextAttemptAt},
 			&m.LastError, timeCol{&m.CreatedAt}, nullTimeCol{&m.SentAt}); err != nil {
 			return p, fmt.Errorf("outbox: %w", err)
 		}
