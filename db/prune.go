@@ -30,11 +30,12 @@ const DefaultSignInRetention = 90 * 24 * time.Hour
 // Pruned counts what Prune deleted.
 type Pruned struct {
 	Sessions, Tokens, Throttles, Invitations, SignIns, AuditEvents int64
+	IdempotencyKeys                                                int64
 }
 
 // Total is the number of rows deleted.
 func (p Pruned) Total() int64 {
-	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents
+	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents + p.IdempotencyKeys
 }
 
 // pruneBatch bounds each delete so that the writer is never held long.
@@ -75,6 +76,7 @@ func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 		{&p.Invitations, "invitations", "id", `julianday(COALESCE(accepted_at, revoked_at, expires_at)) < julianday(?)`,
 			[]any{stamp(now.Add(-keep.Invitations))}},
 		{&p.SignIns, "sign_ins", "id", `julianday(at) < julianday(?)`, []any{stamp(now.Add(-keep.SignIns))}},
+		{&p.IdempotencyKeys, "api_idempotency", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-IdempotencyKeep))}},
 	}
 	if keep.Audit > 0 {
 		jobs = append(jobs, job{&p.AuditEvents, "audit_events", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-keep.Audit))}})
