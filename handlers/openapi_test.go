@@ -67,7 +67,9 @@ func (s *apiSpec) at(ptr string) any {
 	return v
 }
 
-func escapePtr(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1") }
+func escapePtr(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
 
 // operations lists "METHOD /path" of the document (paths as in the route
 // table's form {id}).
@@ -159,7 +161,9 @@ func (w *specWorld) name(prefix string) string {
 func (w *specWorld) vehicle() int64 { return mustVehicle(w.t, w.acct, w.name("Van"), w.group) }
 func (w *specWorld) client() int64  { return mustClient(w.t, w.acct, w.name("Client")) }
 
-func (w *specWorld) driver() *fixMember { return mustMemberOn(w.t, w.acct, perm.Driver, "selected", "both") }
+func (w *specWorld) driver() *fixMember {
+	return mustMemberOn(w.t, w.acct, perm.Driver, "selected", "both")
+}
 
 func (w *specWorld) trip(vehicle int64) int64 {
 	r := w.a.client().send(POST, "/api/v1/trips", w.token, w.tripBody(vehicle))
