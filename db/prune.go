@@ -46,7 +46,8 @@ const pruneBatch = 500
 // (revoked tokens are deleted at once), throttle rows whose window has
 // passed and whose lock has ended, invitations used, revoked or expired
 // longer ago than the retention, sign-in history older than its
-// retention, and, when an audit retention is set, older audit events.
+// retention, API idempotency keys older than IdempotencyKeep, and, when
+// an audit retention is set, older audit events.
 // Each kind is deleted in small batches.
 func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 	if keep.Invitations <= 0 {
