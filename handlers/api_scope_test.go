@@ -278,3 +278,95 @@ func TestWebAndAPIGiveTheSameState(t *testing.T) {
 		t.Errorf("state: %+v", api)
 	}
 }
+
+// TestAPIRolesFollowTheMatrixRules: through the API a role is saved only
+// from its current version, only with permissions the saver holds, and
+// never the saver's own role or the Owner's.
+func TestAPIRolesFollowTheMatrixRules(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	acct := mustAccount(t, a, "Roles Fleet")
+	c, owner := a.client(), tokenOf(t, acct.Owner)
+	mk := func(name, perms string) int64 {
+		r := c.send(POST, "/api/v1/roles", owner, `{"name":"`+name+`"}`, "Idempotency-Key", name)
+		rid := idOf(t, r)
+		if r := c.send(PUT, fmt.Sprintf("/api/v1/roles/%d", rid), owner, `{"permissions":`+perms+`}`, "If-Match", `"1"`); r.status != http.StatusOK {
+			t.Fatalf("save %s: %d %s", name, r.status, r.body)
+		}
+		return rid
+	}
+	keeper := mk("Role keeper", `{"roles.view":{},"roles.manage":{},"users.view":{},"vehicles.view":{}}`)
+	target := mk("Target", `{"vehicles.view":{}}`)
+	uid, err := a.db.CreateUser(t0, db.NewUser{Email: "keeper@roles.test", PasswordHash: fixtureHash(t), FirstName: "Kim", LastName: "Keeper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := a.db.AddMember(t0, acct.Owner.Actor, db.NewMember{UserID: uid, RoleID: keeper, Channel: "web", VehicleAccess: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokenOf(t, fixtureMember(t, a, mid, uid, "keeper@roles.test"))
+	path := fmt.Sprintf("/api/v1/roles/%d", target)
+	// Within its own permissions: saved, version 3 (created 1, saved 2).
+	r := c.send(PUT, path, tok, `{"permissions":{"vehicles.view":{},"users.view":{}}}`, "If-Match", `"2"`)
+	if r.status != http.StatusOK || r.header.Get("ETag") != `"3"` {
+		t.Fatalf("save within: %d %s", r.status, r.body)
+	}
+	// From the old version: 412 with the role as it is now.
+	r = c.send(PUT, path, tok, `{"permissions":{"vehicles.view":{}}}`, "If-Match", `"2"`)
+	cur, _ := jsonOf(t, r)["current"].(map[string]any)
+	if r.status != http.StatusPreconditionFailed || cur["version"].(float64) != 3 || cur["permissions"].(map[string]any)["users.view"] == nil {
+		t.Errorf("stale save: %d %s", r.status, r.body)
+	}
+	// More than it holds, its own role, the Owner role: 403.
+	for _, k := range []struct{ path, body, etag string }{
+		{path, `{"permissions":{"vehicles.view":{},"billing.manage":{}}}`, `"3"`},
+		{fmt.Sprintf("/api/v1/roles/%d", keeper), `{"permissions":{"roles.view":{}}}`, `"2"`},
+		{fmt.Sprintf("/api/v1/roles/%d", acct.role(t, perm.Owner)), `{"permissions":{"roles.view":{}}}`, `"1"`},
+	} {
+		if r := c.send(PUT, k.path, tok, k.body, "If-Match", k.etag); r.status != http.StatusForbidden || !problemJSON(r) {
+			t.Errorf("PUT %s %s: %d, want 403: %s", k.path, k.body, r.status, r.body)
+		}
+	}
+	if r := c.send(POST, "/api/v1/roles", tok, fmt.Sprintf(`{"name":"Copy","copy_from":%d}`, acct.role(t, perm.Admin))); r.status != http.StatusForbidden {
+		t.Errorf("copy a wider role: %d %s", r.status, r.body)
+	}
+	if n := countRows(t, a, `SELECT COUNT(*) FROM role_permissions WHERE role_id = ?`, target); n != 2 {
+		t.Errorf("target has %d permissions, want 2", n)
+	}
+}
+
+// TestAPITimeBoxedGrants: a grant with a last day is kept to the end of
+// that day in the account's time zone, and a member whose own access ends
+// cannot give access that outlasts it.
+func TestAPITimeBoxedGrants(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	acct := mustAccount(t, a, "Boxed Fleet")
+	north := mustGroup(t, acct, "North", 0)
+	v := mustVehicle(t, acct, "Van", north)
+	mgr := mustMember(t, acct, perm.Manager, "selected")
+	ends := db.EndOfDay(time.Now().UTC().AddDate(0, 0, 10))
+	if err := a.db.Grant(t0, acct.Owner.Actor, mgr.ID, db.GrantInput{Kind: "group", TargetID: north, Level: db.Manage, EndsAt: &ends}); err != nil {
+		t.Fatal(err)
+	}
+	d := mustMember(t, acct, perm.Driver, "selected")
+	c, tok := a.client(), tokenOf(t, mgr)
+	path := fmt.Sprintf("/api/v1/users/%d/grants", d.ID)
+	r := c.send(POST, path, tok, fmt.Sprintf(`{"kind":"vehicle","target_id":%d,"level":"view"}`, v))
+	if errs, _ := jsonOf(t, r)["errors"].(map[string]any); r.status != http.StatusForbidden || errs["last_day"] == nil {
+		t.Errorf("a grant without end from a time-boxed manager: %d %s", r.status, r.body)
+	}
+	last := time.Now().UTC().AddDate(0, 0, 5).Format(time.DateOnly)
+	r = c.send(POST, path, tok, fmt.Sprintf(`{"kind":"vehicle","target_id":%d,"level":"view","last_day":%q}`, v, last))
+	if r.status != http.StatusCreated {
+		t.Fatalf("a grant within: %d %s", r.status, r.body)
+	}
+	g := jsonOf(t, r)["grants"].([]any)[0].(map[string]any)
+	if g["last_day"] != last || g["level"] != "view" || g["active"] != true {
+		t.Errorf("grant: %v", g)
+	}
+	if r := c.send(GET, "/api/v1/vehicles", tokenOf(t, d), ""); !strings.Contains(r.body, `"name":"Van"`) {
+		t.Errorf("the driver does not see the vehicle: %s", r.body)
+	}
+}
