@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -93,6 +94,18 @@ func (s *Server) apiInvite(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"id": inv.ID, "email": inv.Email, "role_id": inv.RoleID, "role": inv.RoleName,
 		"channel": inv.Channel, "vehicle_access": inv.VehicleAccess, "expires_at": inv.ExpiresAt.UTC().Format(time.RFC3339),
 		"link": l.Link, "sent": l.Sent})
+}
+
+// withoutLink is an invitation's answer as kept for replays: the link
+// holds the invitation's token, which is stored nowhere but as a hash.
+func withoutLink(body []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return nil
+	}
+	m["link"] = ""
+	out, _ := json.Marshal(m)
+	return append(out, '\n')
 }
 
 // memberBody changes a member; a field left out stays as it is.

@@ -162,7 +162,11 @@ func nextCursor(page, per, total int) string {
 // (same member, key, method, path and body) answers that result again
 // with Idempotent-Replayed: true; the same key with another request is
 // refused (422). Without the header the create simply runs.
-func (s *Server) idempotent(h echo.HandlerFunc) echo.HandlerFunc {
+func (s *Server) idempotent(h echo.HandlerFunc) echo.HandlerFunc { return s.idempotentKeeping(h, nil) }
+
+// idempotentKeeping is idempotent for answers that hold a secret shown
+// once: keep turns the answer into what is stored for replays.
+func (s *Server) idempotentKeeping(h echo.HandlerFunc, keep func([]byte) []byte) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
 		if key == "" {
@@ -205,8 +209,12 @@ func (s *Server) idempotent(h echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		if status >= 200 && status < 300 {
 			hd := c.Response().Header()
+			body := rec.body.Bytes()
+			if keep != nil {
+				body = keep(body)
+			}
 			return s.db.StoreIdempotency(ctx, a.MemberID, key, db.IdempotentAnswer{Status: status,
-				ContentType: hd.Get(echo.HeaderContentType), Location: hd.Get(echo.HeaderLocation), Body: rec.body.Bytes()})
+				ContentType: hd.Get(echo.HeaderContentType), Location: hd.Get(echo.HeaderLocation), Body: body})
 		}
 		return s.db.ReleaseIdempotency(ctx, a.MemberID, key)
 	}

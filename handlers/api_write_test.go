@@ -221,3 +221,31 @@ func BenchmarkAPIVehicleCreate(b *testing.B) {
 		}
 	})
 }
+
+// TestAPIInviteReplayKeepsNoLink: an invitation through the API answers
+// its link once; a replay answers the same invitation without it, and the
+// link's token is stored nowhere.
+func TestAPIInviteReplayKeepsNoLink(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	acct := mustAccount(t, a, "Invite Fleet")
+	tok, c := tokenOf(t, acct.Owner), a.client()
+	body := `{"email":"new.driver@example.com","role_id":` + strconv.FormatInt(acct.role(t, perm.Driver), 10) + `,"channel":"mobile"}`
+	first := c.send(POST, "/api/v1/users", tok, body, "Idempotency-Key", "hr-1")
+	link, _ := jsonOf(t, first)["link"].(string)
+	if first.status != http.StatusCreated || !strings.Contains(link, "/invite/") {
+		t.Fatalf("invite: %d %s", first.status, first.body)
+	}
+	again := c.send(POST, "/api/v1/users", tok, body, "Idempotency-Key", "hr-1")
+	m := jsonOf(t, again)
+	if again.status != http.StatusCreated || m["link"] != "" || m["id"] != jsonOf(t, first)["id"] || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay: %d %s", again.status, again.body)
+	}
+	token := link[strings.LastIndex(link, "/")+1:]
+	if n := countRows(t, a, `SELECT COUNT(*) FROM api_idempotency WHERE instr(body, ?) > 0`, token); n != 0 {
+		t.Error("the invitation's token is stored with the idempotency key")
+	}
+	if n := countRows(t, a, `SELECT COUNT(*) FROM invitations WHERE email = 'new.driver@example.com'`); n != 1 {
+		t.Errorf("%d invitations, want 1", n)
+	}
+}

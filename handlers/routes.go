@@ -161,7 +161,7 @@ func (s *Server) routes() []Route {
 		{GET, "/api/v1/pairings", Perm(perm.PairingManage), s.apiPairings},
 		{POST, "/api/v1/pairings", Perm(perm.PairingManage), s.idempotent(s.apiPairingCreate)},
 		{DELETE, "/api/v1/pairings/:id/:client", Perm(perm.PairingManage), s.apiPairingDelete},
-		{POST, "/api/v1/users", Perm(perm.UsersManage), s.idempotent(s.apiInvite)},
+		{POST, "/api/v1/users", Perm(perm.UsersManage), s.idempotentKeeping(s.apiInvite, withoutLink)},
 		{GET, "/api/v1/users/:id", Perm(perm.UsersView), s.apiMember},
 		{PUT, "/api/v1/users/:id", Perm(perm.UsersManage), s.apiMemberUpdate},
 		{DELETE, "/api/v1/users/:id", Perm(perm.UsersDelete), s.apiMemberDelete},
