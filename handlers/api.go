@@ -16,10 +16,13 @@ import (
 	"fleetgate/db/field"
 )
 
-// The JSON API is the mobile channel. It sits in the same route table and
-// goes through the same policy as the pages; it authenticates with bearer
-// tokens instead of cookies, so CSRF does not apply to it, and it answers
-// errors as problem+json.
+// The JSON API is the mobile channel and the door for integrations. It
+// sits in the same route table and goes through the same policy as the
+// pages; its writes call the same db methods as the console's forms
+// (api_fleet.go, api_members.go, api_admin.go, api_trips.go, with what they
+// share in api_write.go). It authenticates with bearer tokens instead of
+// cookies, so CSRF does not apply to it, and it answers errors as
+// problem+json.
 
 //go:embed openapi.json
 var openAPISpec []byte
