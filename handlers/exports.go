@@ -110,14 +110,14 @@ func (s *Server) exportTrips(c echo.Context) error {
 	if unit != "mi" {
 		unit = "km"
 	}
-	out := startCSV(c, "trips-"+p.From+"-"+p.To+".csv", "date", "vehicle", "plate", "driver", "client", "purpose",
+	out := startCSV(c, "trips-"+p.From+"-"+p.To+".csv", "trip_id", "date", "vehicle", "plate", "driver", "client", "purpose",
 		"distance_"+unit, "odometer_start_km", "odometer_end_km", "from", "to", "note")
 	err := s.db.ExportTrips(c.Request().Context(), a, p.From, p.To, func(t db.ExportTrip) error {
 		start, end := "", ""
 		if t.HasOdo {
 			start, end = strconv.FormatInt(t.OdoStart, 10), strconv.FormatInt(t.OdoEnd, 10)
 		}
-		return out.row(t.Date, t.VehicleName, t.Plate, t.DriverName, t.ClientName, t.Purpose, distance(t.DistanceKm, unit),
+		return out.row(strconv.FormatInt(t.ID, 10), t.Date, t.VehicleName, t.Plate, t.DriverName, t.ClientName, t.Purpose, distance(t.DistanceKm, unit),
 			start, end, t.StartPlace, t.EndPlace, t.Note)
 	})
 	if err != nil {
