@@ -197,7 +197,7 @@ func TestExportTripsPeriod(t *testing.T) {
 			t.Errorf("%s: %d, errors %v", q, res.status, res.find(".error"))
 			continue
 		}
-		if v := res.doc().Find("#export-" + field).AttrOr("value", ""); !strings.Contains(q, field+"="+v) {
+		if v := res.doc().Find("#export-"+field).AttrOr("value", ""); !strings.Contains(q, field+"="+v) {
 			t.Errorf("%s: the form lost %s (%q)", q, field, v)
 		}
 	}
@@ -433,7 +433,7 @@ func TestExportLinks(t *testing.T) {
 		if got := len(nav.find("[data-testid=vehicles-csv]")) == 1; got != want.nav {
 			t.Errorf("%s: vehicles export link %v", who, got)
 		}
-		if got := len(c.get("/trips?month=" + m0).find("[data-testid=trips-csv]")) == 1; got != want.nav {
+		if got := len(c.get("/trips?month="+m0).find("[data-testid=trips-csv]")) == 1; got != want.nav {
 			t.Errorf("%s: trips export link %v", who, got)
 		}
 		if !want.nav {
@@ -451,7 +451,7 @@ func TestExportLinks(t *testing.T) {
 		}
 	}
 	// The trips link exports the month shown.
-	href := a.login("owner@demo.test").get("/trips?month=" + m0).doc().Find("[data-testid=trips-csv]").AttrOr("href", "")
+	href := a.login("owner@demo.test").get("/trips?month="+m0).doc().Find("[data-testid=trips-csv]").AttrOr("href", "")
 	first, _ := time.Parse("2006-01", m0)
 	if href != "/exports/trips.csv?from="+m0+"-01&to="+first.AddDate(0, 1, -1).Format(time.DateOnly) {
 		t.Errorf("trips export link %q", href)
