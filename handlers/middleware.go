@@ -204,6 +204,13 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if need.kind == needEither && !a.Can(need.perm) && !a.Can(need.alt) {
 				return deniedErr{text: fmt.Sprintf("You need '%s' or '%s' — ask your account Owner or an Admin.", perm.Label(need.perm), perm.Label(need.alt))}
 			}
+			if need.kind == needBoth {
+				for _, k := range []perm.Key{need.perm, need.alt} {
+					if !a.Can(k) {
+						return deniedError(k)
+					}
+				}
+			}
 			if need.kind == needOwner && (!a.IsOwner() || a.PreviewBy != nil) {
 				return deniedErr{text: "Only the account Owner can do this."}
 			}
@@ -231,6 +238,7 @@ var readOnlyExempt = map[string]bool{
 	"POST /profile/sessions/end":     true,
 	"POST /profile/sessions/end-all": true,
 	"POST /subscription":             true,
+	"PUT /api/v1/subscription":       true,
 	"DELETE /api/v1/tokens/current":  true,
 	// One's own two-factor sign-in and API tokens.
 	"POST /profile/two-factor/setup":   true,

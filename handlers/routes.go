@@ -13,7 +13,7 @@ import (
 type Need struct {
 	kind needKind
 	perm perm.Key
-	alt  perm.Key // the second permission of an either-or need
+	alt  perm.Key // the second permission of an either-or or an all-of need
 }
 
 type needKind int
@@ -25,6 +25,7 @@ const (
 	needPerm              // a member whose role holds perm
 	needOwner             // the account Owner only (no permission can grant it)
 	needEither            // a member whose role holds perm or alt
+	needBoth              // a member whose role holds perm and alt
 )
 
 // Public routes need nothing.
@@ -53,6 +54,14 @@ func EitherPerm(a, b perm.Key) Need {
 	return Need{kind: needEither, perm: a, alt: b}
 }
 
+// BothPerms routes need two permissions at once, e.g. exporting the audit
+// log (reports.export to export, audit.view to read the log).
+func BothPerms(a, b perm.Key) Need {
+	Perm(a)
+	Perm(b)
+	return Need{kind: needBoth, perm: a, alt: b}
+}
+
 // String names the need for tests and logs.
 func (n Need) String() string {
 	switch n.kind {
@@ -66,6 +75,8 @@ func (n Need) String() string {
 		return "owner"
 	case needEither:
 		return string(n.perm) + "|" + string(n.alt)
+	case needBoth:
+		return string(n.perm) + "&" + string(n.alt)
 	}
 	return "UNSET"
 }
@@ -140,6 +151,44 @@ func (s *Server) routes() []Route {
 		{GET, "/api/v1/users", Perm(perm.UsersView), s.apiUsers},
 		{GET, "/api/v1/vehicles", Perm(perm.VehiclesView), s.apiVehicles},
 		{GET, "/api/v1/vehicles/:id", Perm(perm.VehiclesView), s.apiVehicle},
+		// Writes of the API (handlers/api_fleet.go, api_members.go,
+		// api_admin.go): the needs of the console's routes for the same
+		// change; creates take an Idempotency-Key (s.idempotent), updates
+		// If-Match (handlers/api_write.go).
+		{POST, "/api/v1/vehicles", Perm(perm.VehiclesCreate), s.idempotent(s.apiVehicleCreate)},
+		{PUT, "/api/v1/vehicles/:id", Perm(perm.VehiclesEdit), s.apiVehicleUpdate},
+		{DELETE, "/api/v1/vehicles/:id", Perm(perm.VehiclesArchive), s.apiVehicleArchive},
+		{POST, "/api/v1/vehicles/:id/restore", Perm(perm.VehiclesArchive), s.apiVehicleRestore},
+		{GET, "/api/v1/groups", Perm(perm.VehiclesView), s.apiGroups},
+		{POST, "/api/v1/groups", Perm(perm.VehiclesEdit), s.idempotent(s.apiGroupCreate)},
+		{GET, "/api/v1/groups/:id", Perm(perm.VehiclesView), s.apiGroup},
+		{PUT, "/api/v1/groups/:id", Perm(perm.VehiclesEdit), s.apiGroupUpdate},
+		{DELETE, "/api/v1/groups/:id", Perm(perm.VehiclesEdit), s.apiGroupDelete},
+		{GET, "/api/v1/clients", Perm(perm.ClientsView), s.apiClients},
+		{POST, "/api/v1/clients", Perm(perm.ClientsManage), s.idempotent(s.apiClientCreate)},
+		{GET, "/api/v1/clients/:id", Perm(perm.ClientsView), s.apiClient},
+		{PUT, "/api/v1/clients/:id", Perm(perm.ClientsManage), s.apiClientUpdate},
+		{DELETE, "/api/v1/clients/:id", Perm(perm.ClientsManage), s.apiClientDelete},
+		{GET, "/api/v1/pairings", Perm(perm.PairingManage), s.apiPairings},
+		{POST, "/api/v1/pairings", Perm(perm.PairingManage), s.idempotent(s.apiPairingCreate)},
+		{DELETE, "/api/v1/pairings/:id/:client", Perm(perm.PairingManage), s.apiPairingDelete},
+		{POST, "/api/v1/users", Perm(perm.UsersManage), s.idempotentKeeping(s.apiInvite, withoutLink)},
+		{GET, "/api/v1/users/:id", Perm(perm.UsersView), s.apiMember},
+		{PUT, "/api/v1/users/:id", Perm(perm.UsersManage), s.apiMemberUpdate},
+		{DELETE, "/api/v1/users/:id", Perm(perm.UsersDelete), s.apiMemberDelete},
+		{POST, "/api/v1/users/:id/deactivate", Perm(perm.UsersManage), s.apiDeactivate},
+		{POST, "/api/v1/users/:id/reactivate", Perm(perm.UsersManage), s.apiReactivate},
+		{GET, "/api/v1/users/:id/access", Perm(perm.UsersView), s.apiAccess},
+		{PUT, "/api/v1/users/:id/access/mode", Perm(perm.UsersManage), s.apiAccessMode},
+		{POST, "/api/v1/users/:id/grants", Perm(perm.UsersManage), s.idempotent(s.apiGrantCreate)},
+		{DELETE, "/api/v1/users/:id/grants/:kind/:target", Perm(perm.UsersManage), s.apiGrantDelete},
+		{GET, "/api/v1/roles", Perm(perm.RolesView), s.apiRoles},
+		{POST, "/api/v1/roles", Perm(perm.RolesManage), s.idempotent(s.apiRoleCreate)},
+		{GET, "/api/v1/roles/:id", Perm(perm.RolesView), s.apiRole},
+		{PUT, "/api/v1/roles/:id", Perm(perm.RolesManage), s.apiRoleSave},
+		{GET, "/api/v1/audit", Perm(perm.AuditView), s.apiAudit},
+		{GET, "/api/v1/subscription", Perm(perm.BillingView), s.apiSubscription},
+		{PUT, "/api/v1/subscription", Perm(perm.BillingManage), s.apiSubscriptionSave},
 
 		// Invitations and adding people (handlers/invitations.go, add_member.go).
 		{GET, "/users/invite", Perm(perm.UsersManage), s.invitePage},
@@ -169,7 +218,18 @@ func (s *Server) routes() []Route {
 		{POST, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsSave},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
-		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
+		// The former address of the audit export: same answer as /exports/audit.csv.
+		{GET, "/audit/export.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
+
+		// Exports (handlers/exports.go): CSV of exactly what the member
+		// sees, streamed; the audit log also needs audit.view; the whole
+		// account as a zip needs account.export_all.
+		{GET, "/exports", Perm(perm.ReportsExport), s.exportsPage},
+		{GET, "/exports/trips.csv", BothPerms(perm.ReportsExport, perm.TripsView), s.exportTrips},
+		{GET, "/exports/vehicles.csv", BothPerms(perm.ReportsExport, perm.VehiclesView), s.exportVehicles},
+		{GET, "/exports/clients.csv", BothPerms(perm.ReportsExport, perm.ClientsView), s.exportClients},
+		{GET, "/exports/audit.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
+		{GET, "/exports/account.zip", Perm(perm.AccountExport), s.exportAccount},
 		// Sent e-mails, the outbox (handlers/outbox.go): the account's own.
 		{GET, "/outbox", Perm(perm.AuditView), s.outbox},
 		{POST, "/outbox/:id/retry", Perm(perm.AuditView), s.outboxRetry},
