@@ -72,6 +72,10 @@ type scope struct {
 	cte  string
 	args []any
 	all  bool
+	// member and now are the member and moment of a scope without
+	// all-vehicles access, for queries that read vehicle_access directly.
+	member int64
+	now    string
 }
 
 // vehicles is the FROM clause of a query over the vehicles v the scope
@@ -113,11 +117,17 @@ func (s scope) argsWith(more ...any) []any {
 func (s scope) as(prefix string) scope {
 	r := strings.NewReplacer("scope_walk", prefix+"scope_walk", "scope_covered", prefix+"scope_covered",
 		"scope_direct", prefix+"scope_direct", "visible(", prefix+"visible(")
-	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all}
+	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all, member: s.member, now: s.now}
 }
 
 // memberScope builds the scope of a member. all is true for the Owner and
 // for members with all-vehicles access.
+//
+// visible reads the maintained vehicle_access table (see migration 0018):
+// one range of its primary key per member, ended grants left out by their
+// until, the highest level per vehicle. scope_covered still walks the
+// group tree from the member's group grants (a handful of groups, never
+// the vehicles), for the questions about groups.
 func memberScope(accountID, memberID int64, all bool, now string) scope {
 	if all {
 		return scope{cte: `scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
@@ -140,12 +150,10 @@ scope_direct(vehicle_id, lvl) AS (
 	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
 ),
 visible(vehicle_id, lvl) AS (
-	SELECT vehicle_id, MAX(lvl) FROM (
-		SELECT v.id AS vehicle_id, c.lvl AS lvl FROM scope_covered c JOIN vehicles v ON v.group_id = c.group_id
-		UNION ALL
-		SELECT vehicle_id, lvl FROM scope_direct
-	) GROUP BY vehicle_id
-)`, args: []any{memberID, now, memberID, now}}
+	SELECT vehicle_id, MAX(lvl) FROM vehicle_access
+	 WHERE member_id = ? AND (until IS NULL OR until > ?)
+	 GROUP BY vehicle_id
+)`, args: []any{memberID, now, memberID, now, memberID, now}, member: memberID, now: now}
 }
 
 // scopeOf is the actor's scope at this moment.
@@ -160,27 +168,21 @@ func (d *DB) VehicleLevel(ctx context.Context, a *Actor, vehicleID int64) (Level
 	return vehicleLevel(ctx, d.r, a.AccountID, a.MemberID, a.VehicleAccess == "all", d.nowKey(), vehicleID)
 }
 
-// vehicleLevel walks up from one vehicle's group instead of building the
-// whole visible set: the same rule as memberScope, answered for one row
-// (TestScopeShapesAgree proves the two agree).
+// vehicleLevel is one lookup: the vehicles table's primary key for
+// all-vehicles access, a range of vehicle_access's primary key otherwise
+// (the same rule as memberScope; TestScopeShapesAgree proves the two
+// agree). Ended grants are left out by their until.
 func vehicleLevel(ctx context.Context, q queryer, accountID, memberID int64, all bool, now string, vehicleID int64) (Level, error) {
 	var lvl sql.NullInt64
 	var err error
 	if all {
 		err = q.QueryRowContext(ctx, `SELECT 2 FROM vehicles WHERE id = ? AND account_id = ?`, vehicleID, accountID).Scan(&lvl)
 	} else {
-		err = q.QueryRowContext(ctx, `WITH RECURSIVE up(group_id) AS (
-				SELECT group_id FROM vehicles WHERE id = ? AND account_id = ? AND group_id IS NOT NULL
-				UNION
-				SELECT g.parent_id FROM vehicle_groups g JOIN up ON g.id = up.group_id WHERE g.parent_id IS NOT NULL
-			)
-			SELECT MAX(lvl) FROM (
-				SELECT `+levelSQL("level")+` AS lvl FROM member_group_grants
-				 WHERE member_id = ? AND group_id IN (SELECT group_id FROM up) AND (ends_at IS NULL OR ends_at > ?)
-				UNION ALL
-				SELECT `+levelSQL("g.level")+` FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
-				 WHERE g.member_id = ? AND g.vehicle_id = ? AND v.account_id = ? AND (g.ends_at IS NULL OR g.ends_at > ?)
-			)`, vehicleID, accountID, memberID, now, memberID, vehicleID, accountID, now).Scan(&lvl)
+		// vehicle_access rows tie a member to vehicles of the member's own
+		// account only (the grant triggers refuse anything else), so the
+		// account needs no second look-up.
+		err = q.QueryRowContext(ctx, `SELECT MAX(lvl) FROM vehicle_access
+			WHERE member_id = ? AND vehicle_id = ? AND (until IS NULL OR until > ?)`, memberID, vehicleID, now).Scan(&lvl)
 	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !lvl.Valid) {
 		return NoAccess, notFound("Vehicle")
