@@ -165,7 +165,25 @@ func (d *DB) scopeOf(a *Actor) scope {
 // account, or one outside the actor's scope, is ENotFound: existence is
 // not confirmed to those who may not see it.
 func (d *DB) VehicleLevel(ctx context.Context, a *Actor, vehicleID int64) (Level, error) {
-	return vehicleLevel(ctx, d.r, a.AccountID, a.MemberID, a.VehicleAccess == "all", d.nowKey(), vehicleID)
+	return vehicleLevel(ctx, d.reader(), a.AccountID, a.MemberID, a.VehicleAccess == "all", d.nowKey(), vehicleID)
+}
+
+// reader is the reader pool through its prepared statements.
+func (d *DB) reader() queryer { return preparedReader{d} }
+
+// preparedReader runs queries on the reader pool through prepared statements.
+type preparedReader struct{ d *DB }
+
+func (p preparedReader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return p.d.readQuery(ctx, q, args...)
+}
+
+func (p preparedReader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return p.d.readRow(ctx, q, args...)
+}
+
+func (p preparedReader) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return p.d.r.ExecContext(ctx, q, args...)
 }
 
 // vehicleLevel is one lookup: the vehicles table's primary key for

@@ -153,7 +153,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 		groupBy + ` ORDER BY ` + nameCol + dir + `, ` + idCol + dir + ` LIMIT ? OFFSET ?`
 	with := "WITH RECURSIVE " + strings.Join(append(ctes, "page(id, lvl) AS ("+selectPage+")"), ",\n") + "\n"
 	qargs := append(append(append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...), bargs...), k.per+1, k.offset)
-	rows, err := d.r.QueryContext(ctx, with+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
+	rows, err := d.readQuery(ctx, with+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
 		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
 		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
 		 ORDER BY v.name`+dir+`, v.id`+dir, qargs...)
@@ -178,7 +178,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 		if len(ctes) > 0 {
 			cwith = "WITH RECURSIVE " + strings.Join(ctes, ",\n") + "\n"
 		}
-		err := d.r.QueryRowContext(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`)`,
+		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`)`,
 			append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...)...).Scan(&ks.Total)
 		if err != nil {
 			return nil, Keyset{}, fmt.Errorf("count vehicles: %w", err)
@@ -189,13 +189,19 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 
 // VehiclesPage returns one page of the vehicles the actor sees, by name,
 // read through an index from the cursor f.After or f.Before (the first
-// page without either). The total is counted only with f.Count.
+// page without either; a page number f.Page > 1 without a cursor, as old
+// links hold, skips the rows before it). The total is counted only with
+// f.Count.
 func (d *DB) VehiclesPage(ctx context.Context, a *Actor, f VehicleFilter) ([]Vehicle, Keyset, error) {
 	per := f.PerPage
 	if per <= 0 {
 		per = 25
 	}
-	return d.vehicleList(ctx, a, f, keysetSpec{after: f.After, before: f.Before, per: per}, f.Count)
+	k := keysetSpec{after: f.After, before: f.Before, per: per}
+	if f.After == "" && f.Before == "" && f.Page > 1 {
+		k.offset = (f.Page - 1) * per
+	}
+	return d.vehicleList(ctx, a, f, k, f.Count)
 }
 
 // ListVehicles returns one page of the vehicles the actor sees, by name,
@@ -216,7 +222,7 @@ func (d *DB) CountVehicles(ctx context.Context, a *Actor, status string) (int, e
 
 // Vehicle returns one vehicle the actor sees; ENotFound otherwise.
 func (d *DB) Vehicle(ctx context.Context, a *Actor, id int64) (Vehicle, error) {
-	return d.vehicle(ctx, d.r, a, id)
+	return d.vehicle(ctx, d.reader(), a, id)
 }
 
 func (d *DB) vehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicle, error) {

@@ -244,26 +244,54 @@ func toAPIVehicle(v db.Vehicle) apiVehicle {
 }
 
 // apiVehicles lists the vehicles in the member's scope: a driver sees
-// their own vehicles, exactly as in the console.
+// their own vehicles, exactly as in the console. A page is read through
+// an index from the cursor "after" (the "next" of the previous answer);
+// "total" is in the answer when the page holds every match or when asked
+// for with total=1 (a count of all matches). The older page=N still reads
+// numbered pages, counted.
 func (s *Server) apiVehicles(c echo.Context) error {
 	f := db.VehicleFilter{
 		Query:   clip(c.QueryParam("q"), 100),
 		Status:  oneOf(c.QueryParam("status"), "active", "archived", "all"),
-		Page:    max(1, queryInt(c, "page")),
+		After:   clip(c.QueryParam("after"), 200),
+		Count:   c.QueryParam("total") == "1",
 		PerPage: 50,
 	}
-	if n := queryInt(c, "per_page"); n > 0 {
-		f.PerPage = min(n, 200)
+	for _, k := range []string{"limit", "per_page"} {
+		if n := queryInt(c, k); n > 0 {
+			f.PerPage = min(n, 200)
+		}
 	}
-	rows, total, err := s.db.ListVehicles(c.Request().Context(), actor(c), f)
-	if err != nil {
-		return err
+	ctx := c.Request().Context()
+	out := []apiVehicle{}
+	answer := map[string]any{"per_page": f.PerPage}
+	if pg := queryInt(c, "page"); pg > 1 {
+		f.Page = pg
+		rows, total, err := s.db.ListVehicles(ctx, actor(c), f)
+		if err != nil {
+			return err
+		}
+		for _, v := range rows {
+			out = append(out, toAPIVehicle(v))
+		}
+		answer["total"], answer["page"] = total, pg
+	} else {
+		rows, ks, err := s.db.VehiclesPage(ctx, actor(c), f)
+		if err != nil {
+			return err
+		}
+		for _, v := range rows {
+			out = append(out, toAPIVehicle(v))
+		}
+		if ks.Next != "" {
+			answer["next"] = ks.Next
+		}
+		if ks.Total >= 0 {
+			answer["total"] = ks.Total
+		}
 	}
-	out := make([]apiVehicle, 0, len(rows))
-	for _, v := range rows {
-		out = append(out, toAPIVehicle(v))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage})
+	answer["vehicles"] = out
+	return c.JSON(http.StatusOK, answer)
 }
 
 // apiVehicle is one vehicle with the clients it may be used for (the client-usability rule);
