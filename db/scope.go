@@ -65,7 +65,10 @@ func (d *DB) nowKey() string { return timeKey(d.Now()) }
 //	                              access), with the highest level: every
 //	                              vehicle in them is visible;
 //	scope_direct(vehicle_id, lvl) the member's direct grants in force;
-//	visible(vehicle_id, lvl)      vehicles the member sees, with the level.
+//	visible(vehicle_id, lvl)      vehicles the member sees, with the level;
+//	scope_at(member_id, now)      the member and the moment (one row), for
+//	                              conditions that look one vehicle up in
+//	                              vehicle_access (seesVehicle).
 //
 // args are its parameters; they come first in a query's argument list.
 type scope struct {
@@ -76,6 +79,7 @@ type scope struct {
 	// all-vehicles access, for queries that read vehicle_access directly.
 	member int64
 	now    string
+	prefix string // of the renamed tables (as)
 }
 
 // vehicles is the FROM clause of a query over the vehicles v the scope
@@ -94,11 +98,18 @@ func (s scope) vehicles() (from, level string) {
 
 // sees is a condition that v is a vehicle the scope sees (for queries
 // driven by another scope's vehicles).
-func (s scope) sees() string {
+func (s scope) sees() string { return s.seesVehicle("v.id") }
+
+// seesVehicle is a condition that the vehicle col (of the scope's
+// account) is one the scope sees: one look-up in vehicle_access per row,
+// never the whole visible set.
+func (s scope) seesVehicle(col string) string {
 	if s.all {
 		return "1"
 	}
-	return "v.id IN (SELECT vehicle_id FROM visible)"
+	at := s.prefix + "scope_at"
+	return `EXISTS (SELECT 1 FROM vehicle_access x WHERE x.member_id = (SELECT member_id FROM ` + at + `) AND x.vehicle_id = ` + col +
+		` AND (x.until IS NULL OR x.until > (SELECT now FROM ` + at + `)))`
 }
 
 // with starts a statement with the scope and any further CTEs.
@@ -116,8 +127,8 @@ func (s scope) argsWith(more ...any) []any {
 // actor's and another member's) can sit in one statement.
 func (s scope) as(prefix string) scope {
 	r := strings.NewReplacer("scope_walk", prefix+"scope_walk", "scope_covered", prefix+"scope_covered",
-		"scope_direct", prefix+"scope_direct", "visible(", prefix+"visible(")
-	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all, member: s.member, now: s.now}
+		"scope_direct", prefix+"scope_direct", "visible(", prefix+"visible(", "scope_at", prefix+"scope_at")
+	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all, member: s.member, now: s.now, prefix: prefix + s.prefix}
 }
 
 // memberScope builds the scope of a member. all is true for the Owner and
@@ -130,15 +141,17 @@ func (s scope) as(prefix string) scope {
 // the vehicles), for the questions about groups.
 func memberScope(accountID, memberID int64, all bool, now string) scope {
 	if all {
-		return scope{cte: `scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
+		return scope{cte: `scope_at(member_id, now) AS (SELECT ?, ?),
+scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
 scope_direct(vehicle_id, lvl) AS (SELECT NULL, NULL WHERE 0),
 visible(vehicle_id, lvl) AS (SELECT id, 2 FROM vehicles WHERE account_id = ?)`,
-			args: []any{accountID, accountID}, all: true}
+			args: []any{memberID, now, accountID, accountID}, all: true, member: memberID, now: now}
 	}
 	// scope_walk goes down the tree from each granted group; the grant
 	// tables' member_id is of this account (a trigger guarantees that
 	// their targets are too).
-	return scope{cte: `scope_walk(group_id, lvl) AS (
+	return scope{cte: `scope_at(member_id, now) AS (SELECT ?, ?),
+scope_walk(group_id, lvl) AS (
 	SELECT group_id, ` + levelSQL("level") + ` FROM member_group_grants
 	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
 	UNION
@@ -153,7 +166,7 @@ visible(vehicle_id, lvl) AS (
 	SELECT vehicle_id, MAX(lvl) FROM vehicle_access
 	 WHERE member_id = ? AND (until IS NULL OR until > ?)
 	 GROUP BY vehicle_id
-)`, args: []any{memberID, now, memberID, now, memberID, now}, member: memberID, now: now}
+)`, args: []any{memberID, now, memberID, now, memberID, now, memberID, now}, member: memberID, now: now}
 }
 
 // scopeOf is the actor's scope at this moment.

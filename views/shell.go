@@ -106,12 +106,15 @@ func (p Pager) URL(page int) string {
 }
 
 // Range tells which rows the page shows, e.g. "26–50 of 10,000", or for
-// a keyset list "25 shown" ("25 shown of 10,000" when counted).
+// a keyset list "25 shown" ("1–25 of 10,000" on the first page when
+// counted, "25 shown of 10,000" further on).
 func (p Pager) Range() string {
 	if p.Keyset {
 		switch {
 		case p.Shown == 0:
 			return "No results"
+		case p.Total >= 0 && p.Prev == "":
+			return fmt.Sprintf("1–%s of %s", thousands(p.Shown), thousands(p.Total))
 		case p.Total >= 0:
 			return fmt.Sprintf("%s shown of %s", thousands(p.Shown), thousands(p.Total))
 		}
