@@ -25,7 +25,7 @@ func (s *Server) clientsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.ClientsPage{Q: q, Rows: rows, CanManage: a.Can(perm.ClientsManage),
+	p := views.ClientsPage{Q: q, Rows: rows, CanManage: a.Can(perm.ClientsManage), CanExport: a.Can(perm.ReportsExport),
 		Pager: views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(rows), PerPage: clientsPerPage,
 			Base: "/clients", Params: url.Values{"q": {q}}}}
 	p.Shell = s.shell(c, "Clients", "/clients")
