@@ -65,6 +65,7 @@ check: fmt-check templ-fmt-check vet generate-check test
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# A load run against a large generated account on 127.0.0.1 (bounded in time).
+# A load run against a large generated account on 127.0.0.1 (bounded in time):
+# each list at 1, 8 and 32 concurrent clients, a bare Echo handler beside them.
 load:
-	$(GO) run ./cmd/loadtest -duration 10s
+	$(GO) run ./cmd/loadtest -duration 5s -concurrency 1,8,32

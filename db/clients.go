@@ -18,16 +18,29 @@ import (
 // sees the clients usable with at least one of their visible active
 // vehicles; members with clients.manage see all clients of the account.
 // clientCond is that rule as SQL over clients c; it needs the actor's
-// scope in the statement's WITH clause.
+// scope in the statement's WITH clause. It reads vehicle_access (or, for
+// all-vehicles access, the vehicles table) one vehicle at a time: "some
+// visible active vehicle is unpaired" is asked once per statement, and a
+// client's paired vehicles are looked up by the client.
 func clientCond(a *Actor) (string, []any) {
 	if a.Can(perm.ClientsManage) {
 		return "c.account_id = ?", []any{a.AccountID}
 	}
+	if a.VehicleAccess == "all" {
+		return `c.account_id = ? AND (
+		EXISTS (SELECT 1 FROM vehicles v WHERE v.account_id = ? AND v.status = 'active'
+		         AND NOT EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id))
+		OR EXISTS (SELECT 1 FROM vehicle_clients p JOIN vehicles v ON v.id = p.vehicle_id
+		            WHERE p.client_id = c.id AND v.status = 'active'))`, []any{a.AccountID, a.AccountID}
+	}
 	return `c.account_id = ? AND (
-		EXISTS (SELECT 1 FROM visible s JOIN vehicles v ON v.id = s.vehicle_id
-		         WHERE v.status = 'active' AND NOT EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id))
-		OR EXISTS (SELECT 1 FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id JOIN vehicles v ON v.id = p.vehicle_id
-		            WHERE p.client_id = c.id AND v.status = 'active'))`, []any{a.AccountID}
+		EXISTS (SELECT 1 FROM vehicle_access x
+		         WHERE x.member_id = (SELECT member_id FROM scope_at) AND x.status = 'active'
+		           AND (x.until IS NULL OR x.until > (SELECT now FROM scope_at))
+		           AND NOT EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = x.vehicle_id))
+		OR EXISTS (SELECT 1 FROM vehicle_clients p JOIN vehicle_access x ON x.vehicle_id = p.vehicle_id
+		            WHERE p.client_id = c.id AND x.member_id = (SELECT member_id FROM scope_at) AND x.status = 'active'
+		              AND (x.until IS NULL OR x.until > (SELECT now FROM scope_at))))`, []any{a.AccountID}
 }
 
 // Client is a client as the actor sees it.
@@ -56,6 +69,9 @@ type ClientFilter struct {
 	PairedWith int64
 	Page       int
 	PerPage    int
+	// After and Before are cursors (ClientsPage); Count asks for the total.
+	After, Before string
+	Count         bool
 }
 
 func clientSearch(f ClientFilter) (string, []any) {
@@ -74,30 +90,73 @@ func clientSearch(f ClientFilter) (string, []any) {
 	return c.sql(), c.args
 }
 
-// ListClients returns one page of the clients the actor sees, by name,
-// and how many match.
-func (d *DB) ListClients(ctx context.Context, a *Actor, f ClientFilter) ([]Client, int, error) {
+// clientList reads one page of the clients the actor sees, by name,
+// along the clients_name index (account, name) from a cursor; each
+// client's visibility and paired-vehicle count are looked up for the rows
+// read, never for the whole account. With count the number of all
+// matches is counted too.
+func (d *DB) clientList(ctx context.Context, a *Actor, f ClientFilter, k keysetSpec, count bool) ([]Client, Keyset, error) {
 	sc := d.scopeOf(a)
 	cond, cargs := clientCond(a)
 	search, sargs := clientSearch(f)
-	args := append(cargs, sargs...)
-	var out []Client
-	total, err := readPage(ctx, d.r, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), c.version, COUNT(*) OVER ()
-		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
-		sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
-		func(rows *sql.Rows, total *int) error {
-			var c Client
-			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, &c.Version, total); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
-	if err != nil {
-		return nil, 0, fmt.Errorf("list clients: %w", err)
+	bound, bargs, backwards := k.bounds("c.name", "c.id")
+	dir := ""
+	if backwards {
+		dir = " DESC"
 	}
-	return out, total, nil
+	args := append(append(append([]any{}, cargs...), sargs...), bargs...)
+	rows, err := d.readQuery(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
+			(SELECT COUNT(*) FROM vehicle_clients p WHERE p.client_id = c.id AND `+sc.seesVehicle("p.vehicle_id")+`), c.version
+		  FROM clients c WHERE `+cond+` AND `+search+` AND `+bound+` ORDER BY c.name`+dir+`, c.id`+dir+` LIMIT ? OFFSET ?`,
+		sc.argsWith(append(args, k.per+1, k.offset)...)...)
+	if err != nil {
+		return nil, Keyset{}, fmt.Errorf("list clients: %w", err)
+	}
+	defer rows.Close()
+	var out []Client
+	for rows.Next() {
+		var c Client
+		if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, &c.Version); err != nil {
+			return nil, Keyset{}, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Keyset{}, fmt.Errorf("list clients: %w", err)
+	}
+	out, ks := finish(out, k, backwards, func(c Client) string { return nameCursor(c.Name, c.ID) })
+	if count && ks.Total < 0 {
+		err := d.readRow(ctx, sc.with()+`SELECT COUNT(*) FROM clients c WHERE `+cond+` AND `+search,
+			sc.argsWith(append(append([]any{}, cargs...), sargs...)...)...).Scan(&ks.Total)
+		if err != nil {
+			return nil, Keyset{}, fmt.Errorf("count clients: %w", err)
+		}
+	}
+	return out, ks, nil
+}
+
+// ClientsPage returns one page of the clients the actor sees, by name,
+// from the cursor f.After or f.Before (or the page number f.Page of an
+// old link); the total only with f.Count or when one page holds all.
+func (d *DB) ClientsPage(ctx context.Context, a *Actor, f ClientFilter) ([]Client, Keyset, error) {
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	k := keysetSpec{after: f.After, before: f.Before, per: per}
+	if f.After == "" && f.Before == "" && f.Page > 1 {
+		k.offset = (f.Page - 1) * per
+	}
+	return d.clientList(ctx, a, f, k, f.Count)
+}
+
+// ListClients returns one page of the clients the actor sees, by name,
+// and how many match: page numbers and a count of all matches (use
+// ClientsPage for lists whose cost must follow the page).
+func (d *DB) ListClients(ctx context.Context, a *Actor, f ClientFilter) ([]Client, int, error) {
+	p := pageOf(f.Page, f.PerPage, 25)
+	rows, ks, err := d.clientList(ctx, a, f, keysetSpec{per: p.limit, offset: p.offset}, true)
+	return rows, ks.Total, err
 }
 
 // Client returns one client the actor sees; ENotFound otherwise.
@@ -110,7 +169,7 @@ func (d *DB) client(ctx context.Context, q queryer, a *Actor, id int64) (Client,
 	cond, cargs := clientCond(a)
 	var c Client
 	err := q.QueryRowContext(ctx, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), c.version
+			(SELECT COUNT(*) FROM vehicle_clients p WHERE p.client_id = c.id AND `+sc.seesVehicle("p.vehicle_id")+`), c.version
 		  FROM clients c WHERE c.id = ? AND `+cond, sc.argsWith(append([]any{id}, cargs...)...)...).
 		Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, &c.Version)
 	if errors.Is(err, sql.ErrNoRows) {

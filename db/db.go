@@ -22,6 +22,8 @@ type DB struct {
 	opt  Options
 	Now  func() time.Time
 
+	stmts stmtCache // prepared statements of r (stmts.go)
+
 	// beforeWrite, set by tests only (BeforeNextWriteForTest), runs once
 	// just before the next write transaction opens: another writer's
 	// change lands exactly there.
@@ -102,6 +104,7 @@ func (d *DB) Path() string { return d.path }
 // opened with NoMigrate (e.g. to back it up beside a running server) is
 // closed without a checkpoint, which would wait for the server's writes.
 func (d *DB) Close() error {
+	d.stmts.close()
 	err1 := d.r.Close()
 	if !d.opt.NoMigrate {
 		_, _ = d.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)

@@ -16,7 +16,9 @@
 //     access, a direct grant on it, or a grant on its group or any group
 //     above it. "manage" is needed to edit the vehicle (and its trips);
 //     "view" only reads. Moving a vehicle or group changes who sees it at
-//     once (scope.go).
+//     once (scope.go; the table vehicle_access, kept by triggers in the
+//     transaction of each change, holds the result of the rule, and a
+//     grant's end is compared with the moment of each read).
 //   - Derived scope: everything derived from vehicles (lists, totals,
 //     reports, exports, search results, badge counts) follows the vehicle
 //     scope, so two members may see different totals (scope.go). The CSV

@@ -61,6 +61,37 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 	return tree(flat), nil
 }
 
+// GroupOptions are the groups the actor sees, as Groups gives them but
+// without counting their vehicles (Active and Total are 0): what a filter
+// or a picker offers, a handful of rows read without touching vehicles
+// beyond the member's direct grants.
+func (d *DB) GroupOptions(ctx context.Context, a *Actor) ([]Group, error) {
+	sc := d.scopeOf(a)
+	rows, err := d.r.QueryContext(ctx, sc.with()+`
+		SELECT g.id, COALESCE(g.parent_id, 0), g.name, g.version, COALESCE(c.lvl, 0)
+		  FROM vehicle_groups g
+		  LEFT JOIN scope_covered c ON c.group_id = g.id
+		 WHERE g.account_id = ? AND (c.group_id IS NOT NULL
+		       OR g.id IN (SELECT v.group_id FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id WHERE v.group_id IS NOT NULL))`,
+		sc.argsWith(a.AccountID)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var flat []Group
+	for rows.Next() {
+		var g Group
+		if err := rows.Scan(&g.ID, &g.ParentID, &g.Name, &g.Version, &g.Level); err != nil {
+			return nil, err
+		}
+		flat = append(flat, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return tree(flat), nil
+}
+
 // tree orders groups depth-first and fills Path, Depth and Children. A
 // group whose parent is not in the list becomes a root.
 func tree(flat []Group) []Group {
@@ -109,7 +140,7 @@ func tree(flat []Group) []Group {
 // ManagedGroups are the groups the actor may put vehicles into and create
 // sub-groups under: those their group grants cover at manage level.
 func (d *DB) ManagedGroups(ctx context.Context, a *Actor) ([]Group, error) {
-	all, err := d.Groups(ctx, a)
+	all, err := d.GroupOptions(ctx, a)
 	if err != nil {
 		return nil, err
 	}

@@ -65,13 +65,21 @@ func (d *DB) nowKey() string { return timeKey(d.Now()) }
 //	                              access), with the highest level: every
 //	                              vehicle in them is visible;
 //	scope_direct(vehicle_id, lvl) the member's direct grants in force;
-//	visible(vehicle_id, lvl)      vehicles the member sees, with the level.
+//	visible(vehicle_id, lvl)      vehicles the member sees, with the level;
+//	scope_at(member_id, now)      the member and the moment (one row), for
+//	                              conditions that look one vehicle up in
+//	                              vehicle_access (seesVehicle).
 //
 // args are its parameters; they come first in a query's argument list.
 type scope struct {
 	cte  string
 	args []any
 	all  bool
+	// member and now are the member and moment of a scope without
+	// all-vehicles access, for queries that read vehicle_access directly.
+	member int64
+	now    string
+	prefix string // of the renamed tables (as)
 }
 
 // vehicles is the FROM clause of a query over the vehicles v the scope
@@ -90,11 +98,18 @@ func (s scope) vehicles() (from, level string) {
 
 // sees is a condition that v is a vehicle the scope sees (for queries
 // driven by another scope's vehicles).
-func (s scope) sees() string {
+func (s scope) sees() string { return s.seesVehicle("v.id") }
+
+// seesVehicle is a condition that the vehicle col (of the scope's
+// account) is one the scope sees: one look-up in vehicle_access per row,
+// never the whole visible set.
+func (s scope) seesVehicle(col string) string {
 	if s.all {
 		return "1"
 	}
-	return "v.id IN (SELECT vehicle_id FROM visible)"
+	at := s.prefix + "scope_at"
+	return `EXISTS (SELECT 1 FROM vehicle_access x WHERE x.member_id = (SELECT member_id FROM ` + at + `) AND x.vehicle_id = ` + col +
+		` AND (x.until IS NULL OR x.until > (SELECT now FROM ` + at + `)))`
 }
 
 // with starts a statement with the scope and any further CTEs.
@@ -112,23 +127,31 @@ func (s scope) argsWith(more ...any) []any {
 // actor's and another member's) can sit in one statement.
 func (s scope) as(prefix string) scope {
 	r := strings.NewReplacer("scope_walk", prefix+"scope_walk", "scope_covered", prefix+"scope_covered",
-		"scope_direct", prefix+"scope_direct", "visible(", prefix+"visible(")
-	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all}
+		"scope_direct", prefix+"scope_direct", "visible(", prefix+"visible(", "scope_at", prefix+"scope_at")
+	return scope{cte: r.Replace(s.cte), args: s.args, all: s.all, member: s.member, now: s.now, prefix: prefix + s.prefix}
 }
 
 // memberScope builds the scope of a member. all is true for the Owner and
 // for members with all-vehicles access.
+//
+// visible reads the maintained vehicle_access table (see migration 0018):
+// one range of its primary key per member, ended grants left out by their
+// until, the highest level per vehicle. scope_covered still walks the
+// group tree from the member's group grants (a handful of groups, never
+// the vehicles), for the questions about groups.
 func memberScope(accountID, memberID int64, all bool, now string) scope {
 	if all {
-		return scope{cte: `scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
+		return scope{cte: `scope_at(member_id, now) AS (SELECT ?, ?),
+scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
 scope_direct(vehicle_id, lvl) AS (SELECT NULL, NULL WHERE 0),
 visible(vehicle_id, lvl) AS (SELECT id, 2 FROM vehicles WHERE account_id = ?)`,
-			args: []any{accountID, accountID}, all: true}
+			args: []any{memberID, now, accountID, accountID}, all: true, member: memberID, now: now}
 	}
 	// scope_walk goes down the tree from each granted group; the grant
 	// tables' member_id is of this account (a trigger guarantees that
 	// their targets are too).
-	return scope{cte: `scope_walk(group_id, lvl) AS (
+	return scope{cte: `scope_at(member_id, now) AS (SELECT ?, ?),
+scope_walk(group_id, lvl) AS (
 	SELECT group_id, ` + levelSQL("level") + ` FROM member_group_grants
 	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
 	UNION
@@ -140,12 +163,10 @@ scope_direct(vehicle_id, lvl) AS (
 	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
 ),
 visible(vehicle_id, lvl) AS (
-	SELECT vehicle_id, MAX(lvl) FROM (
-		SELECT v.id AS vehicle_id, c.lvl AS lvl FROM scope_covered c JOIN vehicles v ON v.group_id = c.group_id
-		UNION ALL
-		SELECT vehicle_id, lvl FROM scope_direct
-	) GROUP BY vehicle_id
-)`, args: []any{memberID, now, memberID, now}}
+	SELECT vehicle_id, MAX(lvl) FROM vehicle_access
+	 WHERE member_id = ? AND (until IS NULL OR until > ?)
+	 GROUP BY vehicle_id
+)`, args: []any{memberID, now, memberID, now, memberID, now, memberID, now}, member: memberID, now: now}
 }
 
 // scopeOf is the actor's scope at this moment.
@@ -157,30 +178,42 @@ func (d *DB) scopeOf(a *Actor) scope {
 // account, or one outside the actor's scope, is ENotFound: existence is
 // not confirmed to those who may not see it.
 func (d *DB) VehicleLevel(ctx context.Context, a *Actor, vehicleID int64) (Level, error) {
-	return vehicleLevel(ctx, d.r, a.AccountID, a.MemberID, a.VehicleAccess == "all", d.nowKey(), vehicleID)
+	return vehicleLevel(ctx, d.reader(), a.AccountID, a.MemberID, a.VehicleAccess == "all", d.nowKey(), vehicleID)
 }
 
-// vehicleLevel walks up from one vehicle's group instead of building the
-// whole visible set: the same rule as memberScope, answered for one row
-// (TestScopeShapesAgree proves the two agree).
+// reader is the reader pool through its prepared statements.
+func (d *DB) reader() queryer { return preparedReader{d} }
+
+// preparedReader runs queries on the reader pool through prepared statements.
+type preparedReader struct{ d *DB }
+
+func (p preparedReader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return p.d.readQuery(ctx, q, args...)
+}
+
+func (p preparedReader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return p.d.readRow(ctx, q, args...)
+}
+
+func (p preparedReader) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return p.d.r.ExecContext(ctx, q, args...)
+}
+
+// vehicleLevel is one lookup: the vehicles table's primary key for
+// all-vehicles access, a range of vehicle_access's primary key otherwise
+// (the same rule as memberScope; TestScopeShapesAgree proves the two
+// agree). Ended grants are left out by their until.
 func vehicleLevel(ctx context.Context, q queryer, accountID, memberID int64, all bool, now string, vehicleID int64) (Level, error) {
 	var lvl sql.NullInt64
 	var err error
 	if all {
 		err = q.QueryRowContext(ctx, `SELECT 2 FROM vehicles WHERE id = ? AND account_id = ?`, vehicleID, accountID).Scan(&lvl)
 	} else {
-		err = q.QueryRowContext(ctx, `WITH RECURSIVE up(group_id) AS (
-				SELECT group_id FROM vehicles WHERE id = ? AND account_id = ? AND group_id IS NOT NULL
-				UNION
-				SELECT g.parent_id FROM vehicle_groups g JOIN up ON g.id = up.group_id WHERE g.parent_id IS NOT NULL
-			)
-			SELECT MAX(lvl) FROM (
-				SELECT `+levelSQL("level")+` AS lvl FROM member_group_grants
-				 WHERE member_id = ? AND group_id IN (SELECT group_id FROM up) AND (ends_at IS NULL OR ends_at > ?)
-				UNION ALL
-				SELECT `+levelSQL("g.level")+` FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
-				 WHERE g.member_id = ? AND g.vehicle_id = ? AND v.account_id = ? AND (g.ends_at IS NULL OR g.ends_at > ?)
-			)`, vehicleID, accountID, memberID, now, memberID, vehicleID, accountID, now).Scan(&lvl)
+		// vehicle_access rows tie a member to vehicles of the member's own
+		// account only (the grant triggers refuse anything else), so the
+		// account needs no second look-up.
+		err = q.QueryRowContext(ctx, `SELECT MAX(lvl) FROM vehicle_access
+			WHERE member_id = ? AND vehicle_id = ? AND (until IS NULL OR until > ?)`, memberID, vehicleID, now).Scan(&lvl)
 	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !lvl.Valid) {
 		return NoAccess, notFound("Vehicle")

@@ -21,11 +21,22 @@ import (
 
 // dsn is the address of the database file with the pragmas every pooled
 // connection gets; Options.Durability chooses synchronous NORMAL or FULL.
+//
+// Cache settings, chosen by measurement on a 100,000-vehicle account
+// (README, Performance): the default page cache (2 MiB per connection)
+// sent 15-21% of a list's CPU into re-reading pages; each connection now
+// keeps up to 16 MiB of pages (cache_size) and reads the file through a
+// shared memory map of up to 256 MiB (mmap_size: the OS page cache serves
+// every connection once, instead of a copy per connection), and sorts and
+// temporary indexes stay in memory (temp_store).
 func dsn(path string, readOnly bool, o Options) string {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "cache_size(-16384)")
+	q.Add("_pragma", "mmap_size(268435456)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if o.Durability == "full" {
 		q.Add("_pragma", "synchronous(FULL)")
 	} else {

@@ -45,8 +45,12 @@ type VehicleFilter struct {
 	Status  string // "active" (default), "archived" or "all"
 	// PairedWith keeps only the vehicles paired with this client (0: off).
 	PairedWith int64
-	Page       int
+	Page       int // ListVehicles: page number from 1
 	PerPage    int
+	// After and Before are cursors (VehiclesPage): the page starts after,
+	// or ends before, the row they name. Count asks for the total.
+	After, Before string
+	Count         bool
 }
 
 // vehicleColumns are a vehicle's columns; LEVEL stands for the level expression.
@@ -60,27 +64,31 @@ func scanVehicle(sc interface{ Scan(...any) error }, extra ...any) (Vehicle, err
 	return v, err
 }
 
-// vehicleWhere builds the filter part of the vehicle list (after the scope).
-func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args []any) {
-	var cteArgs []any
+// vehicleWhere builds the filter part of the vehicle list (after the
+// scope) over vehicles v; the status is tested on statusCol (v.status, or
+// the copy in vehicle_access). plain is true when nothing but the status
+// filters (the list then needs no look-up in vehicles per row).
+func vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, where string, cteArgs, args []any, plain bool) {
 	var c conds
-	c.add("v.account_id = ?", a.AccountID)
+	plain = true
 	if f.GroupID != 0 {
 		ctes = append(ctes, `filter_groups(id) AS (
 			SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?
 			UNION SELECT g.id FROM vehicle_groups g JOIN filter_groups f ON g.parent_id = f.id)`)
 		cteArgs = append(cteArgs, f.GroupID, a.AccountID)
 		c.add("v.group_id IN (SELECT id FROM filter_groups)")
+		plain = false
 	}
 	switch f.Status {
 	case "all":
 	case "archived":
-		c.add("v.status = 'archived'")
+		c.add(statusCol + " = 'archived'")
 	default:
-		c.add("v.status = 'active'")
+		c.add(statusCol + " = 'active'")
 	}
 	if f.PairedWith != 0 {
 		c.add("EXISTS (SELECT 1 FROM vehicle_clients p WHERE p.vehicle_id = v.id AND p.client_id = ?)", f.PairedWith)
+		plain = false
 	}
 	// Words of three characters or more go to the trigram index in one
 	// MATCH (all of them must occur); shorter ones are matched with LIKE.
@@ -90,6 +98,7 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 	}
 	var long []string
 	for _, w := range words {
+		plain = false
 		if len([]rune(w)) >= 3 {
 			long = append(long, w)
 			continue
@@ -102,37 +111,106 @@ func vehicleWhere(a *Actor, f VehicleFilter) (ctes []string, where string, args 
 		c.add(cond, arg)
 	}
 	// The CTEs come first in the query, so their arguments do too.
-	return ctes, c.sql(), append(cteArgs, c.args...)
+	return ctes, c.sql(), cteArgs, c.args, plain
+}
+
+// vehicleList reads one page of the vehicles the actor sees, by name,
+// through an index: for all-vehicles access the vehicles table's
+// (account, status, name, id) index, otherwise the member's range of
+// vehicle_access (member, status, name, vehicle), keeping the grants in
+// force and the highest level per vehicle. Only the page's rows are then
+// joined to their group and pairing count. With count the number of all
+// matches is counted too (a pass over the whole matching set).
+func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keysetSpec, count bool) ([]Vehicle, Keyset, error) {
+	all := a.VehicleAccess == "all"
+	var from, nameCol, idCol, level, groupBy string
+	var scopeConds conds
+	if all {
+		from, nameCol, idCol, level = "vehicles v", "v.name", "v.id", "2"
+		scopeConds.add("v.account_id = ?", a.AccountID)
+	} else {
+		nameCol, idCol, level, groupBy = "x.name", "x.vehicle_id", "MAX(x.lvl)", " GROUP BY x.name, x.vehicle_id"
+		scopeConds.add("x.member_id = ?", a.MemberID)
+		scopeConds.add("(x.until IS NULL OR x.until > ?)", d.nowKey())
+	}
+	statusCol := "v.status"
+	if !all {
+		statusCol = "x.status"
+	}
+	ctes, where, cteArgs, condArgs, plain := vehicleWhere(a, f, statusCol)
+	if !all {
+		from = "vehicle_access x"
+		if !plain {
+			from = "vehicle_access x CROSS JOIN vehicles v ON v.id = x.vehicle_id"
+		}
+	}
+	bound, bargs, backwards := k.bounds(nameCol, idCol)
+	dir := ""
+	if backwards {
+		dir = " DESC"
+	}
+	selectPage := `SELECT ` + idCol + `, ` + level + ` FROM ` + from + ` WHERE ` + scopeConds.sql() + ` AND ` + where + ` AND ` + bound +
+		groupBy + ` ORDER BY ` + nameCol + dir + `, ` + idCol + dir + ` LIMIT ? OFFSET ?`
+	with := "WITH RECURSIVE " + strings.Join(append(ctes, "page(id, lvl) AS ("+selectPage+")"), ",\n") + "\n"
+	qargs := append(append(append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...), bargs...), k.per+1, k.offset)
+	rows, err := d.readQuery(ctx, with+`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`
+		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
+		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
+		 ORDER BY v.name`+dir+`, v.id`+dir, qargs...)
+	if err != nil {
+		return nil, Keyset{}, fmt.Errorf("list vehicles: %w", err)
+	}
+	defer rows.Close()
+	var out []Vehicle
+	for rows.Next() {
+		v, err := scanVehicle(rows)
+		if err != nil {
+			return nil, Keyset{}, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Keyset{}, fmt.Errorf("list vehicles: %w", err)
+	}
+	out, ks := finish(out, k, backwards, func(v Vehicle) string { return nameCursor(v.Name, v.ID) })
+	if count && ks.Total < 0 {
+		cwith := ""
+		if len(ctes) > 0 {
+			cwith = "WITH RECURSIVE " + strings.Join(ctes, ",\n") + "\n"
+		}
+		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`)`,
+			append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...)...).Scan(&ks.Total)
+		if err != nil {
+			return nil, Keyset{}, fmt.Errorf("count vehicles: %w", err)
+		}
+	}
+	return out, ks, nil
+}
+
+// VehiclesPage returns one page of the vehicles the actor sees, by name,
+// read through an index from the cursor f.After or f.Before (the first
+// page without either; a page number f.Page > 1 without a cursor, as old
+// links hold, skips the rows before it). The total is counted only with
+// f.Count.
+func (d *DB) VehiclesPage(ctx context.Context, a *Actor, f VehicleFilter) ([]Vehicle, Keyset, error) {
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	k := keysetSpec{after: f.After, before: f.Before, per: per}
+	if f.After == "" && f.Before == "" && f.Page > 1 {
+		k.offset = (f.Page - 1) * per
+	}
+	return d.vehicleList(ctx, a, f, k, f.Count)
 }
 
 // ListVehicles returns one page of the vehicles the actor sees, by name,
-// and how many match the filter.
+// and how many match the filter: page numbers and a count of all matches
+// (use VehiclesPage for lists whose cost must follow the page).
 func (d *DB) ListVehicles(ctx context.Context, a *Actor, f VehicleFilter) ([]Vehicle, int, error) {
-	sc := d.scopeOf(a)
-	from, level := sc.vehicles()
-	ctes, where, args := vehicleWhere(a, f)
-	// The page is chosen over ids and sort keys alone; only its rows are
-	// then joined to their group and pairing count (deep pages stay cheap).
-	// The page's rows carry the count of all matching vehicles.
-	var out []Vehicle
-	total, err := readPage(ctx, d.r, sc.with(append(ctes, `page(id, lvl, total) AS (
-			SELECT v.id, `+level+`, COUNT(*) OVER () FROM `+from+` WHERE `+where+` ORDER BY v.name, v.id LIMIT ? OFFSET ?)`)...)+
-		`SELECT `+strings.Replace(vehicleColumns, "LEVEL", "p.lvl", 1)+`, p.total
-		  FROM page p CROSS JOIN vehicles v ON v.id = p.id
-		  LEFT JOIN vehicle_groups g ON g.id = v.group_id
-		 ORDER BY v.name, v.id`, sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
-		func(rows *sql.Rows, total *int) error {
-			v, err := scanVehicle(rows, total)
-			if err != nil {
-				return err
-			}
-			out = append(out, v)
-			return nil
-		})
-	if err != nil {
-		return nil, 0, fmt.Errorf("list vehicles: %w", err)
-	}
-	return out, total, nil
+	p := pageOf(f.Page, f.PerPage, 25)
+	rows, ks, err := d.vehicleList(ctx, a, f, keysetSpec{per: p.limit, offset: p.offset}, true)
+	return rows, ks.Total, err
 }
 
 // CountVehicles counts the actor's visible vehicles of a status ("active",
@@ -144,7 +222,7 @@ func (d *DB) CountVehicles(ctx context.Context, a *Actor, status string) (int, e
 
 // Vehicle returns one vehicle the actor sees; ENotFound otherwise.
 func (d *DB) Vehicle(ctx context.Context, a *Actor, id int64) (Vehicle, error) {
-	return d.vehicle(ctx, d.r, a, id)
+	return d.vehicle(ctx, d.reader(), a, id)
 }
 
 func (d *DB) vehicle(ctx context.Context, q queryer, a *Actor, id int64) (Vehicle, error) {

@@ -250,29 +250,63 @@ func toAPIVehicle(v db.Vehicle) apiVehicle {
 }
 
 // apiVehicles lists the vehicles in the member's scope: a driver sees
-// their own vehicles, exactly as in the console.
+// their own vehicles, exactly as in the console. A page is read through
+// an index from the cursor (the "next" of the previous answer);
+// "total" is in the answer when the page holds every match or when asked
+// for with total=1 (a count of all matches). The older page=N still reads
+// numbered pages, counted.
 func (s *Server) apiVehicles(c echo.Context) error {
-	pg, err := listPage(c)
-	if answered(c) {
-		return err
+	// The cursor is the keyset one of the vehicle list ("after" is its
+	// older name); page=N still reads numbered pages, counted.
+	after := c.QueryParam("cursor")
+	if after == "" {
+		after = c.QueryParam("after")
 	}
+	if after != "" && !db.ValidNameCursor(after) {
+		return problemFields(c, http.StatusUnprocessableEntity, "Invalid input", "The cursor is not one this API gave.",
+			map[string]string{"cursor": "Send the value of next from the previous page."})
+	}
+	pg := max(1, queryInt(c, "page"))
 	f := db.VehicleFilter{
 		Query:   clip(c.QueryParam("q"), 100),
 		Status:  oneOf(c.QueryParam("status"), "active", "archived", "all"),
-		Page:    pg,
+		After:   clip(after, 200),
+		Count:   c.QueryParam("total") == "1",
 		PerPage: perPage(c, 50),
 	}
+	if n := queryInt(c, "limit"); n > 0 {
+		f.PerPage = min(n, 200)
+	}
 	f.GroupID, _ = strconv.ParseInt(c.QueryParam("group"), 10, 64)
-	rows, total, err := s.db.ListVehicles(c.Request().Context(), actor(c), f)
-	if err != nil {
-		return err
+	ctx := c.Request().Context()
+	out := []apiVehicle{}
+	answer := map[string]any{"per_page": f.PerPage, "next": ""}
+	if pg > 1 && c.QueryParam("cursor") == "" {
+		f.Page = pg
+		rows, total, err := s.db.ListVehicles(ctx, actor(c), f)
+		if err != nil {
+			return err
+		}
+		for _, v := range rows {
+			out = append(out, toAPIVehicle(v))
+		}
+		answer["total"], answer["page"] = total, pg
+		answer["next"] = nextCursor(pg, f.PerPage, total)
+	} else {
+		rows, ks, err := s.db.VehiclesPage(ctx, actor(c), f)
+		if err != nil {
+			return err
+		}
+		for _, v := range rows {
+			out = append(out, toAPIVehicle(v))
+		}
+		answer["next"] = ks.Next
+		if ks.Total >= 0 {
+			answer["total"] = ks.Total
+		}
 	}
-	out := make([]apiVehicle, 0, len(rows))
-	for _, v := range rows {
-		out = append(out, toAPIVehicle(v))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage,
-		"next": nextCursor(f.Page, f.PerPage, total)})
+	answer["vehicles"] = out
+	return c.JSON(http.StatusOK, answer)
 }
 
 // apiVehicle is one vehicle with the clients it may be used for (the client-usability rule);

@@ -19,13 +19,15 @@ const clientsPerPage = 25
 func (s *Server) clientsList(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
 	q := clip(c.QueryParam("q"), 100)
-	pg := max(1, queryInt(c, "page"))
-	rows, total, err := s.db.ListClients(ctx, a, db.ClientFilter{Query: q, Page: pg, PerPage: clientsPerPage})
+	// One page through the index from a cursor; the count only when asked.
+	rows, ks, err := s.db.ClientsPage(ctx, a, db.ClientFilter{Query: q, Page: queryInt(c, "page"), PerPage: clientsPerPage,
+		After: clip(c.QueryParam("after"), 300), Before: clip(c.QueryParam("before"), 300), Count: c.QueryParam("count") == "1"})
 	if err != nil {
 		return err
 	}
 	p := views.ClientsPage{Q: q, Rows: rows, CanManage: a.Can(perm.ClientsManage), CanExport: a.Can(perm.ReportsExport),
-		Pager: views.Pager{Page: pg, Pages: pages(total, clientsPerPage), Total: total, PerPage: clientsPerPage, Base: "/clients", Params: url.Values{"q": {q}}}}
+		Pager: views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(rows), PerPage: clientsPerPage,
+			Base: "/clients", Params: url.Values{"q": {q}}}}
 	p.Shell = s.shell(c, "Clients", "/clients")
 	return page(c, http.StatusOK, "clients-results", views.ClientsResults(p), views.Clients(p))
 }

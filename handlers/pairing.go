@@ -32,7 +32,8 @@ func (s *Server) pairingPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	groups, err := s.db.Groups(ctx, a)
+	// The group filter offers the groups by name only: no vehicle is counted.
+	groups, err := s.db.GroupOptions(ctx, a)
 	if err != nil {
 		return err
 	}

@@ -28,12 +28,18 @@ func (s *Server) vehiclesList(c echo.Context) error {
 		f.Status = "active"
 	}
 	f.GroupID, _ = strconv.ParseInt(c.QueryParam("group"), 10, 64)
-	pg := max(1, queryInt(c, "page"))
-	rows, total, err := s.db.ListVehicles(ctx, a, db.VehicleFilter{Query: f.Q, GroupID: f.GroupID, Status: f.Status, Page: pg, PerPage: vehiclesPerPage})
+	// One page read through an index from a cursor; the count of all
+	// matches only when asked for (or for "all" statuses, which is not
+	// one range of the index and is read whole anyway).
+	after, before := clip(c.QueryParam("after"), 200), clip(c.QueryParam("before"), 200)
+	count := c.QueryParam("count") == "1" || f.Status == "all"
+	rows, ks, err := s.db.VehiclesPage(ctx, a, db.VehicleFilter{Query: f.Q, GroupID: f.GroupID, Status: f.Status,
+		After: after, Before: before, Page: queryInt(c, "page"), Count: count, PerPage: vehiclesPerPage})
 	if err != nil {
 		return err
 	}
-	groups, err := s.db.Groups(ctx, a)
+	// The filter offers the groups by name only: no vehicle is counted.
+	groups, err := s.db.GroupOptions(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -48,13 +54,21 @@ func (s *Server) vehiclesList(c echo.Context) error {
 	if f.GroupID != 0 {
 		params.Set("group", strconv.FormatInt(f.GroupID, 10))
 	}
-	pager := views.Pager{Page: pg, Pages: pages(total, vehiclesPerPage), Total: total, PerPage: vehiclesPerPage, Base: "/vehicles", Params: params}
+	pager := views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(rows), PerPage: vehiclesPerPage,
+		Base: "/vehicles", Params: params}
+	back := pager.URL(1)
+	switch {
+	case after != "":
+		back = pager.CursorURL("after", after)
+	case before != "":
+		back = pager.CursorURL("before", before)
+	}
 	p := views.VehiclesPage{
 		Filter:     f,
 		Groups:     groups,
 		Rows:       rows,
 		Pager:      pager,
-		Back:       pager.URL(pg),
+		Back:       back,
 		CanCreate:  a.Can(perm.VehiclesCreate),
 		CanEdit:    a.Can(perm.VehiclesEdit),
 		CanArchive: a.Can(perm.VehiclesArchive),

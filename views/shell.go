@@ -51,6 +51,39 @@ type Pager struct {
 	Page, Pages, Total, PerPage int
 	Base                        string     // path of the list
 	Params                      url.Values // the current filter, without "page"
+	// Keyset lists page with cursors instead of numbers: Next and Prev
+	// are the neighbouring pages' cursors ("" at an end), Shown the rows
+	// on this page, and Total is -1 when nobody asked for the count.
+	Keyset     bool
+	Next, Prev string
+	Shown      int
+}
+
+// CursorURL is the list's address at the page after (key "after") or
+// before (key "before") a cursor.
+func (p Pager) CursorURL(key, cursor string) string {
+	v := p.values()
+	v.Set(key, cursor)
+	return p.Base + "?" + v.Encode()
+}
+
+// CountURL is the list's first page with the count of all matches.
+func (p Pager) CountURL() string {
+	v := p.values()
+	v.Set("count", "1")
+	return p.Base + "?" + v.Encode()
+}
+
+func (p Pager) values() url.Values {
+	v := url.Values{}
+	for k, vs := range p.Params {
+		for _, x := range vs {
+			if x != "" {
+				v.Add(k, x)
+			}
+		}
+	}
+	return v
 }
 
 // URL returns the list's address at page p.
@@ -72,8 +105,21 @@ func (p Pager) URL(page int) string {
 	return p.Base + "?" + v.Encode()
 }
 
-// Range tells which rows the page shows, e.g. "26–50 of 10,000".
+// Range tells which rows the page shows, e.g. "26–50 of 10,000", or for
+// a keyset list "25 shown" ("1–25 of 10,000" on the first page when
+// counted, "25 shown of 10,000" further on).
 func (p Pager) Range() string {
+	if p.Keyset {
+		switch {
+		case p.Shown == 0:
+			return "No results"
+		case p.Total >= 0 && p.Prev == "":
+			return fmt.Sprintf("1–%s of %s", thousands(p.Shown), thousands(p.Total))
+		case p.Total >= 0:
+			return fmt.Sprintf("%s shown of %s", thousands(p.Shown), thousands(p.Total))
+		}
+		return thousands(p.Shown) + " shown"
+	}
 	if p.Total == 0 {
 		return "No results"
 	}

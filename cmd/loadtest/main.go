@@ -1,9 +1,17 @@
 // Command loadtest measures the console under load: it builds a large
-// account in a fresh database, serves it on 127.0.0.1 and sends requests
-// from several workers for a bounded time, then prints throughput and
-// latency percentiles per address.
+// account in a fresh database, serves it on 127.0.0.1 together with a
+// bare Echo handler (the ceiling of the machine), and for 1, 8 and 32
+// concurrent clients sends requests to each list for a bounded time, then
+// prints requests per second, p50 and p99 latency, CPU per request and
+// the process's resident memory.
 //
-//	go run ./cmd/loadtest [-members 10000] [-workers 8] [-duration 10s]
+//	go run ./cmd/loadtest [-vehicles 100000] [-members 10000] [-clients 10000] [-duration 5s] [-concurrency 1,8,32]
+//
+// -keep FILE generates the account into FILE and stops: a database that
+// `fleetgate serve --db FILE` serves, with the demo logins (password
+// fleetgate-demo) and manager@demo.test managing one region of a tenth of
+// the vehicles, allowed the mobile channel, so that it can take an API
+// token (POST /api/v1/tokens) for any load tool.
 //
 // With -trips N every generated vehicle gets N trips; -db FILE keeps the
 // generated database in FILE (an existing FILE is used as it is, without
@@ -28,9 +36,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
 	"fleetgate/handlers"
@@ -47,12 +59,14 @@ func run() error {
 	members := flag.Int("members", 10_000, "generated members in the demo account")
 	vehicles := flag.Int("vehicles", 100_000, "generated vehicles (10 regions of 10 depots)")
 	clients := flag.Int("clients", 10_000, "generated clients")
-	workers := flag.Int("workers", 8, "concurrent clients")
-	duration := flag.Duration("duration", 10*time.Second, "how long to send requests (at most 2m)")
+	workers := flag.Int("workers", 8, "concurrent clients of -record")
+	duration := flag.Duration("duration", 5*time.Second, "how long each run sends requests (at most 2m)")
 	maxRequests := flag.Int("max-requests", 200_000, "stop after this many requests")
 	trips := flag.Int("trips", 0, "generated trips per generated vehicle")
 	dbPath := flag.String("db", "", "keep the database in this file (an existing file is used as it is)")
 	generateOnly := flag.Bool("generate-only", false, "stop after generating the database")
+	keep := flag.String("keep", "", "generate the account into this new file and stop (a database fleetgate serve can serve)")
+	concurrency := flag.String("concurrency", "1,8,32", "concurrent clients of each run, comma-separated")
 	record := flag.Bool("record", false, "record trips through the API instead of reading pages")
 	flag.Parse()
 	if *duration > 2*time.Minute {
@@ -61,6 +75,12 @@ func run() error {
 	ctx := context.Background()
 	path := *dbPath
 	reuse := false
+	if *keep != "" {
+		if _, err := os.Stat(*keep); err == nil {
+			return fmt.Errorf("-keep %s: the file exists; name a new one", *keep)
+		}
+		path, *generateOnly = *keep, true
+	}
 	if path == "" {
 		dir, err := os.MkdirTemp("", "fleetgate-load")
 		if err != nil {
@@ -89,6 +109,10 @@ func run() error {
 		}
 	}
 	if *generateOnly {
+		if *keep != "" {
+			fmt.Printf("kept in %s: fleetgate serve --db %s; logins owner@, admin@, manager@ (one region), accountant@, driver@demo.test, password %s\n",
+				*keep, *keep, db.DemoPassword)
+		}
 		return nil
 	}
 
@@ -105,8 +129,6 @@ func run() error {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
-	// Each worker is one person; half are the Owner (all vehicles), half
-	// the Manager scoped to one region.
 	if *record {
 		// The Owner records through the mobile channel.
 		if err := d.ExecForTest(ctx, `UPDATE members SET channel = 'both' WHERE id = ?`, owner.MemberID); err != nil {
@@ -114,85 +136,169 @@ func run() error {
 		}
 		return recordLoad(base, *workers, *duration, *maxRequests)
 	}
-	ownerPaths := []string{"/users", "/users?page=200", "/users?q=person+00042", "/users?status=deactivated&page=5",
-		"/vehicles", "/vehicles?page=200", "/vehicles?q=vehicle+0042", "/pairing", "/pairing?vq=0042&cq=0042"}
-	managerPaths := []string{"/vehicles", "/vehicles?page=50", "/vehicles?q=vehicle+0042", "/pairing", "/clients"}
-	type sample struct {
-		path string
-		dur  time.Duration
-		ok   bool
+	var levels []int
+	for _, f := range strings.Split(*concurrency, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 256 {
+			return fmt.Errorf("-concurrency: %q is not a number of clients (1-256)", f)
+		}
+		levels = append(levels, n)
 	}
+	return lists(base, levels, *duration, *maxRequests)
+}
+
+// bare serves one Echo handler that answers "ok" on 127.0.0.1: what the
+// machine, the HTTP stack and the load client manage without any work.
+func bare() (string, func(), error) {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.GET("/", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: e}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// target is one address loaded by one person.
+type target struct {
+	name, path string
+	client     *http.Client
+	header     http.Header
+}
+
+// lists loads each list, and the bare handler, at each concurrency in
+// turn, and prints one line per run.
+func lists(base string, levels []int, duration time.Duration, maxRequests int) error {
+	ownerC, err := login(base, "owner@demo.test", db.DemoPassword)
+	if err != nil {
+		return err
+	}
+	mgrC, err := login(base, "manager@demo.test", db.DemoPassword)
+	if err != nil {
+		return err
+	}
+	token, err := apiToken(base, "manager@demo.test")
+	if err != nil {
+		return err
+	}
+	bareBase, stop, err := bare()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	plain := &http.Client{Timeout: 30 * time.Second}
+	auth := http.Header{"Authorization": {"Bearer " + token}}
+	targets := []target{
+		{"bare Echo handler", bareBase + "/", plain, nil},
+		{"manager GET /api/v1/vehicles?limit=50", base + "/api/v1/vehicles?limit=50", plain, auth},
+		{"manager /vehicles", base + "/vehicles", mgrC, nil},
+		{"owner /vehicles", base + "/vehicles", ownerC, nil},
+		{"owner /vehicles?group=<a depot>", base + "/vehicles?group=20", ownerC, nil},
+		{"owner /pairing", base + "/pairing", ownerC, nil},
+		{"manager /pairing", base + "/pairing", mgrC, nil},
+		{"owner /users", base + "/users", ownerC, nil},
+		{"manager /clients", base + "/clients", mgrC, nil},
+		{"owner /audit", base + "/audit", ownerC, nil},
+	}
+	fmt.Printf("%-40s %5s %9s %9s %9s %12s %8s\n", "who and address", "conc", "req/s", "p50", "p99", "CPU ms/req*", "RSS MB")
+	failed := 0
+	for _, n := range levels {
+		for _, t := range targets {
+			r := load(t, n, duration, maxRequests)
+			failed += r.failed
+			fmt.Printf("%-40s %5d %9.0f %9s %9s %12.2f %8d\n", t.name, n, r.rps, r.p50, r.p99, r.cpuPerReq, rssMB())
+		}
+	}
+	fmt.Println("* CPU of this process (server and load client together) per request")
+	if failed > 0 {
+		return fmt.Errorf("%d requests failed", failed)
+	}
+	return nil
+}
+
+type result struct {
+	rps       float64
+	p50, p99  time.Duration
+	cpuPerReq float64
+	failed    int
+}
+
+// load sends requests to t from n clients for duration (or until
+// maxRequests) and measures them.
+func load(t target, n int, duration time.Duration, maxRequests int) result {
 	var mu sync.Mutex
-	var samples []sample
-	deadline := time.Now().Add(*duration)
-	var sent int
+	var durs []time.Duration
+	failed, sent := 0, 0
+	cpu0 := cpuTime()
+	start := time.Now()
+	deadline := start.Add(duration)
 	var wg sync.WaitGroup
-	for w := 0; w < *workers; w++ {
-		who, paths := "owner", ownerPaths
-		if w%2 == 1 {
-			who, paths = "manager", managerPaths
-		}
-		c, err := login(base, who+"@demo.test", db.DemoPassword)
-		if err != nil {
-			return err
-		}
+	for w := 0; w < n; w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			for i := w; time.Now().Before(deadline); i++ {
+			for time.Now().Before(deadline) {
 				mu.Lock()
-				if sent >= *maxRequests {
+				if sent >= maxRequests {
 					mu.Unlock()
 					return
 				}
 				sent++
 				mu.Unlock()
-				p := paths[i%len(paths)]
-				key := who + " " + p
+				req, _ := http.NewRequest(http.MethodGet, t.path, nil)
+				for k, v := range t.header {
+					req.Header[k] = v
+				}
 				t0 := time.Now()
-				req, _ := http.NewRequest(http.MethodGet, base+p, nil)
-				req.Header.Set("HX-Request", "true")
-				res, err := c.Do(req)
-				ok := err == nil && res.StatusCode == 200
+				res, err := t.client.Do(req)
+				ok := err == nil && res.StatusCode == http.StatusOK
 				if err == nil {
 					io.Copy(io.Discard, res.Body)
 					res.Body.Close()
 				}
+				d := time.Since(t0)
 				mu.Lock()
-				samples = append(samples, sample{key, time.Since(t0), ok})
+				durs = append(durs, d)
+				if !ok {
+					failed++
+				}
 				mu.Unlock()
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
-	byPath := map[string][]time.Duration{}
-	failed := 0
-	for _, s := range samples {
-		if !s.ok {
-			failed++
+	el := time.Since(start)
+	cpu := cpuTime() - cpu0
+	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+	pct := func(p float64) time.Duration {
+		if len(durs) == 0 {
+			return 0
 		}
-		byPath[s.path] = append(byPath[s.path], s.dur)
+		return durs[min(len(durs)-1, int(p*float64(len(durs))))].Round(10 * time.Microsecond)
 	}
-	fmt.Printf("%d requests in %s with %d workers: %.0f req/s, %d failed\n", len(samples), duration.String(), *workers,
-		float64(len(samples))/duration.Seconds(), failed)
-	fmt.Printf("%-50s %7s %9s %9s %9s\n", "who and address", "count", "p50", "p95", "p99")
-	keys := make([]string, 0, len(byPath))
-	for k := range byPath {
-		keys = append(keys, k)
+	r := result{rps: float64(len(durs)) / el.Seconds(), p50: pct(.5), p99: pct(.99), failed: failed}
+	if len(durs) > 0 {
+		r.cpuPerReq = float64(cpu.Microseconds()) / 1000 / float64(len(durs))
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		ds := byPath[k]
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		pct := func(p float64) time.Duration {
-			return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond)
-		}
-		fmt.Printf("%-50s %7d %9s %9s %9s\n", k, len(ds), pct(.50), pct(.95), pct(.99))
+	return r
+}
+
+// apiToken takes an API token of a demo login.
+func apiToken(base, email string) (string, error) {
+	res, err := http.Post(base+"/api/v1/tokens", "application/json",
+		strings.NewReader(`{"email":"`+email+`","password":"`+db.DemoPassword+`"}`))
+	if err != nil {
+		return "", err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d requests failed", failed)
+	defer res.Body.Close()
+	var tok struct{ Token string }
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.Token == "" {
+		return "", fmt.Errorf("token of %s: %d %v", email, res.StatusCode, err)
 	}
-	return nil
+	return tok.Token, nil
 }
 
 // login returns an HTTP client holding a session of the given login.
@@ -231,11 +337,19 @@ func generate(ctx context.Context, d *db.DB, owner *db.Actor, members, vehicles,
 	if err := d.GenerateFleet(ctx, owner.AccountID, vehicles, clients); err != nil {
 		return err
 	}
-	// The demo manager manages one region of the large fleet.
-	if err := d.ExecForTest(ctx, `INSERT INTO member_group_grants (member_id, group_id, level, created_at)
+	// The demo manager manages one region of the large fleet (instead of
+	// the demo's North) and may use the mobile channel (an API token).
+	for _, q := range []string{
+		`DELETE FROM member_group_grants WHERE member_id = (SELECT m.id FROM members m JOIN users u ON u.id = m.user_id
+			WHERE u.email = 'manager@demo.test' AND m.account_id = ?)`,
+		`INSERT INTO member_group_grants (member_id, group_id, level, created_at)
 		SELECT m.id, g.id, 'manage', '' FROM members m JOIN users u ON u.id = m.user_id, vehicle_groups g
-		 WHERE u.email = 'manager@demo.test' AND g.name = 'Region 01' AND g.account_id = m.account_id`); err != nil {
-		return err
+		 WHERE u.email = 'manager@demo.test' AND g.name = 'Region 01' AND g.account_id = m.account_id AND m.account_id = ?`,
+		`UPDATE members SET channel = 'both' WHERE account_id = ? AND user_id = (SELECT id FROM users WHERE email = 'manager@demo.test')`,
+	} {
+		if err := d.ExecForTest(ctx, q, owner.AccountID); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("generated %d members, %d vehicles, %d clients in %s\n", members, vehicles, clients, time.Since(start).Round(time.Millisecond))
 	if trips > 0 {
@@ -322,4 +436,28 @@ func recordLoad(base string, workers int, duration time.Duration, maxRequests in
 		return fmt.Errorf("%d requests failed", failed)
 	}
 	return nil
+}
+
+// cpuTime is the CPU time this process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rssMB is this process's resident memory in MiB (0 where /proc is missing).
+func rssMB() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.Atoi(f[1])
+			return kb / 1024
+		}
+	}
+	return 0
 }

@@ -1,0 +1,73 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+// BenchmarkLists measures every list through the real stack on an account
+// of 1,000 and of 100,000 vehicles (a tenth as many clients and members;
+// the demo manager manages one region: a tenth of the vehicles), so that
+// the two sizes can be compared side by side: a page of a list should
+// cost about the same whatever the account's size. Run with
+// `make bench` (the 100,000-vehicle account takes minutes to generate);
+// `make test` never builds these accounts.
+func BenchmarkLists(b *testing.B) {
+	for _, size := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("vehicles=%d", size), func(b *testing.B) {
+			a := newApp(b)
+			addMembers(b, a, size/10)
+			addFleet(b, a, size, size/10)
+			mustExec(b, a, `UPDATE members SET channel = 'both' WHERE id = 3`)
+			owner, mgr := a.login("owner@demo.test"), a.login("manager@demo.test")
+			token := apiToken(b, a, "manager@demo.test")
+			api := a.client()
+			// The cursor of the manager's second page.
+			var first struct{ Next string }
+			res := api.api(http.MethodGet, "/api/v1/vehicles?limit=50", token, "")
+			if err := json.Unmarshal([]byte(res.body), &first); err != nil || first.Next == "" {
+				b.Fatalf("first page: %d %s", res.status, res.body)
+			}
+			b.Run("api-vehicles/manager", func(b *testing.B) {
+				for b.Loop() {
+					if res := api.api(http.MethodGet, "/api/v1/vehicles?limit=50", token, ""); res.status != 200 {
+						b.Fatal(res.status)
+					}
+				}
+			})
+			b.Run("api-vehicles/manager/next-page", func(b *testing.B) {
+				for b.Loop() {
+					if res := api.api(http.MethodGet, "/api/v1/vehicles?limit=50&after="+first.Next, token, ""); res.status != 200 {
+						b.Fatal(res.status)
+					}
+				}
+			})
+			for _, bc := range []struct {
+				name   string
+				c      *client
+				path   string
+				target string
+			}{
+				{"vehicles/manager", mgr, "/vehicles", "vehicles-results"},
+				{"vehicles/owner", owner, "/vehicles", "vehicles-results"},
+				{"vehicles/owner/depot-filter", owner, "/vehicles?group=" + groupID(b, owner, "Region 01 depot 03"), "vehicles-results"},
+				{"pairing/manager", mgr, "/pairing", "pairing-grid"},
+				{"pairing/owner", owner, "/pairing", "pairing-grid"},
+				{"clients/manager", mgr, "/clients", "clients-results"},
+				{"clients/owner", owner, "/clients", "clients-results"},
+				{"users/owner", owner, "/users", "users-results"},
+				{"audit/owner", owner, "/audit", "audit-results"},
+			} {
+				b.Run(bc.name, func(b *testing.B) {
+					for b.Loop() {
+						if res := bc.c.htmx(bc.path, bc.target); res.status != 200 {
+							b.Fatal(res.status)
+						}
+					}
+				})
+			}
+		})
+	}
+}
