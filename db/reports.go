@@ -216,32 +216,29 @@ func (d *DB) Dashboard(ctx context.Context, a *Actor) (Dashboard, error) {
 	return out, nil
 }
 
-// purposeTotals sums the trips of this month and the last by purpose.
+// purposeTotals sums the trips of this month and the last by purpose, in
+// one pass that keeps no groups (a single row of sums).
 func (d *DB) purposeTotals(ctx context.Context, a *Actor, sc scope, first, last string, out *Dashboard) error {
 	from, conds, args := d.tripScope(a, sc, first, last)
-	rows, err := d.r.QueryContext(ctx, sc.with()+`SELECT substr(t.trip_date, 1, 7), t.purpose, COUNT(*), COALESCE(SUM(t.distance_km), 0)
-		FROM `+from+` WHERE `+strings.Join(conds, " AND ")+` GROUP BY 1, 2`, sc.argsWith(args...)...)
+	split := out.Month + "-01"
+	var sums [8]float64
+	err := d.r.QueryRowContext(ctx, sc.with()+`SELECT
+			COUNT(CASE WHEN t.trip_date >= ? AND t.purpose = 'business' THEN 1 END),
+			TOTAL(CASE WHEN t.trip_date >= ? AND t.purpose = 'business' THEN t.distance_km END),
+			COUNT(CASE WHEN t.trip_date >= ? AND t.purpose != 'business' THEN 1 END),
+			TOTAL(CASE WHEN t.trip_date >= ? AND t.purpose != 'business' THEN t.distance_km END),
+			COUNT(CASE WHEN t.trip_date < ? AND t.purpose = 'business' THEN 1 END),
+			TOTAL(CASE WHEN t.trip_date < ? AND t.purpose = 'business' THEN t.distance_km END),
+			COUNT(CASE WHEN t.trip_date < ? AND t.purpose != 'business' THEN 1 END),
+			TOTAL(CASE WHEN t.trip_date < ? AND t.purpose != 'business' THEN t.distance_km END)
+		FROM `+from+` WHERE `+strings.Join(conds, " AND "), sc.argsWith(append([]any{split, split, split, split, split, split, split, split}, args...)...)...).
+		Scan(&sums[0], &sums[1], &sums[2], &sums[3], &sums[4], &sums[5], &sums[6], &sums[7])
 	if err != nil {
 		return fmt.Errorf("purpose totals: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var m string
-		var p PurposeTotal
-		if err := rows.Scan(&m, &p.Purpose, &p.Trips, &p.Km); err != nil {
-			return err
-		}
-		into := out.Last
-		if m == out.Month {
-			into = out.This
-		}
-		for i := range into {
-			if into[i].Purpose == p.Purpose {
-				into[i] = p
-			}
-		}
-	}
-	return rows.Err()
+	out.This = []PurposeTotal{{"business", int(sums[0]), sums[1]}, {"private", int(sums[2]), sums[3]}}
+	out.Last = []PurposeTotal{{"business", int(sums[4]), sums[5]}, {"private", int(sums[6]), sums[7]}}
+	return nil
 }
 
 // idleVehicles lists the active visible vehicles without a trip (that the
