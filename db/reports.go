@@ -151,6 +151,7 @@ type Dashboard struct {
 	IdleCount   int
 	// Grants ending within seven days, on the vehicles and groups the
 	// member sees; read only for members who may list members.
+	EndingShown bool
 	Ending      []EndingGrant
 	EndingCount int
 	// The subscription's vehicles in use against paid: a billing fact of
@@ -201,7 +202,7 @@ func (d *DB) Dashboard(ctx context.Context, a *Actor) (Dashboard, error) {
 			return out, err
 		}
 	}
-	if a.Can(perm.UsersView) {
+	if out.EndingShown = a.Can(perm.UsersView); out.EndingShown {
 		if out.Ending, out.EndingCount, err = d.endingGrants(ctx, a, sc); err != nil {
 			return out, err
 		}

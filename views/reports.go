@@ -72,9 +72,10 @@ func BasisText(b db.Basis) string {
 // Chart is a small horizontal bar chart, drawn as SVG on the server. Each
 // bar carries its label and value as text, so it reads without colour.
 type Chart struct {
-	ID    string // unique on the page; names the title and description
-	Title string
-	Bars  []Bar
+	ID     string // unique on the page; names the title and description
+	Title  string
+	Bars   []Bar
+	Narrow bool // drawn for half the page's width
 }
 
 // Bar is one bar of a chart.
@@ -86,12 +87,23 @@ type Bar struct {
 
 // Chart geometry (SVG user units).
 const (
-	chartWidth  = 640
-	chartLabelW = 200
-	chartValueW = 110
-	chartRow    = 26
-	chartBarH   = 16
+	chartRow  = 26
+	chartBarH = 16
 )
+
+// geometry is the chart's width, its label column and its value column.
+func (c Chart) geometry() (width, label, value int) {
+	if c.Narrow {
+		return 400, 150, 90
+	}
+	return 640, 200, 110
+}
+
+// labelX is where the bars start.
+func (c Chart) labelX() string {
+	_, l, _ := c.geometry()
+	return strconv.Itoa(l)
+}
 
 // placedBar is a bar with its position in the SVG.
 type placedBar struct {
@@ -101,14 +113,18 @@ type placedBar struct {
 
 func (c Chart) height() string { return strconv.Itoa(max(1, len(c.Bars))*chartRow + 4) }
 
-func (c Chart) viewBox() string { return "0 0 " + strconv.Itoa(chartWidth) + " " + c.height() }
+func (c Chart) viewBox() string {
+	w, _, _ := c.geometry()
+	return "0 0 " + strconv.Itoa(w) + " " + c.height()
+}
 
 func (c Chart) placed() []placedBar {
 	top := 0.0
 	for _, b := range c.Bars {
 		top = math.Max(top, b.Value)
 	}
-	span := float64(chartWidth - chartLabelW - chartValueW)
+	width, labelW, valueW := c.geometry()
+	span := float64(width - labelW - valueW)
 	out := make([]placedBar, len(c.Bars))
 	for i, b := range c.Bars {
 		w := 0.0
@@ -117,7 +133,7 @@ func (c Chart) placed() []placedBar {
 		}
 		y := i*chartRow + 4
 		out[i] = placedBar{Bar: b, Y: strconv.Itoa(y), TextY: strconv.Itoa(y + chartBarH - 3),
-			W: fmt.Sprintf("%.1f", w), ValueX: fmt.Sprintf("%.1f", float64(chartLabelW)+w+6)}
+			W: fmt.Sprintf("%.1f", w), ValueX: fmt.Sprintf("%.1f", float64(labelW)+w+6)}
 	}
 	return out
 }
@@ -153,7 +169,7 @@ func purposeChart(ctx context.Context, d db.Dashboard) Chart {
 
 // rankChart draws a ranking's rows by distance.
 func rankChart(ctx context.Context, id, title string, r db.Ranking) Chart {
-	c := Chart{ID: id, Title: title}
+	c := Chart{ID: id, Title: title, Narrow: true}
 	for _, row := range r.Rows {
 		c.Bars = append(c.Bars, Bar{Label: clipLabel(row.Name), Value: row.Km(), Text: Distance(ctx, row.Km())})
 	}
@@ -163,10 +179,10 @@ func rankChart(ctx context.Context, id, title string, r db.Ranking) Chart {
 // clipLabel shortens a chart label to fit its column.
 func clipLabel(s string) string {
 	r := []rune(s)
-	if len(r) <= 26 {
+	if len(r) <= 20 {
 		return s
 	}
-	return string(r[:25]) + "…"
+	return string(r[:19]) + "…"
 }
 
 // km1 is a distance in kilometres as a plain number with one decimal,
