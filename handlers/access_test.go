@@ -35,8 +35,13 @@ var access = map[string][]string{
 	"POST /login/two-factor": {"public"},
 	"POST /logout":           allRoles,
 	"GET /":                  allRoles,
-	"POST /account/switch":   allRoles,
-	"GET /users":             {"owner", "admin", "manager", "accountant"},
+	// Home pages, dashboard and reports: reports.view (every built-in role
+	// but the Driver); a driver's home needs trips.view.
+	"GET /dashboard":       {"owner", "admin", "manager", "accountant"},
+	"GET /reports":         {"owner", "admin", "manager", "accountant"},
+	"GET /my":              allRoles,
+	"POST /account/switch": allRoles,
+	"GET /users":           {"owner", "admin", "manager", "accountant"},
 
 	"GET /users/export.csv":      {"owner", "admin", "manager", "accountant"},
 	"POST /users/bulk":           {"owner", "admin", "manager"},

@@ -97,10 +97,10 @@ func TestFirstStartSetupWithTheCodeFromTheLog(t *testing.T) {
 
 	// The right code (typed in lower case, without dashes) sets up the account.
 	r = c.postForm("/setup", setupForm(strings.ToLower(strings.ReplaceAll(code, "-", ""))))
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/users" {
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/dashboard" {
 		t.Fatalf("setup: %d %s %s", r.status, r.header.Get("Location"), fieldMsg(r, "code"))
 	}
-	r = c.get("/users")
+	r = c.get("/dashboard")
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Welcome to Acme Fleet") {
 		t.Fatalf("after setup: %d", r.status)
 	}

@@ -15,12 +15,12 @@ import (
 	"fleetgate/handlers"
 )
 
-func TestLoginSucceedsAndLandsOnUsers(t *testing.T) {
+func TestLoginSucceedsAndLandsOnTheDashboard(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	c := a.login("owner@demo.test")
 	res := c.get("/")
-	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/users" {
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/dashboard" {
 		t.Fatalf("home: %d %s", res.status, res.header.Get("Location"))
 	}
 	res = c.get("/users")

@@ -392,13 +392,6 @@ func (s *Server) accept(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, firstSection(member))
 }
 
-// firstSection is where a member starts: the first sidebar entry they may
-// open. (Going through "/" would spend the welcome message on a redirect.)
-func firstSection(a *db.Actor) string {
-	for _, n := range nav {
-		if n.need == "" || a.Can(n.need) {
-			return n.href
-		}
-	}
-	return "/"
-}
+// firstSection is where a member starts (see homeOf). Going through "/"
+// would spend the welcome message on a redirect.
+func firstSection(a *db.Actor) string { return homeOf(a) }

@@ -89,10 +89,11 @@ func TestInviteAndAcceptWithANewLogin(t *testing.T) {
 
 	// Accepting logs the person in, in the invited role, active.
 	done := guest.postForm(linkPath(t, link), url.Values{"first_name": {"Nina"}, "last_name": {"New"}, "password": {newPassword}, "password_again": {newPassword}})
-	if done.status != http.StatusSeeOther || done.header.Get("Location") != "/users" {
+	// An Accountant (reports.view) starts on the dashboard.
+	if done.status != http.StatusSeeOther || done.header.Get("Location") != "/dashboard" {
 		t.Fatalf("accept: %d %s\n%s", done.status, done.header.Get("Location"), done.body)
 	}
-	home := guest.get("/users")
+	home := guest.get("/dashboard")
 	if home.status != http.StatusOK {
 		t.Fatalf("console after accepting: %d", home.status)
 	}

@@ -44,15 +44,14 @@ func (s *Server) favicon(c echo.Context) error {
 	return c.Blob(http.StatusOK, "image/svg+xml", b)
 }
 
-// home sends a member to the first section they may open.
+// home sends a member to where their work is (homeOf).
 func (s *Server) home(c echo.Context) error {
 	// The flash, if any, is left for the page we redirect to.
-	items := navFor(actor(c))
-	if len(items) == 0 {
-		sh := s.shell(c, "Fleetgate", "")
-		return render(c, http.StatusOK, wrap(views.Page(sh), views.ErrorBox("Nothing to show yet", "Your role gives you no section of the console. Ask your account Owner or an Admin.", "")))
+	if dest := homeOf(actor(c)); dest != "/" {
+		return c.Redirect(http.StatusSeeOther, dest)
 	}
-	return c.Redirect(http.StatusSeeOther, items[0].Href)
+	sh := s.shell(c, "Fleetgate", "")
+	return render(c, http.StatusOK, wrap(views.Page(sh), views.ErrorBox("Nothing to show yet", "Your role gives you no section of the console. Ask your account Owner or an Admin.", "")))
 }
 
 // flash keeps a one-time message for the next page in a signed cookie.

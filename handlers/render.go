@@ -38,6 +38,8 @@ var nav = []struct {
 	href, label string
 	need        perm.Key
 }{
+	{"/dashboard", "Dashboard", perm.ReportsView},
+	{"/reports", "Reports", perm.ReportsView},
 	{"/users", "Users", perm.UsersView},
 	{"/roles", "Roles", perm.RolesView},
 	{"/vehicles", "Vehicles", perm.VehiclesView},

@@ -124,6 +124,11 @@ func (s *Server) routes() []Route {
 		{POST, "/login/two-factor", Public, s.loginCode},
 		{POST, "/logout", SignedIn, s.logout},
 		{GET, "/", SignedIn, s.home},
+		// Home pages, dashboard and reports (handlers/reports.go): totals
+		// over the member's own scope, computed in db/reports.go.
+		{GET, "/dashboard", Perm(perm.ReportsView), s.dashboard},
+		{GET, "/reports", Perm(perm.ReportsView), s.reports},
+		{GET, "/my", Perm(perm.TripsView), s.myHome},
 		{POST, "/account/switch", SignedIn, s.switchAccount},
 
 		// Users (handlers/users.go, members.go): the list, one member's page,

@@ -139,5 +139,9 @@ func (s *Server) setup(c echo.Context) error {
 	s.setSessionCookie(c, session)
 	s.recordSignIn(c, done.UserID, done.MemberID, "ok")
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You are its Owner: invite the people who work with you from Users.")
-	return c.Redirect(http.StatusSeeOther, "/users")
+	owner, err := s.db.ActorByMember(ctx, done.MemberID)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, homeOf(owner))
 }

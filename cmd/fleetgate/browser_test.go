@@ -363,9 +363,10 @@ func TestBrowserLoginSearchLogout(t *testing.T) {
 	ctx := browser(t)
 	logIn(t, ctx, c, "owner@demo.test")
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	if !strings.HasSuffix(loc, "/users") {
+	if !strings.HasSuffix(loc, "/dashboard") {
 		t.Fatalf("landed on %s", loc)
 	}
+	must(t, ctx, chromedp.Click(chromedp.CSS(`nav.side a[href="/users"]`)), chromedp.WaitVisible(chromedp.ID("users-q")))
 	if n := rowCount(t, ctx, "[data-testid=user-row]"); n != 6 {
 		t.Fatalf("users rows: %d", n)
 	}

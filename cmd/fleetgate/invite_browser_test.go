@@ -19,6 +19,8 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	logIn(t, ctx, c, "owner@demo.test")
 
 	must(t, ctx,
+		chromedp.Navigate(c.url+"/users"),
+		chromedp.WaitVisible(chromedp.ID("users-q")),
 		chromedp.Click(chromedp.CSS("[data-testid=invite-button]")),
 		chromedp.WaitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "nina@example.com"),
@@ -89,8 +91,9 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("nav.side")),
 	)
 	shot(t, guest, "accepted")
+	// An Accountant (reports.view) starts on the dashboard.
 	loc, _ := chromedp.Run(guest, chromedp.Location())
-	if !strings.HasSuffix(loc, "/users") {
+	if !strings.HasSuffix(loc, "/dashboard") {
 		t.Fatalf("landed on %s", loc)
 	}
 	menu := eval[string](t, guest, `document.querySelector(".user-menu").textContent`)
@@ -98,6 +101,7 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 		t.Fatalf("user menu: %q", menu)
 	}
 	// Read-only: no invite controls for the accountant.
+	must(t, guest, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("users-q")))
 	if n := rowCount(t, guest, "[data-testid=invite-button]"); n != 0 {
 		t.Fatal("the accountant is offered Invite")
 	}

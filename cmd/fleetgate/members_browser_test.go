@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -16,6 +17,9 @@ func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
 	member := newWindow(t, owner)
 	logIn(t, member, c, "accountant@demo.test")
 	logIn(t, owner, c, "owner@demo.test")
+	for _, w := range []context.Context{member, owner} {
+		must(t, w, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("users-q")))
+	}
 
 	// The owner opens the accountant's page from the list and deactivates.
 	must(t, owner, chromedp.SendKeys(chromedp.ID("users-q"), "accountant"))

@@ -27,6 +27,7 @@ func BuiltinRoles() []BuiltinRole {
 		{Owner, "Owner", "The account's creator: every permission, always.", Everything()},
 		{Admin, "Admin", "Runs the account day to day.", Everything()},
 		{Manager, "Manager", "Runs some vehicles, within their own vehicle access.", Of(
+			ReportsView,
 			VehiclesView, VehiclesCreate, VehiclesEdit, VehiclesArchive,
 			TripsView, TripsRecord, TripsEdit, TripsRecurring, TripsFinalize,
 			ClientsView, ClientsManage, PairingManage,

@@ -150,7 +150,7 @@ func TestCoversAndMissing(t *testing.T) {
 		missing []Key
 	}{
 		{"everything covers a manager", Everything(), builtin(Manager), nil},
-		{"a driver does not cover a manager", builtin(Driver), builtin(Manager), []Key{VehiclesCreate, VehiclesEdit, VehiclesArchive,
+		{"a driver does not cover a manager", builtin(Driver), builtin(Manager), []Key{ReportsView, VehiclesCreate, VehiclesEdit, VehiclesArchive,
 			TripsView, TripsEdit, TripsRecurring, TripsFinalize, ClientsView, ClientsManage, PairingManage, UsersView, UsersManage}},
 		{"equal sets", Of(VehiclesView), Of(VehiclesView), nil},
 		{"empty is covered by anything", Of(), Of(), nil},
