@@ -204,14 +204,47 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if need.kind == needEither && !a.Can(need.perm) && !a.Can(need.alt) {
 				return deniedErr{text: fmt.Sprintf("You need '%s' or '%s' — ask your account Owner or an Admin.", perm.Label(need.perm), perm.Label(need.alt))}
 			}
+			if need.kind == needBoth {
+				for _, k := range []perm.Key{need.perm, need.alt} {
+					if !a.Can(k) {
+						return deniedErr{text: fmt.Sprintf("You need both '%s' and '%s'; your role lacks '%s' — ask your account Owner or an Admin.",
+							perm.Label(need.perm), perm.Label(need.alt), perm.Label(k))}
+					}
+				}
+			}
 			if need.kind == needOwner && (!a.IsOwner() || a.PreviewBy != nil) {
 				return deniedErr{text: "Only the account Owner can do this."}
 			}
 			if !safeMethod(c) && !readOnlyExempt[c.Request().Method+" "+c.Path()] && a.ReadOnly(s.db.Now()) {
 				return s.readOnlyError(c, a)
 			}
+			s.recordUse(a, need)
 			return next(c)
 		}
+	}
+}
+
+// recordUse notes, for the access review, the permissions a request
+// passed the check with: in memory only (db.RecordUse), written in
+// batches by the server. A preview is not the member's own use; an
+// either-or need is used through the permission the member holds (the
+// first, when both).
+func (s *Server) recordUse(a *db.Actor, need Need) {
+	if s.cfg.NoUseRecording || a.PreviewBy != nil {
+		return
+	}
+	switch need.kind {
+	case needPerm:
+		s.db.RecordUse(a.MemberID, need.perm)
+	case needEither:
+		if a.Can(need.perm) {
+			s.db.RecordUse(a.MemberID, need.perm)
+		} else {
+			s.db.RecordUse(a.MemberID, need.alt)
+		}
+	case needBoth:
+		s.db.RecordUse(a.MemberID, need.perm)
+		s.db.RecordUse(a.MemberID, need.alt)
 	}
 }
 

@@ -25,6 +25,7 @@ const (
 	needPerm              // a member whose role holds perm
 	needOwner             // the account Owner only (no permission can grant it)
 	needEither            // a member whose role holds perm or alt
+	needBoth              // a member whose role holds perm and alt
 )
 
 // Public routes need nothing.
@@ -53,6 +54,15 @@ func EitherPerm(a, b perm.Key) Need {
 	return Need{kind: needEither, perm: a, alt: b}
 }
 
+// BothPerms routes need two permissions together, e.g. the access review
+// (who holds what, users.manage; what they did with it, audit.view). The
+// Owner holds every permission, so always passes.
+func BothPerms(a, b perm.Key) Need {
+	Perm(a)
+	Perm(b)
+	return Need{kind: needBoth, perm: a, alt: b}
+}
+
 // String names the need for tests and logs.
 func (n Need) String() string {
 	switch n.kind {
@@ -66,6 +76,8 @@ func (n Need) String() string {
 		return "owner"
 	case needEither:
 		return string(n.perm) + "|" + string(n.alt)
+	case needBoth:
+		return string(n.perm) + "&" + string(n.alt)
 	}
 	return "UNSET"
 }

@@ -108,11 +108,19 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 			log.Error("pruning failed", "err", err)
 		case p.Total() > 0:
 			log.Info("pruned", "sessions", p.Sessions, "api_tokens", p.Tokens, "throttle_rows", p.Throttles,
-				"invitations", p.Invitations, "sign_ins", p.SignIns, "audit_events", p.AuditEvents)
+				"invitations", p.Invitations, "sign_ins", p.SignIns, "audit_events", p.AuditEvents,
+				"permission_uses", p.PermissionUses)
 		}
 	}
 	// What piled up while the server was stopped goes at once.
 	w.every(ctx, o.pruneEvery, true, prune)
+	// Permission uses noted in memory are written every minute (and by
+	// the database's Close at shutdown).
+	w.every(ctx, db.UseFlushInterval, false, func(ctx context.Context) {
+		if err := d.FlushUses(ctx); err != nil && ctx.Err() == nil {
+			log.Error("writing permission uses failed", "err", err)
+		}
+	})
 	if o.backupEvery > 0 {
 		w.every(ctx, o.backupEvery, false, func(ctx context.Context) {
 			file, err := d.BackupTo(ctx, o.backupDir, o.backupKeep)
