@@ -357,3 +357,25 @@ func (d *DB) RemindReviewsDue(ctx context.Context) (int, error) {
 	}
 	return sent, nil
 }
+
+// ReachableRoles are the roles whose members the actor may change (for
+// pages that offer changes only where the rules allow them).
+func (d *DB) ReachableRoles(ctx context.Context, a *Actor) (map[int64]bool, error) {
+	ids, err := reachableRoles(ctx, d.r, a)
+	out := map[int64]bool{}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}
+
+// OpenReviewOf is the id of the actor's review in progress (0: none).
+func (d *DB) OpenReviewOf(ctx context.Context, a *Actor) (int64, error) {
+	var id int64
+	err := d.r.QueryRowContext(ctx, `SELECT id FROM access_reviews WHERE account_id = ? AND reviewer_id = ? AND finished_at IS NULL`,
+		a.AccountID, a.MemberID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}

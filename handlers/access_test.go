@@ -161,6 +161,17 @@ var access = map[string][]string{
 	"POST /settings":                 {"owner", "admin"},
 	"POST /subscription":             {"owner", "admin"},
 	"POST /subscription/accounts":    {"owner", "admin"},
+	// Access review: users.manage and audit.view together (the Manager
+	// lacks audit.view, the Accountant users.manage).
+	"GET /access-review":                        {"owner", "admin"},
+	"POST /access-review/fix":                   {"owner", "admin"},
+	"POST /access-review/settings":              {"owner", "admin"},
+	"GET /access-review/reviews":                {"owner", "admin"},
+	"POST /access-review/reviews":               {"owner", "admin"},
+	"GET /access-review/reviews/:id":            {"owner", "admin"},
+	"POST /access-review/reviews/:id/decide":    {"owner", "admin"},
+	"POST /access-review/reviews/:id/finish":    {"owner", "admin"},
+	"GET /access-review/reviews/:id/export.csv": {"owner", "admin"},
 }
 
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {

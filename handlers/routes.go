@@ -269,5 +269,19 @@ func (s *Server) routes() []Route {
 		{POST, "/settings", Perm(perm.AccountSettings), s.settingsSave},
 		{POST, "/subscription", Perm(perm.BillingManage), s.subscriptionSave},
 		{POST, "/subscription/accounts", Perm(perm.BillingManage), s.subscriptionAddAccount},
+
+		// Access review (handlers/access_review.go): who holds what needs
+		// users.manage, what they did with it audit.view; the overview and
+		// reviews need both (the Owner holds every permission). Each fix
+		// is the ordinary write, with its reach checked in db.
+		{GET, "/access-review", BothPerms(perm.UsersManage, perm.AuditView), s.accessReview},
+		{POST, "/access-review/fix", BothPerms(perm.UsersManage, perm.AuditView), s.accessReviewFix},
+		{POST, "/access-review/settings", Perm(perm.AccountSettings), s.accessReviewSettings},
+		{GET, "/access-review/reviews", BothPerms(perm.UsersManage, perm.AuditView), s.reviewsList},
+		{POST, "/access-review/reviews", BothPerms(perm.UsersManage, perm.AuditView), s.reviewStart},
+		{GET, "/access-review/reviews/:id", BothPerms(perm.UsersManage, perm.AuditView), s.reviewShow},
+		{POST, "/access-review/reviews/:id/decide", BothPerms(perm.UsersManage, perm.AuditView), s.reviewDecide},
+		{POST, "/access-review/reviews/:id/finish", BothPerms(perm.UsersManage, perm.AuditView), s.reviewFinish},
+		{GET, "/access-review/reviews/:id/export.csv", BothPerms(perm.UsersManage, perm.AuditView), s.reviewCSV},
 	}
 }
