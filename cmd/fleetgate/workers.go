@@ -97,7 +97,8 @@ func (w *workers) every(ctx context.Context, interval time.Duration, now bool, j
 
 func (w *workers) wait() { w.wg.Wait() }
 
-// startWorkers starts pruning and, when asked, scheduled backups.
+// startWorkers starts pruning, access review reminders, the writing of
+// permission uses and, when asked, scheduled backups.
 func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger) *workers {
 	w := &workers{}
 	keep := db.Retention{Invitations: o.inviteKeep, SignIns: o.signInKeep, Audit: o.auditRetention}
@@ -114,6 +115,17 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	}
 	// What piled up while the server was stopped goes at once.
 	w.every(ctx, o.pruneEvery, true, prune)
+	// An Owner whose account's access review is due gets one reminder
+	// e-mail per due date (written to the outbox).
+	w.every(ctx, time.Hour, true, func(ctx context.Context) {
+		n, err := d.RemindReviewsDue(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("access review reminders failed", "err", err)
+		case n > 0:
+			log.Info("access review reminders queued", "accounts", n)
+		}
+	})
 	// Permission uses noted in memory are written every minute (and by
 	// the database's Close at shutdown).
 	w.every(ctx, db.UseFlushInterval, false, func(ctx context.Context) {
