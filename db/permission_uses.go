@@ -25,15 +25,17 @@ const UseFlushInterval = time.Minute
 type useKey struct {
 	member int64
 	perm   perm.Key
-	day    string
+	day    int64 // days since 1970-01-01, UTC
 }
+
+func (k useKey) date() string { return time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly) }
 
 // useRecorder holds the uses noted since the last flush. seen remembers
 // the day's uses already noted (written or pending), so that a member's
 // thousandth request of the day with a permission costs one map lookup.
 type useRecorder struct {
 	mu      sync.Mutex
-	day     string
+	day     int64
 	seen    map[useKey]struct{}
 	pending []useKey
 }
@@ -45,7 +47,10 @@ func (d *DB) RecordUse(memberID int64, k perm.Key) {
 }
 
 func (d *DB) recordUseOn(memberID int64, k perm.Key, at time.Time) {
-	day := at.UTC().Format(time.DateOnly)
+	day := at.Unix() / 86400
+	if at.Unix() < 0 {
+		day = 0
+	}
 	u := &d.uses
 	key := useKey{memberID, k, day}
 	u.mu.Lock()
@@ -97,7 +102,7 @@ func (d *DB) FlushUses(ctx context.Context) error {
 		}
 		defer st.Close()
 		for _, k := range batch {
-			if _, err := st.ExecContext(ctx, k.member, string(k.perm), k.day); err != nil {
+			if _, err := st.ExecContext(ctx, k.member, string(k.perm), k.date()); err != nil {
 				return err
 			}
 		}
