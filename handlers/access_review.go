@@ -47,7 +47,8 @@ func (s *Server) measured() []perm.Key {
 func (s *Server) accessReviewData(c echo.Context) (views.AccessReviewPage, error) {
 	a := actor(c)
 	ctx := c.Request().Context()
-	p := views.AccessReviewPage{Finding: db.ParseFinding(c.QueryParam("finding")), CanSettings: a.Can(perm.AccountSettings)}
+	p := views.AccessReviewPage{Finding: db.ParseFinding(c.QueryParam("finding")), CanSettings: a.Can(perm.AccountSettings),
+		CanCompare: a.Can(perm.RolesView)}
 	measured := s.measured()
 	var err error
 	if p.O, err = s.db.AccessOverview(ctx, a, measured); err != nil {
@@ -318,4 +319,78 @@ func (s *Server) reviewCSV(c echo.Context) error {
 			return w.Error()
 		}
 	}
+}
+
+// roleCompare shows two roles side by side: what a member gains and loses
+// going from the first to the second.
+func (s *Server) roleCompare(c echo.Context) error {
+	a := actor(c)
+	ctx := c.Request().Context()
+	roles, err := s.db.RoleOptions(ctx, a)
+	if err != nil {
+		return err
+	}
+	p := views.RoleComparePage{Shell: s.shell(c, "Compare roles", "/roles"), Roles: roles}
+	ida, _ := strconv.ParseInt(c.QueryParam("a"), 10, 64)
+	idb, _ := strconv.ParseInt(c.QueryParam("b"), 10, 64)
+	for _, r := range roles {
+		if r.ID == ida {
+			p.A = r
+		}
+		if r.ID == idb {
+			p.B = r
+		}
+	}
+	if (ida != 0 && p.A.ID == 0) || (idb != 0 && p.B.ID == 0) {
+		return db.Errorf(db.ENotFound, "Role not found.")
+	}
+	if p.A.ID != 0 && p.B.ID != 0 {
+		if p.SetA, _, err = s.db.RoleSet(ctx, a, p.A.ID); err != nil {
+			return err
+		}
+		if p.SetB, _, err = s.db.RoleSet(ctx, a, p.B.ID); err != nil {
+			return err
+		}
+		p.Gain, p.Lose = perm.Diff(p.SetA, p.SetB)
+		p.Chosen = true
+	}
+	return render(c, http.StatusOK, views.RoleCompare(p))
+}
+
+// whatIf previews, on the member page and in the access editor, what
+// giving a role (role_id) or a group (kind=group, target_id, level) would
+// change for the member. It only reads.
+func (s *Server) whatIf(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a := actor(c)
+	ctx := c.Request().Context()
+	var w db.WhatIf
+	what := ""
+	if c.QueryParam("kind") == "group" {
+		g, err := strconv.ParseInt(c.QueryParam("target_id"), 10, 64)
+		if err != nil {
+			return db.FieldError("target_id", "Choose a group.")
+		}
+		lvl, ok := db.ParseLevel(c.QueryParam("level"))
+		if !ok {
+			lvl = db.View
+		}
+		if w, err = s.db.WhatIfGroup(ctx, a, id, g, lvl); err != nil {
+			return err
+		}
+		what = "This group (" + lvl.String() + ")"
+	} else {
+		r, err := strconv.ParseInt(c.QueryParam("role_id"), 10, 64)
+		if err != nil {
+			return db.FieldError("role_id", "Choose a role.")
+		}
+		if w, err = s.db.WhatIfRole(ctx, a, id, r); err != nil {
+			return err
+		}
+		what = "This role"
+	}
+	return render(c, http.StatusOK, views.WhatIfPreview(w, what))
 }

@@ -478,3 +478,51 @@ func TestPermissionUseIsRecordedOncePerDay(t *testing.T) {
 		t.Errorf("uses of the Driver: %v, want trips.view once", got)
 	}
 }
+
+// Two roles side by side, and what giving a member a role or a group
+// would change, in permissions and vehicles.
+func TestRoleCompareAndWhatIf(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	acct := mustAccount(t, a, "What If")
+	north := mustGroup(t, acct, "North", 0)
+	south := mustGroup(t, acct, "South", 0)
+	mustVehicle(t, acct, "N1", north)
+	mustVehicle(t, acct, "N2", north)
+	for _, n := range []string{"S1", "S2", "S3"} {
+		mustVehicle(t, acct, n, south)
+	}
+	drv := mustMember(t, acct, perm.Driver, "selected")
+	mustGrant(t, acct, drv, "group", north, db.View)
+	mgr := mustMember(t, acct, perm.Manager, "selected")
+	mustGrant(t, acct, mgr, "group", north, db.Manage)
+	c := acct.Owner.login()
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+
+	res := c.get("/roles/compare?a=" + id(acct.role(t, perm.Accountant)) + "&b=" + id(acct.role(t, perm.Manager)))
+	if res.status != http.StatusOK {
+		t.Fatalf("compare: %d", res.status)
+	}
+	gain, lose := strings.Join(res.find(`[data-testid="compare-gain"]`), ""), strings.Join(res.find(`[data-testid="compare-lose"]`), "")
+	if !strings.Contains(gain, perm.Label(perm.UsersManage)) || !strings.Contains(lose, perm.Label(perm.AuditView)) || strings.Contains(gain, perm.Label(perm.AuditView)) {
+		t.Errorf("Accountant to Manager: gain %q, lose %q", gain, lose)
+	}
+	if res := c.get("/roles/compare?a=999999&b=1"); res.status != http.StatusNotFound {
+		t.Errorf("unknown role: %d, want 404", res.status)
+	}
+
+	res = c.htmx("/users/"+id(drv.ID)+"/what-if?role_id="+id(acct.role(t, perm.Manager)), "what-if-role")
+	if res.status != http.StatusOK || !strings.Contains(strings.Join(res.find(`[data-testid="what-if-gain"]`), ""), perm.Label(perm.UsersManage)) ||
+		strings.Join(strings.Fields(strings.Join(res.find(`[data-testid="what-if-vehicles"]`), "")), " ") != "Vehicles seen: 2 → 2" {
+		t.Errorf("what if the Driver became Manager: %d %s", res.status, res.body)
+	}
+	res = c.htmx("/users/"+id(drv.ID)+"/what-if?kind=group&target_id="+id(south)+"&level=manage", "what-if-group")
+	if v, m := strings.Join(strings.Fields(strings.Join(res.find(`[data-testid="what-if-vehicles"]`), "")), " "),
+		strings.Join(strings.Fields(strings.Join(res.find(`[data-testid="what-if-manage"]`), "")), " "); v != "Vehicles seen: 2 → 5" || m != "Vehicles they can change: 0 → 3" {
+		t.Errorf("what if South at manage: %q, %q", v, m)
+	}
+	// A Manager of North cannot even ask about South.
+	if res := mgr.login().htmx("/users/"+id(drv.ID)+"/what-if?kind=group&target_id="+id(south), "what-if-group"); res.status != http.StatusNotFound {
+		t.Errorf("what if South, as the Manager of North: %d, want 404", res.status)
+	}
+}

@@ -50,6 +50,7 @@ var access = map[string][]string{
 	"POST /users/:id/preview":    {"owner", "admin", "manager"},
 	"POST /preview/exit":         allRoles,
 	"GET /users/:id/sign-ins":    {"owner", "admin", "manager"},
+	"GET /users/:id/what-if":     {"owner", "admin", "manager"},
 
 	"GET /api/v1/openapi.json":      {"public"},
 	"POST /api/v1/tokens":           {"public"},
@@ -163,6 +164,7 @@ var access = map[string][]string{
 	"POST /subscription/accounts":    {"owner", "admin"},
 	// Access review: users.manage and audit.view together (the Manager
 	// lacks audit.view, the Accountant users.manage).
+	"GET /roles/compare":                        {"owner", "admin", "accountant"},
 	"GET /access-review":                        {"owner", "admin"},
 	"POST /access-review/fix":                   {"owner", "admin"},
 	"POST /access-review/settings":              {"owner", "admin"},

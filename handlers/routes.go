@@ -143,6 +143,8 @@ func (s *Server) routes() []Route {
 		{POST, "/users/:id/preview", Perm(perm.UsersManage), s.previewStart},
 		{POST, "/preview/exit", SignedIn, s.previewExit},
 		{GET, "/users/:id/sign-ins", Perm(perm.UsersManage), s.memberSignIns},
+		// What giving a role or a group would change (handlers/access_review.go).
+		{GET, "/users/:id/what-if", Perm(perm.UsersManage), s.whatIf},
 
 		// The JSON API (mobile channel): same policy, bearer tokens.
 		{GET, "/api/v1/openapi.json", Public, s.apiSpec},
@@ -188,6 +190,7 @@ func (s *Server) routes() []Route {
 		// member may change is decided in db/roles.go.
 		{GET, "/roles", Perm(perm.RolesView), s.rolesIndex},
 		{POST, "/roles", Perm(perm.RolesManage), s.roleCreate},
+		{GET, "/roles/compare", Perm(perm.RolesView), s.roleCompare},
 		{GET, "/roles/:id", Perm(perm.RolesView), s.roleShow},
 		{POST, "/roles/:id", Perm(perm.RolesManage), s.roleSave},
 		{POST, "/roles/:id/impact", Perm(perm.RolesManage), s.roleImpact},
