@@ -186,14 +186,14 @@ var findingSQL = map[Finding]string{
 		OR EXISTS (SELECT 1 FROM member_vehicle_grants g WHERE g.member_id = m.id AND g.ends_at > :now AND g.ends_at <= :soon))`,
 	FindEnded: `(EXISTS (SELECT 1 FROM member_group_grants g WHERE g.member_id = m.id AND g.ends_at <= :now)
 		OR EXISTS (SELECT 1 FROM member_vehicle_grants g WHERE g.member_id = m.id AND g.ends_at <= :now))`,
-	FindUnusedPerms: `m.created_at < :unused AND ` + unusedCountSQL + ` > 0`,
+	FindUnusedPerms: `m.created_at < :unused AND ` + unusedSQL,
 	FindUnusedTokens: `EXISTS (SELECT 1 FROM api_tokens t WHERE t.member_id = m.id AND (t.expires_at IS NULL OR t.expires_at > :now)
 		AND COALESCE(t.last_used_at, t.created_at) < :tokcut)`,
 }
 
-// unusedCountSQL counts the permissions of m's role that requests are
+// unusedSQL is whether m's role holds a permission that requests are
 // checked for and that m has not used since :unused.
-const unusedCountSQL = `(SELECT COUNT(*) FROM role_permissions rp WHERE rp.role_id = m.role_id
+const unusedSQL = `EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = m.role_id
 	AND rp.permission IN (SELECT value FROM json_each(:measured))
 	AND NOT EXISTS (SELECT 1 FROM permission_uses u WHERE u.member_id = m.id AND u.permission = rp.permission AND u.day >= :unused))`
 
@@ -378,13 +378,20 @@ func (d *DB) ReviewMembers(ctx context.Context, a *Actor, measured []perm.Key, f
 		where += " AND " + active + " AND " + findingSQL[f.Finding]
 	}
 	p := pageOf(f.Page, f.PerPage, 50)
-	q := `SELECT m.id, u.first_name, u.last_name, u.email, m.role_id, r.name, m.status, m.id = ac.owner_member_id,
+	// The page's members are chosen first (through the filter, in order),
+	// and only their rows get the badges: the findings of the whole
+	// account are counted once, by AccessOverview.
+	q := `WITH page(id, n, total) AS MATERIALIZED (
+			SELECT m.id, ROW_NUMBER() OVER (ORDER BY r.name, r.id, m.sort_name, m.id), COUNT(*) OVER ()
+			  FROM members m JOIN accounts ac ON ac.id = m.account_id JOIN roles r ON r.id = m.role_id
+			 WHERE ` + where + `
+			 ORDER BY r.name, r.id, m.sort_name, m.id LIMIT :limit OFFSET :offset)
+		SELECT m.id, u.first_name, u.last_name, u.email, m.role_id, r.name, m.status, m.id = ac.owner_member_id,
 		       m.vehicle_access = 'all' OR m.id = ac.owner_member_id,
 		       NULLIF(MAX(COALESCE(m.last_login_at, ''), COALESCE((SELECT MAX(s.at) FROM sign_ins s WHERE s.member_id = m.id AND s.outcome = 'ok'), '')), ''),
-		       ` + strings.Join(flags, ", ") + `, COUNT(*) OVER ()
-		  FROM members m JOIN accounts ac ON ac.id = m.account_id JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id
-		 WHERE ` + where + `
-		 ORDER BY r.name, r.id, m.sort_name, m.id LIMIT :limit OFFSET :offset`
+		       ` + strings.Join(flags, ", ") + `, page.total
+		  FROM page JOIN members m ON m.id = page.id JOIN accounts ac ON ac.id = m.account_id JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id
+		 ORDER BY page.n`
 	var out []ReviewMember
 	rows, err := d.r.QueryContext(ctx, q, append(fa.named(), sql.Named("limit", p.limit), sql.Named("offset", p.offset))...)
 	if err != nil {

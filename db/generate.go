@@ -164,7 +164,8 @@ func (d *DB) GenerateTrips(ctx context.Context, accountID int64, perVehicle int,
 }
 
 // GenerateAccessHistory gives the generated members of an account
-// ("…@load.test") what the access review looks at, for benchmarks: a
+// ("…@load.test") what the access review looks at, for benchmarks: 200
+// days of membership, a
 // group grant on a depot each (one in four at manage), a direct grant on
 // a vehicle for one in three (half of them ending within days, some
 // ended), a sign-in each (one in five more than 90 days ago), the use of
@@ -178,6 +179,8 @@ func (d *DB) GenerateAccessHistory(ctx context.Context, accountID int64, days in
 			q    string
 			args []any
 		}{
+			{`UPDATE members SET created_at = ? WHERE account_id = ? AND user_id IN (SELECT id FROM users WHERE email LIKE '%@load.test')`,
+				[]any{stamp(now.Add(-200 * 24 * time.Hour)), accountID}},
 			{`WITH depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups
 			                  WHERE account_id = ? AND name LIKE 'Region % depot %'),
 			       nd AS (SELECT COUNT(*) AS n FROM depots)

@@ -231,6 +231,11 @@ func generate(ctx context.Context, d *db.DB, owner *db.Actor, members, vehicles,
 	if err := d.GenerateFleet(ctx, owner.AccountID, vehicles, clients); err != nil {
 		return err
 	}
+	// Grants, sign-ins, tokens and 30 days of permission uses of the
+	// generated members, for the access review.
+	if err := d.GenerateAccessHistory(ctx, owner.AccountID, 30); err != nil {
+		return err
+	}
 	// The demo manager manages one region of the large fleet.
 	if err := d.ExecForTest(ctx, `INSERT INTO member_group_grants (member_id, group_id, level, created_at)
 		SELECT m.id, g.id, 'manage', '' FROM members m JOIN users u ON u.id = m.user_id, vehicle_groups g
