@@ -79,7 +79,7 @@ type AuditEntry struct {
 type AuditFilter struct {
 	ActorID int64
 	Kind    string // a prefix such as "role." or a whole kind
-	From    string // first day "2006-01-02" (UTC), "" for no start
+	From    string // first day "2006-01-02" in the account's time zone, "" for no start
 	To      string // last day, included, "" for no end
 	Page    int
 	PerPage int
@@ -116,13 +116,21 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 	if OwnTripsOnly(a) {
 		where.add("(kind NOT LIKE 'trip.%' OR actor_member_id = ?)", a.MemberID)
 	}
-	if f.From != "" {
-		where.add("created_at >= ?", f.From)
-	}
-	if f.To != "" { // stamps of the last day sort below the next day's date
-		if t, err := time.Parse(time.DateOnly, f.To); err == nil {
-			where.add("created_at < ?", t.AddDate(0, 0, 1).Format(time.DateOnly))
+	// Days are the account's days: a day's first second in its time zone,
+	// as a UTC stamp without fraction or zone, which sorts at or below
+	// every stamp of that second.
+	day := func(s string, add int) (string, bool) {
+		t, err := time.ParseInLocation(time.DateOnly, s, a.Location())
+		if err != nil {
+			return "", false
 		}
+		return t.AddDate(0, 0, add).UTC().Format("2006-01-02T15:04:05"), true
+	}
+	if from, ok := day(f.From, 0); ok {
+		where.add("created_at >= ?", from)
+	}
+	if end, ok := day(f.To, 1); ok { // the last day is included
+		where.add("created_at < ?", end)
 	}
 	var out []AuditEntry
 	total, err := readPage(ctx, d.r, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at, COUNT(*) OVER ()

@@ -277,6 +277,7 @@ type VehicleAccessPage struct {
 	M            db.MemberAccess
 	CanEdit      bool   // the actor may change this member's access
 	Refusal      string // why not, when they manage users but may not act on this member
+	GrantRefusal string // why the actor may take grants away but not give any
 	CanGiveAll   bool
 	Groups       []db.Group // groups the actor may give (covered by their grants)
 	EndingSoon   []db.Grant
