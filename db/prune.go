@@ -31,6 +31,7 @@ const DefaultSignInRetention = 90 * 24 * time.Hour
 // Pruned counts what Prune deleted.
 type Pruned struct {
 	Sessions, Tokens, Throttles, Invitations, SignIns, AuditEvents int64
+	IdempotencyKeys                                                int64
 	PermissionUses                                                 int64
 }
 
@@ -40,7 +41,7 @@ const UseRetention = 2 * UnusedWindow
 
 // Total is the number of rows deleted.
 func (p Pruned) Total() int64 {
-	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents + p.PermissionUses
+	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents + p.IdempotencyKeys + p.PermissionUses
 }
 
 // pruneBatch bounds each delete so that the writer is never held long.
@@ -51,7 +52,9 @@ const pruneBatch = 500
 // (revoked tokens are deleted at once), throttle rows whose window has
 // passed and whose lock has ended, invitations used, revoked or expired
 // longer ago than the retention, sign-in history older than its
-// retention, permission uses older than UseRetention, and, when an audit retention is set, older audit events.
+// retention, API idempotency keys older than IdempotencyKeep, permission
+// uses older than UseRetention, and, when an audit retention is set,
+// older audit events.
 // Each kind is deleted in small batches.
 func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 	if keep.Invitations <= 0 {
@@ -81,6 +84,7 @@ func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 		{&p.Invitations, "invitations", "id", `julianday(COALESCE(accepted_at, revoked_at, expires_at)) < julianday(?)`,
 			[]any{stamp(now.Add(-keep.Invitations))}},
 		{&p.SignIns, "sign_ins", "id", `julianday(at) < julianday(?)`, []any{stamp(now.Add(-keep.SignIns))}},
+		{&p.IdempotencyKeys, "api_idempotency", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-IdempotencyKeep))}},
 		{&p.PermissionUses, "permission_uses", "(member_id, permission, day)", `day < ?`,
 			[]any{now.Add(-UseRetention).UTC().Format(time.DateOnly)}},
 	}

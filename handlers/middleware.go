@@ -207,8 +207,7 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if need.kind == needBoth {
 				for _, k := range []perm.Key{need.perm, need.alt} {
 					if !a.Can(k) {
-						return deniedErr{text: fmt.Sprintf("You need both '%s' and '%s'; your role lacks '%s' — ask your account Owner or an Admin.",
-							perm.Label(need.perm), perm.Label(need.alt), perm.Label(k))}
+						return deniedError(k)
 					}
 				}
 			}
@@ -264,6 +263,7 @@ var readOnlyExempt = map[string]bool{
 	"POST /profile/sessions/end":     true,
 	"POST /profile/sessions/end-all": true,
 	"POST /subscription":             true,
+	"PUT /api/v1/subscription":       true,
 	"DELETE /api/v1/tokens/current":  true,
 	// One's own two-factor sign-in and API tokens.
 	"POST /profile/two-factor/setup":   true,

@@ -13,7 +13,7 @@ import (
 type Need struct {
 	kind needKind
 	perm perm.Key
-	alt  perm.Key // the second permission of an either-or need
+	alt  perm.Key // the second permission of an either-or or an all-of need
 }
 
 type needKind int
@@ -54,9 +54,10 @@ func EitherPerm(a, b perm.Key) Need {
 	return Need{kind: needEither, perm: a, alt: b}
 }
 
-// BothPerms routes need two permissions together, e.g. the access review
-// (who holds what, users.manage; what they did with it, audit.view). The
-// Owner holds every permission, so always passes.
+// BothPerms routes need two permissions at once, e.g. exporting the audit
+// log (reports.export to export, audit.view to read the log), or the
+// access review (users.manage for who holds what, audit.view for what
+// they did with it). The Owner holds every permission, so always passes.
 func BothPerms(a, b perm.Key) Need {
 	Perm(a)
 	Perm(b)
@@ -154,6 +155,44 @@ func (s *Server) routes() []Route {
 		{GET, "/api/v1/users", Perm(perm.UsersView), s.apiUsers},
 		{GET, "/api/v1/vehicles", Perm(perm.VehiclesView), s.apiVehicles},
 		{GET, "/api/v1/vehicles/:id", Perm(perm.VehiclesView), s.apiVehicle},
+		// Writes of the API (handlers/api_fleet.go, api_members.go,
+		// api_admin.go): the needs of the console's routes for the same
+		// change; creates take an Idempotency-Key (s.idempotent), updates
+		// If-Match (handlers/api_write.go).
+		{POST, "/api/v1/vehicles", Perm(perm.VehiclesCreate), s.idempotent(s.apiVehicleCreate)},
+		{PUT, "/api/v1/vehicles/:id", Perm(perm.VehiclesEdit), s.apiVehicleUpdate},
+		{DELETE, "/api/v1/vehicles/:id", Perm(perm.VehiclesArchive), s.apiVehicleArchive},
+		{POST, "/api/v1/vehicles/:id/restore", Perm(perm.VehiclesArchive), s.apiVehicleRestore},
+		{GET, "/api/v1/groups", Perm(perm.VehiclesView), s.apiGroups},
+		{POST, "/api/v1/groups", Perm(perm.VehiclesEdit), s.idempotent(s.apiGroupCreate)},
+		{GET, "/api/v1/groups/:id", Perm(perm.VehiclesView), s.apiGroup},
+		{PUT, "/api/v1/groups/:id", Perm(perm.VehiclesEdit), s.apiGroupUpdate},
+		{DELETE, "/api/v1/groups/:id", Perm(perm.VehiclesEdit), s.apiGroupDelete},
+		{GET, "/api/v1/clients", Perm(perm.ClientsView), s.apiClients},
+		{POST, "/api/v1/clients", Perm(perm.ClientsManage), s.idempotent(s.apiClientCreate)},
+		{GET, "/api/v1/clients/:id", Perm(perm.ClientsView), s.apiClient},
+		{PUT, "/api/v1/clients/:id", Perm(perm.ClientsManage), s.apiClientUpdate},
+		{DELETE, "/api/v1/clients/:id", Perm(perm.ClientsManage), s.apiClientDelete},
+		{GET, "/api/v1/pairings", Perm(perm.PairingManage), s.apiPairings},
+		{POST, "/api/v1/pairings", Perm(perm.PairingManage), s.idempotent(s.apiPairingCreate)},
+		{DELETE, "/api/v1/pairings/:id/:client", Perm(perm.PairingManage), s.apiPairingDelete},
+		{POST, "/api/v1/users", Perm(perm.UsersManage), s.idempotentKeeping(s.apiInvite, withoutLink)},
+		{GET, "/api/v1/users/:id", Perm(perm.UsersView), s.apiMember},
+		{PUT, "/api/v1/users/:id", Perm(perm.UsersManage), s.apiMemberUpdate},
+		{DELETE, "/api/v1/users/:id", Perm(perm.UsersDelete), s.apiMemberDelete},
+		{POST, "/api/v1/users/:id/deactivate", Perm(perm.UsersManage), s.apiDeactivate},
+		{POST, "/api/v1/users/:id/reactivate", Perm(perm.UsersManage), s.apiReactivate},
+		{GET, "/api/v1/users/:id/access", Perm(perm.UsersView), s.apiAccess},
+		{PUT, "/api/v1/users/:id/access/mode", Perm(perm.UsersManage), s.apiAccessMode},
+		{POST, "/api/v1/users/:id/grants", Perm(perm.UsersManage), s.idempotent(s.apiGrantCreate)},
+		{DELETE, "/api/v1/users/:id/grants/:kind/:target", Perm(perm.UsersManage), s.apiGrantDelete},
+		{GET, "/api/v1/roles", Perm(perm.RolesView), s.apiRoles},
+		{POST, "/api/v1/roles", Perm(perm.RolesManage), s.idempotent(s.apiRoleCreate)},
+		{GET, "/api/v1/roles/:id", Perm(perm.RolesView), s.apiRole},
+		{PUT, "/api/v1/roles/:id", Perm(perm.RolesManage), s.apiRoleSave},
+		{GET, "/api/v1/audit", Perm(perm.AuditView), s.apiAudit},
+		{GET, "/api/v1/subscription", Perm(perm.BillingView), s.apiSubscription},
+		{PUT, "/api/v1/subscription", Perm(perm.BillingManage), s.apiSubscriptionSave},
 
 		// Invitations and adding people (handlers/invitations.go, add_member.go).
 		{GET, "/users/invite", Perm(perm.UsersManage), s.invitePage},
@@ -183,7 +222,18 @@ func (s *Server) routes() []Route {
 		{POST, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsSave},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
-		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
+		// The former address of the audit export: same answer as /exports/audit.csv.
+		{GET, "/audit/export.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
+
+		// Exports (handlers/exports.go): CSV of exactly what the member
+		// sees, streamed; the audit log also needs audit.view; the whole
+		// account as a zip needs account.export_all.
+		{GET, "/exports", Perm(perm.ReportsExport), s.exportsPage},
+		{GET, "/exports/trips.csv", BothPerms(perm.ReportsExport, perm.TripsView), s.exportTrips},
+		{GET, "/exports/vehicles.csv", BothPerms(perm.ReportsExport, perm.VehiclesView), s.exportVehicles},
+		{GET, "/exports/clients.csv", BothPerms(perm.ReportsExport, perm.ClientsView), s.exportClients},
+		{GET, "/exports/audit.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
+		{GET, "/exports/account.zip", Perm(perm.AccountExport), s.exportAccount},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,11 @@ type Config struct {
 	InviteTTL time.Duration
 	// Metrics, when set, counts requests and refused logins (NewMetrics).
 	Metrics *Metrics
+	// APIRate is how many requests a second each API token may send on
+	// average, APIBurst how many at once (0: no limit). More are answered
+	// 429 with Retry-After.
+	APIRate  float64
+	APIBurst int
 	// NoUseRecording turns off noting which permissions requests use (for
 	// the access review); benchmarks compare the cost with and without.
 	NoUseRecording bool
@@ -69,6 +75,8 @@ type Server struct {
 	mail sync.WaitGroup
 	// warnings caches the subscription banners per subscription id.
 	warnings sync.Map
+	// limiter is the request bucket of each API token (nil: no limit).
+	limiter *apiLimiter
 }
 
 // New builds the Echo instance with every route of the route table.
@@ -86,7 +94,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	store := sessions.NewCookieStore(key)
 	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
-	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey}
+	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey, limiter: newAPILimiter(cfg.APIRate, cfg.APIBurst)}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -103,7 +111,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	// The middleware order, written once: headers first (so that every
 	// answer carries them, a refused oversized body too), the request id,
-	// metrics and the access log, recover, limits, then the session and CSRF.
+	// metrics and the access log, recover, limits, then the session, CSRF
+	// and the API token's request bucket.
 	// Authorization is attached per route from the route table, after these.
 	e.Use(s.securityHeaders)
 	e.Use(requestID)
@@ -116,10 +125,12 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	if cfg.AccessLog {
 		e.Use(s.accessLog)
 	}
+	e.Use(compress())
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.loadSession)
 	e.Use(s.csrf)
+	e.Use(s.throttle)
 	s.table = s.routes()
 	for _, r := range s.table {
 		r.register(e, s)
@@ -128,6 +139,29 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 		return nil, nil, err
 	}
 	return e, s, nil
+}
+
+// gzipMinLength is the smallest answer worth compressing: below about a
+// packet, gzip saves nothing.
+const gzipMinLength = 1400
+
+// compress gzips answers of at least gzipMinLength bytes for clients that
+// accept it. Streamed exports stay streamed (a flush flushes the
+// compressor too). Left alone: zip files (already compressed), the
+// health and metrics addresses (probes and scrapers read them plainly),
+// and range requests of static files.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		MinLength: gzipMinLength,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			switch {
+			case strings.HasSuffix(p, ".zip"), p == "/livez", p == "/readyz", p == "/healthz", p == "/metrics":
+				return true
+			}
+			return c.Request().Header.Get("Range") != ""
+		},
+	})
 }
 
 // Wait waits for the e-mails still being sent in the background (at

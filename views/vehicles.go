@@ -28,6 +28,7 @@ type VehiclesPage struct {
 	CanCreate  bool
 	CanEdit    bool
 	CanArchive bool
+	CanExport  bool // offers the CSV export
 }
 
 // VehicleForm is the new/edit vehicle form.
@@ -159,6 +160,7 @@ type ClientsPage struct {
 	Rows      []db.Client
 	Pager     Pager
 	CanManage bool
+	CanExport bool // offers the CSV export
 }
 
 // ClientForm is the new/edit client form.
