@@ -33,6 +33,8 @@ type DB struct {
 	// mailNudge wakes the sender once it commits (see MailQueued).
 	mailPending atomic.Bool
 	mailNudge   chan struct{}
+	// uses are the permission uses noted in memory (permission_uses.go).
+	uses useRecorder
 }
 
 // Options tune how a database is opened.
@@ -99,11 +101,16 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 // Path is the database file.
 func (d *DB) Path() string { return d.path }
 
-// Close checkpoints the write-ahead log into the database file (so that
+// Close writes the permission uses still noted in memory, checkpoints
+// the write-ahead log into the database file (so that
 // the file alone is the whole database) and closes both pools. A database
 // opened with NoMigrate (e.g. to back it up beside a running server) is
 // closed without a checkpoint, which would wait for the server's writes.
 func (d *DB) Close() error {
+	if !d.opt.NoMigrate {
+		// The permission uses still in memory (a shutdown's last flush).
+		_ = d.FlushUses(context.Background())
+	}
 	d.stmts.close()
 	err1 := d.r.Close()
 	if !d.opt.NoMigrate {

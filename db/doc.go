@@ -36,7 +36,9 @@
 //     or a member whose role is wider than theirs (reach.go, grants.go).
 //     A change that widens a member (a new role, a grant, a reactivation)
 //     needs the member's vehicle access to lie within the changer's own
-//     (checkAccessWithin in reach.go).
+//     (checkAccessWithin in reach.go). The access review's one-click
+//     fixes and a review's "revoke" are these same writes, with these
+//     same checks (access_review.go, access_reviews.go).
 //   - Refused by the server: a missing permission is refused by the
 //     server (403, or 404 where confirming existence would leak), with a
 //     message naming what is missing; hiding a control is never the check.

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"time"
 )
 
 // GenerateMembers adds n generated people to an account (drivers, one in
@@ -158,5 +160,63 @@ func (d *DB) GenerateTrips(ctx context.Context, accountID int64, perVehicle int,
 		_, err = tx.ExecContext(ctx, `UPDATE vehicles SET odometer_km = odometer_km + (? - 1) * 50 + 10 + (id * 7 + (? - 1) * 13) % 40
 			WHERE account_id = ? AND name LIKE 'Load vehicle %'`, perVehicle, perVehicle, accountID)
 		return err
+	})
+}
+
+// GenerateAccessHistory gives the generated members of an account
+// ("…@load.test") what the access review looks at, for benchmarks: 200
+// days of membership, a
+// group grant on a depot each (one in four at manage), a direct grant on
+// a vehicle for one in three (half of them ending within days, some
+// ended), a sign-in each (one in five more than 90 days ago), the use of
+// two permissions on each of the last days days (one in seven uses none),
+// and an API token for one in ten.
+func (d *DB) GenerateAccessHistory(ctx context.Context, accountID int64, days int) error {
+	return d.update(ctx, func(tx *sql.Tx) error {
+		now := d.Now().UTC()
+		stamp := func(t time.Time) string { return t.Format(time.RFC3339) }
+		steps := []struct {
+			q    string
+			args []any
+		}{
+			{`UPDATE members SET created_at = ? WHERE account_id = ? AND user_id IN (SELECT id FROM users WHERE email LIKE '%@load.test')`,
+				[]any{stamp(now.Add(-200 * 24 * time.Hour)), accountID}},
+			{`WITH depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups
+			                  WHERE account_id = ? AND name LIKE 'Region % depot %'),
+			       nd AS (SELECT COUNT(*) AS n FROM depots)
+			  INSERT OR IGNORE INTO member_group_grants (member_id, group_id, level, created_at)
+			  SELECT m.id, (SELECT id FROM depots WHERE k = m.id % (SELECT n FROM nd)), CASE WHEN m.id % 4 = 0 THEN 'manage' ELSE 'view' END, ?
+			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test'
+			     AND EXISTS (SELECT 1 FROM depots)`, []any{accountID, stamp(now), accountID}},
+			{`WITH vs AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicles WHERE account_id = ? AND name LIKE 'Load vehicle %'),
+			       nv AS (SELECT COUNT(*) AS n FROM vs)
+			  INSERT OR IGNORE INTO member_vehicle_grants (member_id, vehicle_id, level, ends_at, created_at)
+			  SELECT m.id, (SELECT id FROM vs WHERE k = (m.id * 7) % (SELECT n FROM nv)), 'view',
+			         CASE m.id % 6 WHEN 0 THEN ? WHEN 3 THEN ? ELSE NULL END, ?
+			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 3 = 0
+			     AND EXISTS (SELECT 1 FROM vs)`,
+				[]any{accountID, stamp(now.Add(5 * 24 * time.Hour)), stamp(now.Add(-5 * 24 * time.Hour)), stamp(now), accountID}},
+			{`INSERT INTO sign_ins (user_id, member_id, at, channel, outcome)
+			  SELECT m.user_id, m.id, CASE WHEN m.id % 5 = 0 THEN ? ELSE ? END, 'web', 'ok'
+			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test'`,
+				[]any{stamp(now.Add(-100 * 24 * time.Hour)), stamp(now.Add(-24 * time.Hour)), accountID}},
+			{`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
+			       p(k) AS (VALUES ('trips.view'), ('vehicles.view'))
+			  INSERT OR IGNORE INTO permission_uses (member_id, permission, day)
+			  SELECT m.id, p.k, date(?, '-' || n.i || ' days')
+			    FROM members m JOIN users u ON u.id = m.user_id, n, p
+			   WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 7 != 0`,
+				[]any{days, now.Format(time.DateOnly), accountID}},
+			{`INSERT INTO api_tokens (member_id, name, token_hash, created_at, expires_at)
+			  SELECT m.id, 'load', randomblob(32), ?, ?
+			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 10 = 1`,
+				[]any{stamp(now.Add(-40 * 24 * time.Hour)), stamp(now.Add(50 * 24 * time.Hour)), accountID}},
+		}
+		for _, s := range steps {
+			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
+				return fmt.Errorf("generate access history: %w", err)
+			}
+		}
+		return nil
 	})
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -31,11 +32,16 @@ const DefaultSignInRetention = 90 * 24 * time.Hour
 type Pruned struct {
 	Sessions, Tokens, Throttles, Invitations, SignIns, AuditEvents int64
 	IdempotencyKeys                                                int64
+	PermissionUses                                                 int64
 }
+
+// UseRetention is how far back permission uses are kept: twice the
+// window in which the access review looks for unused permissions.
+const UseRetention = 2 * UnusedWindow
 
 // Total is the number of rows deleted.
 func (p Pruned) Total() int64 {
-	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents + p.IdempotencyKeys
+	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents + p.IdempotencyKeys + p.PermissionUses
 }
 
 // pruneBatch bounds each delete so that the writer is never held long.
@@ -46,8 +52,9 @@ const pruneBatch = 500
 // (revoked tokens are deleted at once), throttle rows whose window has
 // passed and whose lock has ended, invitations used, revoked or expired
 // longer ago than the retention, sign-in history older than its
-// retention, API idempotency keys older than IdempotencyKeep, and, when
-// an audit retention is set, older audit events.
+// retention, API idempotency keys older than IdempotencyKeep, permission
+// uses older than UseRetention, and, when an audit retention is set,
+// older audit events.
 // Each kind is deleted in small batches.
 func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 	if keep.Invitations <= 0 {
@@ -78,12 +85,14 @@ func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 			[]any{stamp(now.Add(-keep.Invitations))}},
 		{&p.SignIns, "sign_ins", "id", `julianday(at) < julianday(?)`, []any{stamp(now.Add(-keep.SignIns))}},
 		{&p.IdempotencyKeys, "api_idempotency", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-IdempotencyKeep))}},
+		{&p.PermissionUses, "permission_uses", "(member_id, permission, day)", `day < ?`,
+			[]any{now.Add(-UseRetention).UTC().Format(time.DateOnly)}},
 	}
 	if keep.Audit > 0 {
 		jobs = append(jobs, job{&p.AuditEvents, "audit_events", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-keep.Audit))}})
 	}
 	for _, j := range jobs {
-		q := fmt.Sprintf(`DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s LIMIT %d)`, j.table, j.key, j.key, j.table, j.where, pruneBatch)
+		q := fmt.Sprintf(`DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s LIMIT %d)`, j.table, j.key, strings.Trim(j.key, "()"), j.table, j.where, pruneBatch)
 		for {
 			res, err := d.w.ExecContext(ctx, q, j.args...)
 			if err != nil {

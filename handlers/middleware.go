@@ -217,8 +217,33 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if !safeMethod(c) && !readOnlyExempt[c.Request().Method+" "+c.Path()] && a.ReadOnly(s.db.Now()) {
 				return s.readOnlyError(c, a)
 			}
+			s.recordUse(a, need)
 			return next(c)
 		}
+	}
+}
+
+// recordUse notes, for the access review, the permissions a request
+// passed the check with: in memory only (db.RecordUse), written in
+// batches by the server. A preview is not the member's own use; an
+// either-or need is used through the permission the member holds (the
+// first, when both).
+func (s *Server) recordUse(a *db.Actor, need Need) {
+	if s.cfg.NoUseRecording || a.PreviewBy != nil {
+		return
+	}
+	switch need.kind {
+	case needPerm:
+		s.db.RecordUse(a.MemberID, need.perm)
+	case needEither:
+		if a.Can(need.perm) {
+			s.db.RecordUse(a.MemberID, need.perm)
+		} else {
+			s.db.RecordUse(a.MemberID, need.alt)
+		}
+	case needBoth:
+		s.db.RecordUse(a.MemberID, need.perm)
+		s.db.RecordUse(a.MemberID, need.alt)
 	}
 }
 

@@ -36,30 +36,31 @@ func page(c echo.Context, status int, target string, fragment, whole templ.Compo
 // it (an empty need: to everyone signed in).
 var nav = []struct {
 	href, label string
-	need        perm.Key
+	need, also  perm.Key // also: a second permission needed with need
 }{
-	{"/dashboard", "Dashboard", perm.ReportsView},
-	{"/reports", "Reports", perm.ReportsView},
-	{"/users", "Users", perm.UsersView},
-	{"/roles", "Roles", perm.RolesView},
-	{"/vehicles", "Vehicles", perm.VehiclesView},
-	{"/trips", "Trips", perm.TripsView},
-	{"/groups", "Groups", perm.VehiclesView},
-	{"/clients", "Clients", perm.ClientsView},
-	{"/pairing", "Pairing", perm.PairingManage},
-	{"/subscription", "Subscription", perm.BillingView},
-	{"/settings", "Settings", perm.AccountSettings},
-	{"/exports", "Exports", perm.ReportsExport},
-	{"/audit", "Audit log", perm.AuditView},
-	{"/outbox", "Sent e-mails", perm.AuditView},
-	{"/profile", "My profile", ""},
+	{"/dashboard", "Dashboard", perm.ReportsView, ""},
+	{"/reports", "Reports", perm.ReportsView, ""},
+	{"/users", "Users", perm.UsersView, ""},
+	{"/roles", "Roles", perm.RolesView, ""},
+	{"/vehicles", "Vehicles", perm.VehiclesView, ""},
+	{"/trips", "Trips", perm.TripsView, ""},
+	{"/groups", "Groups", perm.VehiclesView, ""},
+	{"/clients", "Clients", perm.ClientsView, ""},
+	{"/pairing", "Pairing", perm.PairingManage, ""},
+	{"/subscription", "Subscription", perm.BillingView, ""},
+	{"/settings", "Settings", perm.AccountSettings, ""},
+	{"/exports", "Exports", perm.ReportsExport, ""},
+	{"/audit", "Audit log", perm.AuditView, ""},
+	{"/outbox", "Sent e-mails", perm.AuditView, ""},
+	{"/access-review", "Access review", perm.UsersManage, perm.AuditView},
+	{"/profile", "My profile", "", ""},
 }
 
 // navFor lists the sections the actor may open.
 func navFor(a *db.Actor) []views.NavItem {
 	var out []views.NavItem
 	for _, n := range nav {
-		if n.need == "" || a.Can(n.need) {
+		if (n.need == "" || a.Can(n.need)) && (n.also == "" || a.Can(n.also)) {
 			out = append(out, views.NavItem{Href: n.href, Label: n.label})
 		}
 	}

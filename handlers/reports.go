@@ -36,10 +36,8 @@ func homeOf(a *db.Actor) string {
 	case a.Can(perm.TripsView) && (a.Can(perm.TripsRecord) || db.OwnTripsOnly(a)):
 		return "/my"
 	}
-	for _, n := range nav {
-		if n.need == "" || a.Can(n.need) {
-			return n.href
-		}
+	if items := navFor(a); len(items) > 0 {
+		return items[0].Href
 	}
 	return "/"
 }

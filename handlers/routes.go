@@ -55,7 +55,9 @@ func EitherPerm(a, b perm.Key) Need {
 }
 
 // BothPerms routes need two permissions at once, e.g. exporting the audit
-// log (reports.export to export, audit.view to read the log).
+// log (reports.export to export, audit.view to read the log), or the
+// access review (users.manage for who holds what, audit.view for what
+// they did with it). The Owner holds every permission, so always passes.
 func BothPerms(a, b perm.Key) Need {
 	Perm(a)
 	Perm(b)
@@ -147,6 +149,8 @@ func (s *Server) routes() []Route {
 		{POST, "/users/:id/preview", Perm(perm.UsersManage), s.previewStart},
 		{POST, "/preview/exit", SignedIn, s.previewExit},
 		{GET, "/users/:id/sign-ins", Perm(perm.UsersManage), s.memberSignIns},
+		// What giving a role or a group would change (handlers/access_review.go).
+		{GET, "/users/:id/what-if", Perm(perm.UsersManage), s.whatIf},
 
 		// The JSON API (mobile channel): same policy, bearer tokens.
 		{GET, "/api/v1/openapi.json", Public, s.apiSpec},
@@ -244,6 +248,7 @@ func (s *Server) routes() []Route {
 		// member may change is decided in db/roles.go.
 		{GET, "/roles", Perm(perm.RolesView), s.rolesIndex},
 		{POST, "/roles", Perm(perm.RolesManage), s.roleCreate},
+		{GET, "/roles/compare", Perm(perm.RolesView), s.roleCompare},
 		{GET, "/roles/:id", Perm(perm.RolesView), s.roleShow},
 		{POST, "/roles/:id", Perm(perm.RolesManage), s.roleSave},
 		{POST, "/roles/:id/impact", Perm(perm.RolesManage), s.roleImpact},
@@ -325,5 +330,19 @@ func (s *Server) routes() []Route {
 		{POST, "/settings", Perm(perm.AccountSettings), s.settingsSave},
 		{POST, "/subscription", Perm(perm.BillingManage), s.subscriptionSave},
 		{POST, "/subscription/accounts", Perm(perm.BillingManage), s.subscriptionAddAccount},
+
+		// Access review (handlers/access_review.go): who holds what needs
+		// users.manage, what they did with it audit.view; the overview and
+		// reviews need both (the Owner holds every permission). Each fix
+		// is the ordinary write, with its reach checked in db.
+		{GET, "/access-review", BothPerms(perm.UsersManage, perm.AuditView), s.accessReview},
+		{POST, "/access-review/fix", BothPerms(perm.UsersManage, perm.AuditView), s.accessReviewFix},
+		{POST, "/access-review/settings", Perm(perm.AccountSettings), s.accessReviewSettings},
+		{GET, "/access-review/reviews", BothPerms(perm.UsersManage, perm.AuditView), s.reviewsList},
+		{POST, "/access-review/reviews", BothPerms(perm.UsersManage, perm.AuditView), s.reviewStart},
+		{GET, "/access-review/reviews/:id", BothPerms(perm.UsersManage, perm.AuditView), s.reviewShow},
+		{POST, "/access-review/reviews/:id/decide", BothPerms(perm.UsersManage, perm.AuditView), s.reviewDecide},
+		{POST, "/access-review/reviews/:id/finish", BothPerms(perm.UsersManage, perm.AuditView), s.reviewFinish},
+		{GET, "/access-review/reviews/:id/export.csv", BothPerms(perm.UsersManage, perm.AuditView), s.reviewCSV},
 	}
 }

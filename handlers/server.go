@@ -54,6 +54,9 @@ type Config struct {
 	// 429 with Retry-After.
 	APIRate  float64
 	APIBurst int
+	// NoUseRecording turns off noting which permissions requests use (for
+	// the access review); benchmarks compare the cost with and without.
+	NoUseRecording bool
 }
 
 // Server holds what handlers share.

@@ -113,8 +113,9 @@ func (w *workers) run(job func()) {
 	}()
 }
 
-// startWorkers starts the e-mail sender, pruning and, when asked,
-// scheduled backups.
+// startWorkers starts the e-mail sender, pruning, access review
+// reminders, the writing of permission uses and, when asked, scheduled
+// backups.
 func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger, smtp mailer.Config) *workers {
 	w := &workers{}
 	// The outbox's sender: what was queued while the server was stopped
@@ -134,11 +135,30 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 			log.Error("pruning failed", "err", err)
 		case p.Total() > 0:
 			log.Info("pruned", "sessions", p.Sessions, "api_tokens", p.Tokens, "throttle_rows", p.Throttles,
-				"invitations", p.Invitations, "sign_ins", p.SignIns, "audit_events", p.AuditEvents)
+				"invitations", p.Invitations, "sign_ins", p.SignIns, "audit_events", p.AuditEvents,
+				"permission_uses", p.PermissionUses)
 		}
 	}
 	// What piled up while the server was stopped goes at once.
 	w.every(ctx, o.pruneEvery, true, prune)
+	// An Owner whose account's access review is due gets one reminder
+	// e-mail per due date (written to the outbox).
+	w.every(ctx, time.Hour, true, func(ctx context.Context) {
+		n, err := d.RemindReviewsDue(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("access review reminders failed", "err", err)
+		case n > 0:
+			log.Info("access review reminders queued", "accounts", n)
+		}
+	})
+	// Permission uses noted in memory are written every minute (and by
+	// the database's Close at shutdown).
+	w.every(ctx, db.UseFlushInterval, false, func(ctx context.Context) {
+		if err := d.FlushUses(ctx); err != nil && ctx.Err() == nil {
+			log.Error("writing permission uses failed", "err", err)
+		}
+	})
 	if o.backupEvery > 0 {
 		w.every(ctx, o.backupEvery, false, func(ctx context.Context) {
 			file, err := d.BackupTo(ctx, o.backupDir, o.backupKeep)

@@ -337,6 +337,11 @@ func generate(ctx context.Context, d *db.DB, owner *db.Actor, members, vehicles,
 	if err := d.GenerateFleet(ctx, owner.AccountID, vehicles, clients); err != nil {
 		return err
 	}
+	// Grants, sign-ins, tokens and 30 days of permission uses of the
+	// generated members, for the access review.
+	if err := d.GenerateAccessHistory(ctx, owner.AccountID, 30); err != nil {
+		return err
+	}
 	// The demo manager manages one region of the large fleet (instead of
 	// the demo's North) and may use the mobile channel (an API token).
 	for _, q := range []string{
