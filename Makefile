@@ -27,12 +27,26 @@ run: build
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/fleetgate ./cmd/fleetgate
 
+# The race detector stays on for all of our code, the standard library
+# and the SQLite driver's Go side (modernc.org/sqlite). It is off for
+# modernc.org/sqlite/lib, SQLite's C source translated to Go: one
+# connection's C code runs on one goroutine at a time behind SQLite's own
+# locks, and with a cgo driver the race detector would not see it either.
+# -race also turns on checkptr, which checks every unsafe pointer step; the
+# translated C (modernc.org/...) takes such steps by the million (parsing
+# each SQL statement and each connection's schema), so it is off there.
+# Measured on this 2-core machine: these two settings take the db tests
+# from 58 to 11 CPU seconds and the handlers tests from 199 to 57; finding
+# races in our code is unchanged. (`go test -race ./...` without them works,
+# only slower.)
+RACE_GCFLAGS ?= -gcflags='modernc.org/...=-d=checkptr=0' -gcflags='modernc.org/sqlite/lib=-race=false'
+
 # go test shows a passing package's output only with -v, so the browser
 # tests' skip is said here too (their TestMain says it under -v).
 test:
 	@[ -n "$$CHROME_PATH" ] || [ "$$FLEETGATE_E2E" = required ] || command -v chromium >/dev/null 2>&1 || \
 		echo 'browser tests skipped: no Chromium found; install with `apt-get install chromium` or set CHROME_PATH' >&2
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race $(RACE_GCFLAGS) -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 generate:
 	$(GO) tool templ generate

@@ -22,8 +22,9 @@ import (
 func TestBackupUnderWriteLoad(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	d, err := db.Open(ctx, filepath.Join(dir, "live.db"))
+	path := migrated.Path(t)
+	dir := filepath.Dir(path)
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,8 @@ func TestBackupToKeepsTheNewest(t *testing.T) {
 func TestRestore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "fleet.db")
+	path := migrated.Path(t)
+	dir := filepath.Dir(path)
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -373,8 +374,7 @@ func TestOpenErrorsNameTheCause(t *testing.T) {
 		t.Fatalf("missing directory:\n got %v\nwant %s", err, want)
 	}
 
-	roFile := filepath.Join(dir, "ro", "x.db")
-	os.Mkdir(filepath.Dir(roFile), 0o755)
+	roFile := migrated.Path(t)
 	d, err := db.Open(ctx, roFile)
 	if err != nil {
 		t.Fatal(err)
@@ -534,7 +534,7 @@ func TestDurability(t *testing.T) {
 		durability string
 		want       int
 	}{{"", 1}, {"normal", 1}, {"full", 2}} {
-		d, err := db.OpenWith(ctx, filepath.Join(t.TempDir(), "d.db"), db.Options{Durability: c.durability})
+		d, err := db.OpenWith(ctx, migrated.Path(t), db.Options{Durability: c.durability})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 )
 
 func TestReadPageAndTimes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "q.db"))
 	if err != nil {

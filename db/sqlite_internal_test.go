@@ -19,6 +19,7 @@ func TestCallerOp(t *testing.T) {
 
 // SQLite errors are told apart by their result code, also when wrapped.
 func TestSQLiteErrorClasses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "e.db"))
 	if err != nil {

@@ -74,9 +74,14 @@ type client struct {
 	http *http.Client
 }
 
+// client opens a new browser on the app. Its connections are the app's
+// server's own (a.srv.Client's transport), not http.DefaultTransport:
+// closing any test's httptest server closes the default transport's idle
+// connections, which broke a request of another test running in parallel
+// now and then ("CloseIdleConnections called").
 func (a *app) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{a: a, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &client{a: a, http: &http.Client{Transport: a.srv.Client().Transport, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }

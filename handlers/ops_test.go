@@ -97,7 +97,7 @@ func TestMetricsCountRequests(t *testing.T) {
 
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
-	res, err := http.Get(srv.URL)
+	res, err := srv.Client().Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

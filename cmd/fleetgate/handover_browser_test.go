@@ -13,6 +13,7 @@ import (
 // member who can manage vehicles is offered and North is handed over as
 // one group grant.
 func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	logIn(t, ctx, c, "owner@demo.test")

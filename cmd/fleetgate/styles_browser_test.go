@@ -12,6 +12,7 @@ import (
 // screens whose rules sit late in static/app.css: a rule block left open
 // (an unclosed @media) makes them apply only on phones, and this fails.
 func TestBrowserDesktopStyles(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	logIn(t, ctx, c, "owner@demo.test")
@@ -60,6 +61,7 @@ func TestBrowserDesktopStyles(t *testing.T) {
 // Roles, Pairing and member pages are photographed at 1280 and 375 px when
 // FLEETGATE_SCREENSHOTS names a folder.
 func TestBrowserPhoneNavigationAndScreenshots(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
 	logIn(t, ctx, c, "owner@demo.test")

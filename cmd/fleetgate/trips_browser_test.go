@@ -13,6 +13,7 @@ import (
 // vehicle; the region's Manager sees it in the vehicle's monthly log and
 // finalizes the month; the Driver can no longer change the trip.
 func TestBrowserTripFinalized(t *testing.T) {
+	t.Parallel()
 	c := startConsole(t)
 	month := time.Now().UTC().Format("2006-01")
 	drv := browser(t)
