@@ -24,6 +24,10 @@ type DB struct {
 
 	stmts stmtCache // prepared statements of r (stmts.go)
 
+	// exactOnly, set by tests only, makes the dashboard read every total
+	// from the trips (the exact path), never from the monthly roll-ups.
+	exactOnly bool
+
 	// beforeWrite, set by tests only (BeforeNextWriteForTest), runs once
 	// just before the next write transaction opens: another writer's
 	// change lands exactly there.

@@ -21,6 +21,14 @@ import (
 // visible set through the trips' (vehicle_id, trip_date) index, never by
 // a scan of the account; only all-vehicles access reads the account's
 // trips of the period, through (account_id, trip_date).
+//
+// The dashboard of a member who sees every trip of the account (all
+// vehicles, not "own trips only", no history limit inside the months
+// shown) is read from the monthly roll-ups instead (trip_months,
+// trip_vehicle_months, trip_client_months: kept by triggers on trips in
+// the transaction of every change), which give exactly the same totals at
+// a cost that follows the number of vehicles and clients with trips in
+// the month, not the number of trips. Everybody else keeps the exact path.
 
 // Basis is what a member's totals are based on.
 type Basis struct {
@@ -187,7 +195,11 @@ func (d *DB) Dashboard(ctx context.Context, a *Actor) (Dashboard, error) {
 	}
 	first, _, _ := monthRange(out.LastMonth)
 	_, last, _ := monthRange(out.Month)
-	if !out.Basis.NoTrips {
+	if !out.Basis.NoTrips && d.rollupFor(a, sc, first) {
+		if err := d.dashboardFromRollups(ctx, a, &out); err != nil {
+			return out, err
+		}
+	} else if !out.Basis.NoTrips {
 		if err := d.purposeTotals(ctx, a, sc, first, last, &out); err != nil {
 			return out, err
 		}
@@ -380,4 +392,97 @@ func (d *DB) Report(ctx context.Context, a *Actor, p ReportPeriod) (Report, erro
 		}
 	}
 	return out, nil
+}
+
+// rollupFor reports whether the monthly roll-ups give exactly the actor's
+// totals of the trips dated from first on: the actor sees every trip of
+// the account (all vehicles, not "own trips only") and no history limit
+// falls after first.
+func (d *DB) rollupFor(a *Actor, sc scope, first string) bool {
+	if d.exactOnly || !sc.all || !a.Can(perm.TripsView) {
+		return false
+	}
+	r := d.reachOf(a)
+	return !r.ownOnly && (r.since == "" || r.since <= first)
+}
+
+// dashboardFromRollups fills the trip totals of the dashboard (purpose
+// totals of this month and the last, top vehicles and clients, idle
+// vehicles) from the monthly roll-ups, for an actor of rollupFor.
+func (d *DB) dashboardFromRollups(ctx context.Context, a *Actor, out *Dashboard) error {
+	out.This = []PurposeTotal{{Purpose: "business"}, {Purpose: "private"}}
+	out.Last = []PurposeTotal{{Purpose: "business"}, {Purpose: "private"}}
+	rows, err := d.r.QueryContext(ctx, `SELECT month, b_trips, b_km, p_trips, p_km FROM trip_months
+		WHERE account_id = ? AND month IN (?, ?)`, a.AccountID, out.Month, out.LastMonth)
+	if err != nil {
+		return fmt.Errorf("purpose totals: %w", err)
+	}
+	for rows.Next() {
+		var month string
+		var bn, pn int
+		var bkm, pkm float64
+		if err := rows.Scan(&month, &bn, &bkm, &pn, &pkm); err != nil {
+			rows.Close()
+			return err
+		}
+		to := out.Last
+		if month == out.Month {
+			to = out.This
+		}
+		to[0].Trips, to[0].Km, to[1].Trips, to[1].Km = bn, bkm, pn, pkm
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("purpose totals: %w", err)
+	}
+	if out.TopVehicles, err = d.rankRollup(ctx, a, "trip_vehicle_months", "vehicle_id", rankBy["vehicle"].name, out.Month, DashboardTop); err != nil {
+		return err
+	}
+	if out.TopClients, err = d.rankRollup(ctx, a, "trip_client_months", "client_id", rankBy["client"].name, out.Month, DashboardTop); err != nil {
+		return err
+	}
+	rows, err = d.r.QueryContext(ctx, `SELECT v.id, v.name, COUNT(*) OVER () FROM vehicles v
+		WHERE v.account_id = ? AND v.status = 'active'
+		  AND NOT EXISTS (SELECT 1 FROM trip_vehicle_months r WHERE r.account_id = v.account_id AND r.month = ? AND r.vehicle_id = v.id)
+		ORDER BY v.name, v.id LIMIT ?`, a.AccountID, out.Month, DashboardList)
+	if err != nil {
+		return fmt.Errorf("idle vehicles: %w", err)
+	}
+	defer rows.Close()
+	out.Idle, out.IdleCount = nil, 0
+	for rows.Next() {
+		var v Vehicle
+		if err := rows.Scan(&v.ID, &v.Name, &out.IdleCount); err != nil {
+			return err
+		}
+		out.Idle = append(out.Idle, v)
+	}
+	return rows.Err()
+}
+
+// rankRollup reads the top n rows of a roll-up table (one row per key and
+// month) for a month, ordered by distance, as rank does over trips.
+func (d *DB) rankRollup(ctx context.Context, a *Actor, table, key, name, month string, n int) (Ranking, error) {
+	var out Ranking
+	rows, err := d.r.QueryContext(ctx, `WITH top(k, n, bkm, pkm, rows_all, n_all, bkm_all, pkm_all) AS (
+		SELECT `+key+`, b_trips + p_trips, b_km, p_km, COUNT(*) OVER (), SUM(b_trips + p_trips) OVER (), SUM(b_km) OVER (), SUM(p_km) OVER ()
+		  FROM `+table+` WHERE account_id = ? AND month = ? ORDER BY b_km + p_km DESC, `+key+` LIMIT ?)
+		SELECT k, `+name+`, n, bkm, pkm, rows_all, n_all, bkm_all, pkm_all FROM top ORDER BY bkm + pkm DESC, k`, a.AccountID, month, n)
+	if err != nil {
+		return out, fmt.Errorf("rank %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Ranked
+		var all int
+		if err := rows.Scan(&r.ID, &r.Name, &r.Trips, &r.BusinessKm, &r.PrivateKm, &all, &out.Total.Trips, &out.Total.BusinessKm, &out.Total.PrivateKm); err != nil {
+			return out, err
+		}
+		out.Rows = append(out.Rows, r)
+		out.More = all - len(out.Rows)
+	}
+	if out.More < 0 {
+		out.More = 0
+	}
+	return out, rows.Err()
 }
