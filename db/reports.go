@@ -435,16 +435,18 @@ func (d *DB) dashboardFromRollups(ctx context.Context, a *Actor, out *Dashboard)
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("purpose totals: %w", err)
 	}
-	if out.TopVehicles, err = d.rankRollup(ctx, a, "trip_vehicle_months", "vehicle_id", rankBy["vehicle"].name, out.Month, DashboardTop); err != nil {
+	// The vehicles' totals are the month's: every trip has a vehicle.
+	month := &Ranked{Trips: out.This[0].Trips + out.This[1].Trips, BusinessKm: out.This[0].Km, PrivateKm: out.This[1].Km}
+	if out.TopVehicles, err = d.rankRollup(ctx, a, "trip_vehicle_months", "vehicle_id", rankBy["vehicle"].name, out.Month, DashboardTop, month); err != nil {
 		return err
 	}
-	if out.TopClients, err = d.rankRollup(ctx, a, "trip_client_months", "client_id", rankBy["client"].name, out.Month, DashboardTop); err != nil {
+	if out.TopClients, err = d.rankRollup(ctx, a, "trip_client_months", "client_id", rankBy["client"].name, out.Month, DashboardTop, nil); err != nil {
 		return err
 	}
 	rows, err = d.r.QueryContext(ctx, `SELECT v.id, v.name, COUNT(*) OVER () FROM vehicles v
 		WHERE v.account_id = ? AND v.status = 'active'
-		  AND NOT EXISTS (SELECT 1 FROM trip_vehicle_months r WHERE r.account_id = v.account_id AND r.month = ? AND r.vehicle_id = v.id)
-		ORDER BY v.name, v.id LIMIT ?`, a.AccountID, out.Month, DashboardList)
+		  AND v.id NOT IN (SELECT r.vehicle_id FROM trip_vehicle_months r WHERE r.account_id = ? AND r.month = ?)
+		ORDER BY v.name, v.id LIMIT ?`, a.AccountID, a.AccountID, out.Month, DashboardList)
 	if err != nil {
 		return fmt.Errorf("idle vehicles: %w", err)
 	}
@@ -461,28 +463,41 @@ func (d *DB) dashboardFromRollups(ctx context.Context, a *Actor, out *Dashboard)
 }
 
 // rankRollup reads the top n rows of a roll-up table (one row per key and
-// month) for a month, ordered by distance, as rank does over trips.
-func (d *DB) rankRollup(ctx context.Context, a *Actor, table, key, name, month string, n int) (Ranking, error) {
+// month) for a month, ordered by distance, as rank does over trips. With
+// total given (the month's totals over all rows), the top is read off the
+// table's distance index and only the rows are counted; without, the
+// totals are summed over the month's rows.
+func (d *DB) rankRollup(ctx context.Context, a *Actor, table, key, name, month string, n int, total *Ranked) (Ranking, error) {
 	var out Ranking
+	sums := `COUNT(*) OVER (), SUM(b_trips + p_trips) OVER (), SUM(b_km) OVER (), SUM(p_km) OVER ()`
+	if total != nil {
+		sums = `0, 0, 0, 0`
+	}
 	rows, err := d.r.QueryContext(ctx, `WITH top(k, n, bkm, pkm, rows_all, n_all, bkm_all, pkm_all) AS (
-		SELECT `+key+`, b_trips + p_trips, b_km, p_km, COUNT(*) OVER (), SUM(b_trips + p_trips) OVER (), SUM(b_km) OVER (), SUM(p_km) OVER ()
+		SELECT `+key+`, b_trips + p_trips, b_km, p_km, `+sums+`
 		  FROM `+table+` WHERE account_id = ? AND month = ? ORDER BY b_km + p_km DESC, `+key+` LIMIT ?)
 		SELECT k, `+name+`, n, bkm, pkm, rows_all, n_all, bkm_all, pkm_all FROM top ORDER BY bkm + pkm DESC, k`, a.AccountID, month, n)
 	if err != nil {
 		return out, fmt.Errorf("rank %s: %w", table, err)
 	}
 	defer rows.Close()
+	all := 0
 	for rows.Next() {
 		var r Ranked
-		var all int
 		if err := rows.Scan(&r.ID, &r.Name, &r.Trips, &r.BusinessKm, &r.PrivateKm, &all, &out.Total.Trips, &out.Total.BusinessKm, &out.Total.PrivateKm); err != nil {
 			return out, err
 		}
 		out.Rows = append(out.Rows, r)
-		out.More = all - len(out.Rows)
 	}
-	if out.More < 0 {
-		out.More = 0
+	if err := rows.Err(); err != nil {
+		return out, err
 	}
-	return out, rows.Err()
+	if total != nil && len(out.Rows) > 0 {
+		out.Total = *total
+		if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE account_id = ? AND month = ?`, a.AccountID, month).Scan(&all); err != nil {
+			return out, fmt.Errorf("rank %s: %w", table, err)
+		}
+	}
+	out.More = max(all-len(out.Rows), 0)
+	return out, nil
 }

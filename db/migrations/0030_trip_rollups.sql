@@ -33,6 +33,8 @@ CREATE TABLE trip_vehicle_months (
     p_km       REAL NOT NULL,
     PRIMARY KEY (account_id, month, vehicle_id)
 ) WITHOUT ROWID;
+-- A month's vehicles by distance: the top of the dashboard without a sort.
+CREATE INDEX trip_vehicle_months_top ON trip_vehicle_months(account_id, month, (b_km + p_km) DESC, vehicle_id);
 CREATE TABLE trip_client_months (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     month      TEXT NOT NULL,
