@@ -435,26 +435,42 @@ func (d *DB) dashboardFromRollups(ctx context.Context, a *Actor, out *Dashboard)
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("purpose totals: %w", err)
 	}
+	// How many vehicles are idle: the active vehicles less those with a
+	// trip this month (every vehicle with a row, less the archived ones).
+	var active, withTrips, archivedWithTrips int
+	if err := d.r.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM vehicles WHERE account_id = ? AND status = 'active'),
+		(SELECT COUNT(*) FROM trip_vehicle_months WHERE account_id = ? AND month = ?),
+		(SELECT COUNT(*) FROM vehicles v WHERE v.account_id = ? AND v.status = 'archived'
+		    AND EXISTS (SELECT 1 FROM trip_vehicle_months r WHERE r.account_id = v.account_id AND r.month = ? AND r.vehicle_id = v.id))`,
+		a.AccountID, a.AccountID, out.Month, a.AccountID, out.Month).Scan(&active, &withTrips, &archivedWithTrips); err != nil {
+		return fmt.Errorf("idle vehicles: %w", err)
+	}
 	// The vehicles' totals are the month's: every trip has a vehicle.
 	month := &Ranked{Trips: out.This[0].Trips + out.This[1].Trips, BusinessKm: out.This[0].Km, PrivateKm: out.This[1].Km}
-	if out.TopVehicles, err = d.rankRollup(ctx, a, "trip_vehicle_months", "vehicle_id", rankBy["vehicle"].name, out.Month, DashboardTop, month); err != nil {
+	if out.TopVehicles, err = d.rankRollup(ctx, a, "trip_vehicle_months", "vehicle_id", rankBy["vehicle"].name, out.Month, DashboardTop, month, withTrips); err != nil {
 		return err
 	}
-	if out.TopClients, err = d.rankRollup(ctx, a, "trip_client_months", "client_id", rankBy["client"].name, out.Month, DashboardTop, nil); err != nil {
+	if out.TopClients, err = d.rankRollup(ctx, a, "trip_client_months", "client_id", rankBy["client"].name, out.Month, DashboardTop, nil, 0); err != nil {
 		return err
 	}
-	rows, err = d.r.QueryContext(ctx, `SELECT v.id, v.name, COUNT(*) OVER () FROM vehicles v
+	out.Idle, out.IdleCount = nil, active-(withTrips-archivedWithTrips)
+	if out.IdleCount <= 0 {
+		out.IdleCount = 0
+		return nil
+	}
+	// The first idle vehicles by name: the scan stops once all are found.
+	rows, err = d.r.QueryContext(ctx, `SELECT v.id, v.name FROM vehicles v
 		WHERE v.account_id = ? AND v.status = 'active'
-		  AND v.id NOT IN (SELECT r.vehicle_id FROM trip_vehicle_months r WHERE r.account_id = ? AND r.month = ?)
-		ORDER BY v.name, v.id LIMIT ?`, a.AccountID, a.AccountID, out.Month, DashboardList)
+		  AND NOT EXISTS (SELECT 1 FROM trip_vehicle_months r WHERE r.account_id = v.account_id AND r.month = ? AND r.vehicle_id = v.id)
+		ORDER BY v.name, v.id LIMIT ?`, a.AccountID, out.Month, min(out.IdleCount, DashboardList))
 	if err != nil {
 		return fmt.Errorf("idle vehicles: %w", err)
 	}
 	defer rows.Close()
-	out.Idle, out.IdleCount = nil, 0
 	for rows.Next() {
 		var v Vehicle
-		if err := rows.Scan(&v.ID, &v.Name, &out.IdleCount); err != nil {
+		if err := rows.Scan(&v.ID, &v.Name); err != nil {
 			return err
 		}
 		out.Idle = append(out.Idle, v)
@@ -466,8 +482,9 @@ func (d *DB) dashboardFromRollups(ctx context.Context, a *Actor, out *Dashboard)
 // month) for a month, ordered by distance, as rank does over trips. With
 // total given (the month's totals over all rows), the top is read off the
 // table's distance index and only the rows are counted; without, the
-// totals are summed over the month's rows.
-func (d *DB) rankRollup(ctx context.Context, a *Actor, table, key, name, month string, n int, total *Ranked) (Ranking, error) {
+// totals are summed over the month's rows. rowsAll is the month's rows
+// when total is given.
+func (d *DB) rankRollup(ctx context.Context, a *Actor, table, key, name, month string, n int, total *Ranked, rowsAll int) (Ranking, error) {
 	var out Ranking
 	sums := `COUNT(*) OVER (), SUM(b_trips + p_trips) OVER (), SUM(b_km) OVER (), SUM(p_km) OVER ()`
 	if total != nil {
@@ -493,10 +510,7 @@ func (d *DB) rankRollup(ctx context.Context, a *Actor, table, key, name, month s
 		return out, err
 	}
 	if total != nil && len(out.Rows) > 0 {
-		out.Total = *total
-		if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table+` WHERE account_id = ? AND month = ?`, a.AccountID, month).Scan(&all); err != nil {
-			return out, fmt.Errorf("rank %s: %w", table, err)
-		}
+		out.Total, all = *total, rowsAll
 	}
 	out.More = max(all-len(out.Rows), 0)
 	return out, nil

@@ -182,37 +182,59 @@ func TestDashboardRollupsEqualExactPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	members := ids(t, d, `SELECT id FROM members WHERE account_id = 1`)
-	var used int
-	for _, id := range members {
-		a, err := d.ActorByMember(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := d.scopeOf(a)
-		r := d.reachOf(a)
-		first := d.TodayFor(a)[:7] + "-01"
-		if d.rollupFor(a, sc, first) {
-			used++
-			if !sc.all || r.ownOnly || r.since != "" {
-				t.Errorf("member %d (all %v, own only %v, since %q) reads the roll-ups", id, sc.all, r.ownOnly, r.since)
+	var used, idle int
+	compare := func(when string) {
+		for _, id := range members {
+			a, err := d.ActorByMember(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := d.scopeOf(a)
+			r := d.reachOf(a)
+			first := d.TodayFor(a)[:7] + "-01"
+			if d.rollupFor(a, sc, first) {
+				used++
+				if !sc.all || r.ownOnly || r.since != "" {
+					t.Errorf("member %d (all %v, own only %v, since %q) reads the roll-ups", id, sc.all, r.ownOnly, r.since)
+				}
+			}
+			fast, err := d.Dashboard(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.exactOnly = true
+			slow, err := d.Dashboard(ctx, a)
+			d.exactOnly = false
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.rollupFor(a, sc, first) {
+				idle += fast.IdleCount
+			}
+			if !sameDashboard(fast, slow) {
+				t.Errorf("%s, member %d: roll-ups give\n%+v\nexact path gives\n%+v", when, id, fast, slow)
 			}
 		}
-		fast, err := d.Dashboard(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.exactOnly = true
-		slow, err := d.Dashboard(ctx, a)
-		d.exactOnly = false
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !sameDashboard(fast, slow) {
-			t.Errorf("member %d: roll-ups give\n%+v\nexact path gives\n%+v", id, fast, slow)
-		}
 	}
-	if used == 0 {
-		t.Fatal("no member of the demo read the roll-ups")
+	compare("the demo")
+	// An archived vehicle with trips this month, and active vehicles
+	// without: idle counts only the active ones.
+	month := d.Today()[:7]
+	mustExecT(t, d, `UPDATE vehicles SET status = 'archived' WHERE id = (SELECT vehicle_id FROM trips WHERE account_id = 1 AND trip_date LIKE ? ORDER BY id LIMIT 1)`, month+"%")
+	mustExecT(t, d, `DELETE FROM trips WHERE vehicle_id IN (SELECT vehicle_id FROM trips WHERE account_id = 1 AND trip_date LIKE ? ORDER BY id DESC LIMIT 2) AND trip_date LIKE ?`, month+"%", month+"%")
+	compare("archived and idle vehicles")
+	// No trip at all this month.
+	mustExecT(t, d, `DELETE FROM trips WHERE account_id = 1 AND trip_date LIKE ?`, month+"%")
+	compare("an empty month")
+	if used == 0 || idle == 0 {
+		t.Fatalf("roll-ups read %d times, idle vehicles seen %d", used, idle)
+	}
+}
+
+func mustExecT(t *testing.T, d *DB, q string, args ...any) {
+	t.Helper()
+	if _, err := d.w.ExecContext(context.Background(), q, args...); err != nil {
+		t.Fatal(err)
 	}
 }
 
