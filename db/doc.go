@@ -22,7 +22,10 @@
 //   - Derived scope: everything derived from vehicles (lists, totals,
 //     reports, exports, search results, badge counts) follows the vehicle
 //     scope, so two members may see different totals (scope.go; the
-//     dashboard and reports in reports.go). The CSV exports are exactly
+//     dashboard and reports in reports.go; the monthly roll-ups
+//     trip_months, trip_vehicle_months and trip_client_months, kept by
+//     triggers on trips in the transaction of each change, serve only the
+//     dashboard of a member who sees every trip of the account). The CSV exports are exactly
 //     the member's scope (exports.go); only the whole account's export,
 //     which account.export_all grants by its nature, holds everything of
 //     the account.
