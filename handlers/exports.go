@@ -26,6 +26,18 @@ import (
 
 const flushEvery = 1000
 
+// exportStall is how long a download may make no progress: each flush
+// moves the connection's write deadline this far ahead, so that an export
+// longer than the server's write timeout goes on while the client reads.
+const exportStall = time.Minute
+
+// keepWriting flushes what was written to the client and extends the
+// connection's write deadline.
+func keepWriting(c echo.Context) {
+	c.Response().Flush()
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
+}
+
 // exportsPage lists what the member may export, with the trips period form.
 func (s *Server) exportsPage(c echo.Context) error {
 	return s.renderExports(c, http.StatusOK, s.defaultPeriod(c), nil)
@@ -68,6 +80,7 @@ func startCSV(c echo.Context, filename string, header ...string) *csvOut {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
 	c.Response().WriteHeader(http.StatusOK)
 	o := &csvOut{c: c, w: csv.NewWriter(c.Response())}
 	_ = o.w.Write(header)
@@ -81,7 +94,7 @@ func (o *csvOut) row(cells ...string) error {
 	}
 	if o.n++; o.n%flushEvery == 0 {
 		o.w.Flush()
-		o.c.Response().Flush()
+		keepWriting(o.c)
 	}
 	return o.w.Error()
 }
@@ -205,6 +218,7 @@ func (s *Server) exportAccount(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/zip")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="account-`+time.Now().In(loc).Format(time.DateOnly)+`.zip"`)
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
 	c.Response().WriteHeader(http.StatusOK)
 	zw := zip.NewWriter(c.Response())
 	var w *csv.Writer
@@ -248,7 +262,7 @@ func (s *Server) exportAccount(c echo.Context) error {
 		}
 		if n++; n%flushEvery == 0 {
 			w.Flush()
-			c.Response().Flush()
+			keepWriting(c)
 		}
 		return nil
 	})
