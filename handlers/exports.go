@@ -3,6 +3,7 @@ package handlers
 import (
 	"archive/zip"
 	"encoding/csv"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -113,7 +114,10 @@ func (s *Server) exportTrips(c echo.Context) error {
 		p = s.defaultPeriod(c)
 	}
 	if err := db.CheckExportPeriod(p.From, p.To); err != nil {
-		e := err.(*db.Error)
+		var e *db.Error
+		if !errors.As(err, &e) {
+			return err
+		}
 		return s.renderExports(c, http.StatusUnprocessableEntity, p, map[string]string{e.Field: e.Message})
 	}
 	if err := s.db.Exported(c.Request().Context(), a, "trips", "trips "+p.From+" to "+p.To); err != nil {
