@@ -32,11 +32,12 @@ const flushEvery = 1000
 // longer than the server's write timeout goes on while the client reads.
 const exportStall = time.Minute
 
-// keepWriting flushes what was written to the client and extends the
-// connection's write deadline.
+// keepWriting extends the connection's write deadline, then flushes what
+// was written to the client (extending first: the first rows may come
+// after a long sort, later than the deadline set at the start).
 func keepWriting(c echo.Context) {
-	c.Response().Flush()
 	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
+	c.Response().Flush()
 }
 
 // exportsPage lists what the member may export, with the trips period form.
