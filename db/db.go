@@ -26,6 +26,11 @@ type DB struct {
 	// just before the next write transaction opens: another writer's
 	// change lands exactly there.
 	beforeWrite atomic.Pointer[func()]
+
+	// mailPending is set when the open write transaction queued an e-mail;
+	// mailNudge wakes the sender once it commits (see MailQueued).
+	mailPending atomic.Bool
+	mailNudge   chan struct{}
 }
 
 // Options tune how a database is opened.
@@ -67,7 +72,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	d := &DB{w: w, path: path, opt: o, Now: func() time.Time { return time.Now().UTC() }}
+	d := &DB{w: w, path: path, opt: o, Now: func() time.Time { return time.Now().UTC() }, mailNudge: make(chan struct{}, 1)}
 	if o.NoMigrate {
 		err = d.checkSchema(ctx)
 	} else {
@@ -143,9 +148,12 @@ func (d *DB) updateTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
+		d.nudgeMail(false)
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	d.nudgeMail(err == nil)
+	return err
 }
 
 // callerOp names the function skip frames up as an operation:

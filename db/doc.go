@@ -47,4 +47,9 @@
 //   - Audit every change: every change of users, roles, access, pairing,
 //     vehicles and settings writes an audit event (who, when, what,
 //     before and after) in the same transaction (audit.go).
+//
+// E-mail follows the same shape: a change that causes an e-mail writes it
+// to the outbox in its own transaction (outbox.go); the account's e-mails
+// are listed to its members with audit.view, never their bodies, and an
+// e-mail about no account (a reset asked for on the login page) to no one.
 package db

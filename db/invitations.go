@@ -82,7 +82,13 @@ type NewInvitation struct {
 	VehicleAccess string
 	Grants        []GroupGrant  // groups chosen up front, for selected access
 	TTL           time.Duration // 0 means InviteTTL
+	// Mail, when set, writes the invitation e-mail (with the link of the
+	// token) to the outbox in the transaction that makes the invitation.
+	Mail InvitationMail
 }
+
+// InvitationMail composes the e-mail of an invitation and its token.
+type InvitationMail func(inv Invitation, token string) Mail
 
 const invitationColumns = `i.id, i.account_id, a.name, i.email, i.role_id, r.name, COALESCE(r.builtin, ''), i.channel,
 	i.vehicle_access, i.grants, i.invited_by_name, i.created_at, i.sent_at, i.expires_at, i.accepted_at, i.revoked_at`
@@ -198,6 +204,11 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 		if replaced != 0 {
 			after["replaces_expired_invitation"] = replaced
 		}
+		if ni.Mail != nil {
+			if err := d.enqueueInvitation(ctx, tx, ni.Mail, inv, token); err != nil {
+				return err
+			}
+		}
 		return d.audit(ctx, tx, a, Event{Kind: "invitation.create", Target: inv.Email,
 			Summary: "Invited " + inv.Email + " as " + inv.RoleName, After: after})
 	})
@@ -269,9 +280,10 @@ func (d *DB) openInvitation(ctx context.Context, tx *sql.Tx, a *Actor, id int64)
 
 // RenewInvitation issues a fresh link for an open invitation (the old link
 // stops working) and restarts its validity. kind is the audit kind:
-// "invitation.resend" when it is e-mailed again, "invitation.link" when the
-// link is only shown to be copied.
-func (d *DB) RenewInvitation(ctx context.Context, a *Actor, id int64, ttl time.Duration, kind string) (Invitation, string, error) {
+// "invitation.resend" when it is e-mailed again (mail writes the e-mail to
+// the outbox in the same transaction), "invitation.link" when the link is
+// only shown to be copied (mail nil).
+func (d *DB) RenewInvitation(ctx context.Context, a *Actor, id int64, ttl time.Duration, kind string, mail InvitationMail) (Invitation, string, error) {
 	if ttl <= 0 {
 		ttl = InviteTTL
 	}
@@ -292,6 +304,11 @@ func (d *DB) RenewInvitation(ctx context.Context, a *Actor, id int64, ttl time.D
 		summary := "Issued a new invitation link for " + inv.Email
 		if kind == "invitation.resend" {
 			summary = "Resent the invitation to " + inv.Email
+		}
+		if mail != nil {
+			if err := d.enqueueInvitation(ctx, tx, mail, inv, token); err != nil {
+				return err
+			}
 		}
 		return d.audit(ctx, tx, a, Event{Kind: kind, Target: inv.Email, Summary: summary, Before: before,
 			After: map[string]any{"expires_at": inv.ExpiresAt.Format(time.RFC3339), "state": "pending", "previous_link": "no longer valid"}})
@@ -491,4 +508,15 @@ func applyInvitationAccess(ctx context.Context, tx *sql.Tx, inv Invitation, memb
 		return nil
 	}
 	return insertGroupGrants(ctx, tx, inv.AccountID, memberID, decodeGrants(inv.Grants), time.Now().UTC().Format(time.RFC3339))
+}
+
+// enqueueInvitation queues the e-mail of an invitation, to its address,
+// about its account; its body holds the link, so it is secret.
+func (d *DB) enqueueInvitation(ctx context.Context, tx *sql.Tx, mail InvitationMail, inv Invitation, token string) error {
+	m := mail(inv, token)
+	m.AccountID, m.To, m.Secret = inv.AccountID, inv.Email, true
+	if m.Kind == "" {
+		m.Kind = "invitation"
+	}
+	return d.enqueueMail(ctx, tx, m)
 }

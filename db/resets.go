@@ -42,6 +42,11 @@ type ResetLink struct {
 	ExpiresAt time.Time
 }
 
+// ResetMail composes the e-mail that carries a reset link. It is written
+// to the outbox in the transaction that makes the link, to the login's own
+// address, and is secret (its body is erased once sent).
+type ResetMail func(ResetLink) Mail
+
 // Problem is the sentence for a link that can no longer be used, or "".
 func (p PasswordReset) Problem(now time.Time) string {
 	switch {
@@ -72,7 +77,8 @@ func newReset(ctx context.Context, tx *sql.Tx, now time.Time, userID int64, by s
 // RequestPasswordReset makes a reset link for the login of email. found
 // is false for an e-mail without a login (nothing is made); the caller
 // answers the same either way.
-func (d *DB) RequestPasswordReset(ctx context.Context, email, from string) (link ResetLink, found bool, err error) {
+// The e-mail is not about an account: it is listed in no account's outbox.
+func (d *DB) RequestPasswordReset(ctx context.Context, email, from string, mail ResetMail) (link ResetLink, found bool, err error) {
 	err = d.update(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var first, last string
@@ -87,15 +93,20 @@ func (d *DB) RequestPasswordReset(ctx context.Context, email, from string) (link
 		found = true
 		link.Name = displayName(first, last, link.Email)
 		link.Token, link.ExpiresAt, err = newReset(ctx, tx, d.Now(), id, "forgot password form from "+from, ResetTTL)
-		return err
+		if err != nil || mail == nil {
+			return err
+		}
+		m := mail(link)
+		m.AccountID, m.MemberID, m.To, m.Secret = 0, 0, link.Email, true
+		return d.enqueueMail(ctx, tx, m)
 	})
 	return link, found, err
 }
 
 // SendMemberReset makes a reset link for a member of the actor's account,
 // within the actor's reach (not themselves, not the Owner, not a wider
-// role). The link goes to the member only.
-func (d *DB) SendMemberReset(ctx context.Context, a *Actor, memberID int64) (ResetLink, error) {
+// role). The link goes to the member only, by the e-mail mail composes.
+func (d *DB) SendMemberReset(ctx context.Context, a *Actor, memberID int64, mail ResetMail) (ResetLink, error) {
 	var link ResetLink
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		if err := checkReach(ctx, tx, a, memberID); err != nil {
@@ -114,6 +125,13 @@ func (d *DB) SendMemberReset(ctx context.Context, a *Actor, memberID int64) (Res
 		var err error
 		if link.Token, link.ExpiresAt, err = newReset(ctx, tx, d.Now(), userID, a.Name()+" of "+a.AccountName, ResetTTL); err != nil {
 			return err
+		}
+		if mail != nil {
+			m := mail(link)
+			m.AccountID, m.MemberID, m.To, m.Secret = a.AccountID, memberID, link.Email, true
+			if err := d.enqueueMail(ctx, tx, m); err != nil {
+				return err
+			}
 		}
 		return d.audit(ctx, tx, a, Event{Kind: "member.password_reset", Target: link.Email,
 			Summary: "Sent a password reset e-mail to " + link.Name,

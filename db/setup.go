@@ -229,7 +229,11 @@ func (d *DB) CreateAccountWithOwner(ctx context.Context, na NewOwnerAccount) (Ow
 // AddSubscriptionAccount creates another account under the actor's
 // subscription (people who keep separate accounts but pay once), with the
 // given e-mail as its Owner. The paid vehicles count across all of them.
-func (d *DB) AddSubscriptionAccount(ctx context.Context, a *Actor, name, ownerEmail string) (OwnerAccount, error) {
+//
+// mail, when set, composes the e-mail to the new Owner (a link to choose a
+// password for a new login, else a notice): it is written to the outbox in
+// the same transaction, about the new account.
+func (d *DB) AddSubscriptionAccount(ctx context.Context, a *Actor, name, ownerEmail string, mail func(OwnerAccount) (Mail, bool)) (OwnerAccount, error) {
 	var out OwnerAccount
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		var subID int64
@@ -247,6 +251,15 @@ func (d *DB) AddSubscriptionAccount(ctx context.Context, a *Actor, name, ownerEm
 		var err error
 		if out, err = d.createOwnerAccount(ctx, tx, a, NewOwnerAccount{Name: name, OwnerEmail: ownerEmail, SubscriptionID: subID}); err != nil {
 			return err
+		}
+		if mail != nil {
+			if m, ok := mail(out); ok {
+				m.AccountID, m.To = out.AccountID, out.OwnerEmail
+				m.Secret = m.Secret || out.Token != ""
+				if err := d.enqueueMail(ctx, tx, m); err != nil {
+					return err
+				}
+			}
 		}
 		return d.audit(ctx, tx, a, Event{Kind: "subscription.account_add", Target: out.AccountName,
 			Summary: "Added the account " + out.AccountName + " to the subscription",

@@ -29,3 +29,9 @@ func (d *DB) BeforeNextWriteForTest(fn func()) {
 func (d *DB) QueryForTest(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return d.r.QueryContext(ctx, q, args...)
 }
+
+// EnqueueMailForTest writes m to the outbox in a transaction of its own,
+// as a change that causes an e-mail would.
+func (d *DB) EnqueueMailForTest(ctx context.Context, m Mail) error {
+	return d.update(ctx, func(tx *sql.Tx) error { return d.enqueueMail(ctx, tx, m) })
+}

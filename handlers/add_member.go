@@ -64,12 +64,8 @@ func (s *Server) addMember(c echo.Context) error {
 		// An existing login joins only with its holder's consent: it gets
 		// an invitation (e-mailed, or written to the server log), and the
 		// adder reads the same message as for a new login.
-		inv, token, ierr := s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: f.Email, RoleID: g.RoleID,
-			Channel: g.Channel, VehicleAccess: g.Access, Grants: np.Grants, TTL: s.inviteTTL(c)})
-		if ierr == nil {
-			s.deliverInvitation(c, inv, token)
-		}
-		err = ierr
+		_, _, err = s.db.CreateInvitation(ctx, actor(c), db.NewInvitation{Email: f.Email, RoleID: g.RoleID,
+			Channel: g.Channel, VehicleAccess: g.Access, Grants: np.Grants, TTL: s.inviteTTL(c), Mail: s.invitationMail(c)})
 	}
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)

@@ -91,6 +91,7 @@ func TestAddPersonWithAnExistingLogin(t *testing.T) {
 	// The invitation went to her address (the log stands in for e-mail),
 	// never to the adder's screen.
 	link := ""
+	a.sendMail()
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, "email=bea@beta.test") && strings.Contains(line, "link=") {
 			link = line[strings.Index(line, "link=")+len("link="):]

@@ -4,18 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
 	"fleetgate/db/dbtest"
+	"fleetgate/db/mailer"
 	"fleetgate/handlers"
 )
 
@@ -30,6 +33,7 @@ type app struct {
 	srv *httptest.Server
 	s   *handlers.Server
 	e   *echo.Echo
+	cfg handlers.Config
 }
 
 func newApp(t testing.TB) *app { return newAppConfigured(t, handlers.Config{}) }
@@ -45,7 +49,23 @@ func newAppConfigured(t testing.TB, cfg handlers.Config) *app {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &app{t: t, db: d, srv: srv, s: s, e: e}
+	return &app{t: t, db: d, srv: srv, s: s, e: e, cfg: cfg}
+}
+
+// sendMail delivers what the outbox holds, as serve's sender would: over
+// the configured SMTP, or to the server log without one.
+func (a *app) sendMail() mailer.Result {
+	a.t.Helper()
+	log := a.cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &mailer.Sender{DB: a.db, SMTP: a.cfg.SMTP, Log: log, Backoff: time.Millisecond, MaxAttempts: 2}
+	r, err := s.Drain(context.Background())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return r
 }
 
 // client is one browser: its own cookies, no automatic redirects.

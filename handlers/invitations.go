@@ -116,7 +116,8 @@ func (s *Server) inviteCreate(c echo.Context) error {
 	errs := views.FieldMsgs{}
 	email := clip(c.FormValue("email"), 300)
 	g := readGrant(c, errs)
-	ni := db.NewInvitation{Email: email, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL(c)}
+	ni := db.NewInvitation{Email: email, RoleID: g.RoleID, Channel: g.Channel, VehicleAccess: g.Access, Grants: readGroupGrants(c), TTL: s.inviteTTL(c),
+		Mail: s.invitationMail(c)}
 	for k, m := range ni.Validate() {
 		errs.Add(k, m)
 	}
@@ -137,40 +138,16 @@ func (s *Server) inviteCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	link := s.deliverInvitation(c, inv, token)
+	link := s.queuedInviteLink(c, inv, token)
 	return render(c, http.StatusOK, views.InviteLinkShown(views.InviteLinkPage{Shell: s.shell(c, "Invitation created", "/users"), Link: link}))
 }
 
-// inviteURL is the absolute address of an invitation link.
-func (s *Server) inviteURL(c echo.Context, token string) string {
-	base := s.cfg.BaseURL
-	if base == "" {
-		base = c.Scheme() + "://" + c.Request().Host
-	}
-	return strings.TrimRight(base, "/") + "/invite/" + token
-}
-
-// deliverInvitation e-mails the link when SMTP is set up, and otherwise
-// writes it to the server log; either way the console shows it once.
-func (s *Server) deliverInvitation(c echo.Context, inv db.Invitation, token string) views.InviteLink {
-	link := s.inviteURL(c, token)
-	l := views.InviteLink{Email: inv.Email, RoleName: inv.RoleName, Link: link, ExpiresAt: inv.ExpiresAt}
-	if !s.cfg.SMTP.Enabled() {
-		s.log.Info("invitation link (e-mail is not set up)", "account", inv.AccountName, "email", inv.Email, "link", link)
-		return l
-	}
-	subject := fmt.Sprintf("You are invited to %s on Fleetgate", inv.AccountName)
-	body := fmt.Sprintf("Hello,\n\n%s invites you to join %s on Fleetgate as %s.\n\n"+
-		"Open this link to accept. It works once, until %s:\n\n%s\n\n"+
-		"If you did not expect this invitation, you can ignore this e-mail.\n",
-		inv.InvitedBy, inv.AccountName, inv.RoleName, inv.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC"), link)
-	if err := sendMail(c.Request().Context(), s.cfg.SMTP, inv.Email, subject, body); err != nil {
-		s.log.Error("invitation e-mail failed", "email", inv.Email, "err", err, "link", link)
-		l.SendProblem = "The e-mail could not be sent: the mail server did not accept it. Copy the link below and send it yourself, or try Resend later."
-		return l
-	}
-	l.Sent = true
-	return l
+// queuedInviteLink is the link of an invitation just e-mailed (queued in the
+// outbox with it; without a mail server the sender writes it to the server
+// log), which the console shows once as well.
+func (s *Server) queuedInviteLink(c echo.Context, inv db.Invitation, token string) views.InviteLink {
+	return views.InviteLink{Email: inv.Email, RoleName: inv.RoleName, Link: s.inviteURL(c, token), ExpiresAt: inv.ExpiresAt,
+		Sent: s.cfg.SMTP.Enabled()}
 }
 
 // invitationsPanel builds the pending invitations section for the actor.
@@ -208,13 +185,17 @@ func (s *Server) renewInvitation(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	inv, token, err := s.db.RenewInvitation(c.Request().Context(), actor(c), id, s.inviteTTL(c), kind)
+	var mail db.InvitationMail
+	if kind == "invitation.resend" {
+		mail = s.invitationMail(c)
+	}
+	inv, token, err := s.db.RenewInvitation(c.Request().Context(), actor(c), id, s.inviteTTL(c), kind, mail)
 	if err != nil {
 		return s.panelFailure(c, err)
 	}
 	var link views.InviteLink
 	if kind == "invitation.resend" {
-		link = s.deliverInvitation(c, inv, token)
+		link = s.queuedInviteLink(c, inv, token)
 	} else {
 		link = views.InviteLink{Email: inv.Email, RoleName: inv.RoleName, Link: s.inviteURL(c, token), ExpiresAt: inv.ExpiresAt, CopyOnly: true}
 	}

@@ -1,13 +1,11 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,43 +29,6 @@ func (s *Server) absURL(c echo.Context, path string) string {
 	return strings.TrimRight(base, "/") + path
 }
 
-// deliver e-mails a message with a link, or, without SMTP, writes the link
-// to the server log. sent tells which happened.
-func (s *Server) deliver(ctx context.Context, to, subject, body, what, link string) (sent bool, err error) {
-	if !s.cfg.SMTP.Enabled() {
-		s.log.Info(what+" (e-mail is not set up)", "email", to, "link", link)
-		return false, nil
-	}
-	if err := sendMail(ctx, s.cfg.SMTP, to, subject, body); err != nil {
-		s.log.Error(what+": e-mail failed", "email", to, "err", err)
-		return false, err
-	}
-	return true, nil
-}
-
-// deliverLater is deliver in the background, so that the answer to the
-// request takes the same time whether or not a message is sent.
-func (s *Server) deliverLater(to, subject, body, what, link string) {
-	s.mail.Add(1)
-	go func() {
-		defer s.mail.Done()
-		_, _ = s.deliver(context.Background(), to, subject, body, what, link)
-	}()
-}
-
-func resetMail(name, link string, expires time.Time, by string) (subject, body string) {
-	subject = "Choose a new Fleetgate password"
-	intro := "someone asked for a new password for your Fleetgate login"
-	if by != "" {
-		intro = by + " sent you a link to choose a new password for your Fleetgate login"
-	}
-	body = fmt.Sprintf("Hello %s,\n\n%s.\n\nOpen this link to choose it. It works once, until %s:\n\n%s\n\n"+
-		"When you save the new password, every session and app token of your login ends.\n"+
-		"If you did not ask for this, ignore this e-mail: your password stays as it is.\n",
-		name, intro, expires.UTC().Format("2 January 2006, 15:04 UTC"), link)
-	return subject, body
-}
-
 func (s *Server) forgotPage(c echo.Context) error {
 	if s.needsSetup(c) {
 		return c.Redirect(http.StatusSeeOther, "/setup")
@@ -75,8 +36,9 @@ func (s *Server) forgotPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.Forgot(views.ForgotForm{CSRF: csrfToken(c), Errors: views.FieldMsgs{}}))
 }
 
-// forgot answers the same whether or not the e-mail has a login, and
-// sends in the background so that the time taken does not tell either.
+// forgot answers the same whether or not the e-mail has a login; the
+// e-mail is queued in the outbox (the sender delivers it in the
+// background), so the time taken does not tell either.
 // Requests are throttled per e-mail and per client address, counted alike
 // for known and unknown e-mails.
 func (s *Server) forgot(c echo.Context) error {
@@ -100,16 +62,11 @@ func (s *Server) forgot(c echo.Context) error {
 		f.Error = fmt.Sprintf("Too many requests for a new password. Try again in %s.", waitText(wait))
 		return render(c, http.StatusTooManyRequests, views.Forgot(f))
 	}
-	link, found, err := s.db.RequestPasswordReset(ctx, email, c.RealIP())
+	_, found, err := s.db.RequestPasswordReset(ctx, email, c.RealIP(), s.resetMail(c, ""))
 	if err != nil {
 		return err
 	}
 	s.security(c, slog.LevelInfo, "password reset requested", "email", email, "known", found)
-	if found {
-		url := s.absURL(c, "/reset/"+link.Token)
-		subject, body := resetMail(link.Name, url, link.ExpiresAt, "")
-		s.deliverLater(link.Email, subject, body, "password reset link", url)
-	}
 	f.Sent = true
 	return render(c, http.StatusOK, views.Forgot(f))
 }
@@ -191,20 +148,14 @@ func (s *Server) memberReset(c echo.Context) error {
 		return err
 	}
 	a := actor(c)
-	link, err := s.db.SendMemberReset(c.Request().Context(), a, id)
+	link, err := s.db.SendMemberReset(c.Request().Context(), a, id, s.resetMail(c, a.Name()+" of "+a.AccountName))
 	if err != nil {
 		return err
 	}
-	url := s.absURL(c, "/reset/"+link.Token)
-	subject, body := resetMail(link.Name, url, link.ExpiresAt, a.Name()+" of "+a.AccountName)
-	sent, err := s.deliver(c.Request().Context(), link.Email, subject, body, "password reset link", url)
-	switch {
-	case err != nil:
-		s.flash(c, "error", "The reset e-mail to "+link.Email+" could not be sent: the mail server did not accept it. Try again later.")
-	case sent:
-		s.flash(c, "ok", "A password reset link was e-mailed to "+link.Email+". It works once, for one hour.")
-	default:
-		s.flash(c, "ok", "E-mail is not set up: the password reset link for "+link.Email+" was written to the server log.")
+	if s.cfg.SMTP.Enabled() {
+		s.flash(c, "ok", "A password reset link is on its way to "+link.Email+" (see Sent e-mails). It works once, for one hour.")
+	} else {
+		s.flash(c, "ok", "E-mail is not set up: the password reset link for "+link.Email+" is written to the server log.")
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/users/%d", id))
 }

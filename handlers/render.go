@@ -49,6 +49,7 @@ var nav = []struct {
 	{"/settings", "Settings", perm.AccountSettings},
 	{"/exports", "Exports", perm.ReportsExport},
 	{"/audit", "Audit log", perm.AuditView},
+	{"/outbox", "Sent e-mails", perm.AuditView},
 	{"/profile", "My profile", ""},
 }
 
@@ -183,6 +184,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		var errs map[string]string
 		if fe != nil && fe.Field != "" {
 			errs = map[string]string{fe.Field: fe.Message}
+		}
+		if de.perm != "" { // the missing permission, by key, for programs
+			c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+			_ = c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": msg, "missing_permission": string(de.perm)})
+			return
 		}
 		_ = problem(c, status, title, msg, errs)
 		return

@@ -151,6 +151,44 @@ func (s *Server) routes() []Route {
 		{GET, "/api/v1/users", Perm(perm.UsersView), s.apiUsers},
 		{GET, "/api/v1/vehicles", Perm(perm.VehiclesView), s.apiVehicles},
 		{GET, "/api/v1/vehicles/:id", Perm(perm.VehiclesView), s.apiVehicle},
+		// Writes of the API (handlers/api_fleet.go, api_members.go,
+		// api_admin.go): the needs of the console's routes for the same
+		// change; creates take an Idempotency-Key (s.idempotent), updates
+		// If-Match (handlers/api_write.go).
+		{POST, "/api/v1/vehicles", Perm(perm.VehiclesCreate), s.idempotent(s.apiVehicleCreate)},
+		{PUT, "/api/v1/vehicles/:id", Perm(perm.VehiclesEdit), s.apiVehicleUpdate},
+		{DELETE, "/api/v1/vehicles/:id", Perm(perm.VehiclesArchive), s.apiVehicleArchive},
+		{POST, "/api/v1/vehicles/:id/restore", Perm(perm.VehiclesArchive), s.apiVehicleRestore},
+		{GET, "/api/v1/groups", Perm(perm.VehiclesView), s.apiGroups},
+		{POST, "/api/v1/groups", Perm(perm.VehiclesEdit), s.idempotent(s.apiGroupCreate)},
+		{GET, "/api/v1/groups/:id", Perm(perm.VehiclesView), s.apiGroup},
+		{PUT, "/api/v1/groups/:id", Perm(perm.VehiclesEdit), s.apiGroupUpdate},
+		{DELETE, "/api/v1/groups/:id", Perm(perm.VehiclesEdit), s.apiGroupDelete},
+		{GET, "/api/v1/clients", Perm(perm.ClientsView), s.apiClients},
+		{POST, "/api/v1/clients", Perm(perm.ClientsManage), s.idempotent(s.apiClientCreate)},
+		{GET, "/api/v1/clients/:id", Perm(perm.ClientsView), s.apiClient},
+		{PUT, "/api/v1/clients/:id", Perm(perm.ClientsManage), s.apiClientUpdate},
+		{DELETE, "/api/v1/clients/:id", Perm(perm.ClientsManage), s.apiClientDelete},
+		{GET, "/api/v1/pairings", Perm(perm.PairingManage), s.apiPairings},
+		{POST, "/api/v1/pairings", Perm(perm.PairingManage), s.idempotent(s.apiPairingCreate)},
+		{DELETE, "/api/v1/pairings/:id/:client", Perm(perm.PairingManage), s.apiPairingDelete},
+		{POST, "/api/v1/users", Perm(perm.UsersManage), s.idempotentKeeping(s.apiInvite, withoutLink)},
+		{GET, "/api/v1/users/:id", Perm(perm.UsersView), s.apiMember},
+		{PUT, "/api/v1/users/:id", Perm(perm.UsersManage), s.apiMemberUpdate},
+		{DELETE, "/api/v1/users/:id", Perm(perm.UsersDelete), s.apiMemberDelete},
+		{POST, "/api/v1/users/:id/deactivate", Perm(perm.UsersManage), s.apiDeactivate},
+		{POST, "/api/v1/users/:id/reactivate", Perm(perm.UsersManage), s.apiReactivate},
+		{GET, "/api/v1/users/:id/access", Perm(perm.UsersView), s.apiAccess},
+		{PUT, "/api/v1/users/:id/access/mode", Perm(perm.UsersManage), s.apiAccessMode},
+		{POST, "/api/v1/users/:id/grants", Perm(perm.UsersManage), s.idempotent(s.apiGrantCreate)},
+		{DELETE, "/api/v1/users/:id/grants/:kind/:target", Perm(perm.UsersManage), s.apiGrantDelete},
+		{GET, "/api/v1/roles", Perm(perm.RolesView), s.apiRoles},
+		{POST, "/api/v1/roles", Perm(perm.RolesManage), s.idempotent(s.apiRoleCreate)},
+		{GET, "/api/v1/roles/:id", Perm(perm.RolesView), s.apiRole},
+		{PUT, "/api/v1/roles/:id", Perm(perm.RolesManage), s.apiRoleSave},
+		{GET, "/api/v1/audit", Perm(perm.AuditView), s.apiAudit},
+		{GET, "/api/v1/subscription", Perm(perm.BillingView), s.apiSubscription},
+		{PUT, "/api/v1/subscription", Perm(perm.BillingManage), s.apiSubscriptionSave},
 
 		// Invitations and adding people (handlers/invitations.go, add_member.go).
 		{GET, "/users/invite", Perm(perm.UsersManage), s.invitePage},
@@ -192,6 +230,9 @@ func (s *Server) routes() []Route {
 		{GET, "/exports/clients.csv", BothPerms(perm.ReportsExport, perm.ClientsView), s.exportClients},
 		{GET, "/exports/audit.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
 		{GET, "/exports/account.zip", Perm(perm.AccountExport), s.exportAccount},
+		// Sent e-mails, the outbox (handlers/outbox.go): the account's own.
+		{GET, "/outbox", Perm(perm.AuditView), s.outbox},
+		{POST, "/outbox/:id/retry", Perm(perm.AuditView), s.outboxRetry},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a

@@ -39,8 +39,8 @@ type Config struct {
 	// status, duration, member, request id).
 	AccessLog bool
 
-	// Invitations (handlers/mail.go): SMTP sends invitation e-mails when
-	// its Host is set, else links go to the log and the pending list.
+	// SMTP is the mail server of the outbox's sender (handlers/mail.go);
+	// handlers read only whether one is set up, to say where a link went.
 	SMTP SMTPConfig
 	// BaseURL is the console's public address for links in e-mails, e.g.
 	// https://fleet.example.com; empty takes it from each request.
@@ -49,6 +49,11 @@ type Config struct {
 	InviteTTL time.Duration
 	// Metrics, when set, counts requests and refused logins (NewMetrics).
 	Metrics *Metrics
+	// APIRate is how many requests a second each API token may send on
+	// average, APIBurst how many at once (0: no limit). More are answered
+	// 429 with Retry-After.
+	APIRate  float64
+	APIBurst int
 }
 
 // Server holds what handlers share.
@@ -63,10 +68,10 @@ type Server struct {
 	// setupDone is set once an account exists: /setup is gone for good.
 	setupDone atomic.Bool
 	setupCode string
-	// mail counts e-mails being sent in the background (Wait waits for them).
-	mail sync.WaitGroup
 	// warnings caches the subscription banners per subscription id.
 	warnings sync.Map
+	// limiter is the request bucket of each API token (nil: no limit).
+	limiter *apiLimiter
 }
 
 // New builds the Echo instance with every route of the route table.
@@ -84,7 +89,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	store := sessions.NewCookieStore(key)
 	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
-	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey}
+	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey, limiter: newAPILimiter(cfg.APIRate, cfg.APIBurst)}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -101,7 +106,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	// The middleware order, written once: headers first (so that every
 	// answer carries them, a refused oversized body too), the request id,
-	// metrics and the access log, recover, limits, then the session and CSRF.
+	// metrics and the access log, recover, limits, then the session, CSRF
+	// and the API token's request bucket.
 	// Authorization is attached per route from the route table, after these.
 	e.Use(s.securityHeaders)
 	e.Use(requestID)
@@ -119,6 +125,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.loadSession)
 	e.Use(s.csrf)
+	e.Use(s.throttle)
 	s.table = s.routes()
 	for _, r := range s.table {
 		r.register(e, s)
@@ -151,10 +158,6 @@ func compress() echo.MiddlewareFunc {
 		},
 	})
 }
-
-// Wait waits for the e-mails still being sent in the background (at
-// shutdown, and in tests).
-func (s *Server) Wait() { s.mail.Wait() }
 
 // Table returns the route table (for tests that walk it).
 func (s *Server) Table() []Route { return s.table }

@@ -121,7 +121,7 @@ func (s *Server) subscriptionAddAccount(c echo.Context) error {
 		return reject(http.StatusUnprocessableEntity)
 	}
 	a := actor(c)
-	out, err := s.db.AddSubscriptionAccount(ctx, a, add.Name, add.OwnerEmail)
+	out, err := s.db.AddSubscriptionAccount(ctx, a, add.Name, add.OwnerEmail, s.ownerMail(c))
 	if status, ok := formFieldFailure(err, errs); ok {
 		return reject(status)
 	}
@@ -129,24 +129,10 @@ func (s *Server) subscriptionAddAccount(c echo.Context) error {
 		return err
 	}
 	nl := &views.NewAccountLink{AccountName: out.AccountName, OwnerEmail: out.OwnerEmail, Existing: out.Token == ""}
-	if out.Token == "" && out.OwnerEmail != a.Email {
-		// An existing login is told by e-mail where to find the new account.
-		url := s.absURL(c, "/login")
-		body := "Hello,\n\n" + a.Name() + " created the Fleetgate account " + out.AccountName + " with you as its Owner.\n\n" +
-			"Log in with your usual password and choose it in the account switcher at the top of the console:\n\n" + url + "\n"
-		_, _ = s.deliver(ctx, out.OwnerEmail, "Your Fleetgate account "+out.AccountName, body, "new account owner notice", url)
-	}
 	if out.Token != "" {
-		url := s.absURL(c, "/reset/"+out.Token)
-		subject := "Your Fleetgate account " + out.AccountName
-		body := "Hello,\n\n" + a.Name() + " created the Fleetgate account " + out.AccountName + " with you as its Owner.\n\n" +
-			"Open this link to choose your password. It works once, until " + out.ExpiresAt.UTC().Format("2 January 2006, 15:04 UTC") + ":\n\n" + url + "\n"
-		sent, err := s.deliver(ctx, out.OwnerEmail, subject, body, "account owner password link", url)
-		nl.Sent, nl.Logged = sent, !s.cfg.SMTP.Enabled()
-		if err != nil {
-			nl.Problem = "The e-mail could not be sent: the mail server did not accept it. The link is in the server log."
-			s.log.Info("account owner password link", "email", out.OwnerEmail, "link", url)
-		}
+		// The link is in the e-mail queued with the account (or, without
+		// a mail server, in the server log).
+		nl.Sent, nl.Logged = s.cfg.SMTP.Enabled(), !s.cfg.SMTP.Enabled()
 	}
 	p, err := s.subscriptionView(c)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -37,7 +38,13 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	)
 	shot(t, ctx, "invite-created")
 	first := eval[string](t, ctx, `document.querySelector("[data-testid=invite-link]").value`)
-	if !strings.Contains(first, "/invite/") || !strings.Contains(c.out.String(), first) {
+	// The outbox's sender writes the e-mail to the log as soon as the
+	// invitation is committed, in the background: wait for it.
+	logged := func() bool { return strings.Contains(c.out.String(), first) }
+	for tick, end := time.NewTicker(10*time.Millisecond), time.Now().Add(10*time.Second); !logged() && time.Now().Before(end); {
+		<-tick.C
+	}
+	if !strings.Contains(first, "/invite/") || !logged() {
 		t.Fatalf("link %q not shown or not in the server log", first)
 	}
 

@@ -19,6 +19,12 @@ var demoDB = dbtest.Demo()
 // says once when the browser tests cannot run, and closes the shared
 // Chromium and removes the template database after the tests.
 func TestMain(m *testing.M) {
+	if os.Getenv(asFleetgate) == "1" {
+		// This binary started as the fleetgate command by a test (see
+		// startChild): serve, and exit as fleetgate does.
+		password.UseTestParams()
+		main()
+	}
 	flag.Parse()
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
 		password.UseTestParams()

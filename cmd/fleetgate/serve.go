@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fleetgate/db"
+	"fleetgate/db/mailer"
 	"fleetgate/handlers"
 )
 
@@ -25,6 +26,7 @@ type serveOptions struct {
 	baseURL             string
 	smtp                handlers.SMTPConfig
 	inviteTTL           time.Duration
+	apiRate, apiBurst   int
 	log                 logOptions
 	ops                 opsOptions
 }
@@ -39,12 +41,17 @@ func serveFlags(f *flags) runner {
 		"take the client address from X-Forwarded-For sent by these proxies only (comma-separated addresses or networks)")
 	f.Bool(&o.hsts, "hsts", "FLEETGATE_HSTS", false, "send Strict-Transport-Security (one year); only when the console is reached over TLS")
 	f.String(&o.baseURL, "base-url", "FLEETGATE_BASE_URL", "", "URL", "public address of the console for links in e-mails (unset: taken from each request)", checkBaseURL)
-	f.String(&o.smtp.Host, "smtp-host", "FLEETGATE_SMTP_HOST", "", "HOST", "mail server for invitation e-mails (unset: links go to the log)", checkHost)
-	f.Port(&o.smtp.Port, "smtp-port", "FLEETGATE_SMTP_PORT", 587, "its port (465: TLS from the start; else STARTTLS when offered)")
+	f.String(&o.smtp.Host, "smtp-host", "FLEETGATE_SMTP_HOST", "", "HOST", "mail server for the outbox's e-mails (unset: e-mails are written to the log)", checkHost)
+	f.Port(&o.smtp.Port, "smtp-port", "FLEETGATE_SMTP_PORT", 587, "its port")
+	f.Choice(&o.smtp.TLS, "smtp-tls", "FLEETGATE_SMTP_TLS", mailer.TLSAuto,
+		"starttls: upgrade with STARTTLS (required); tls: TLS from the first byte; none: no TLS, only for a local relay; auto: tls on port 465, else starttls",
+		mailer.TLSAuto, mailer.TLSStartTLS, mailer.TLSImplicit, mailer.TLSNone)
 	f.String(&o.smtp.User, "smtp-user", "FLEETGATE_SMTP_USER", "", "USER", "user for PLAIN authentication (unset: none)", nil)
 	f.String(&o.smtp.Password, "smtp-password", "FLEETGATE_SMTP_PASSWORD", "", "PASSWORD", "its password (prefer the environment variable)", nil)
-	f.String(&o.smtp.From, "smtp-from", "FLEETGATE_SMTP_FROM", "", "ADDRESS", "sender of invitation e-mails, e.g. Fleetgate <fleet@example.com> (required with --smtp-host)", nil)
+	f.String(&o.smtp.From, "smtp-from", "FLEETGATE_SMTP_FROM", "", "ADDRESS", "sender of the e-mails, e.g. Fleetgate <fleet@example.com> (required with --smtp-host)", nil)
 	f.Duration(&o.inviteTTL, "invite-ttl", "FLEETGATE_INVITE_TTL", db.InviteTTL, "how long an invitation link is valid")
+	f.Count(&o.apiRate, "api-rate", "FLEETGATE_API_RATE", 20, "requests a second each API token may send on average (0: no limit); more are answered 429")
+	f.Count(&o.apiBurst, "api-burst", "FLEETGATE_API_BURST", 40, "requests an API token may send at once before --api-rate applies")
 	f.Bool(&o.accessLog, "access-log", "FLEETGATE_ACCESS_LOG", true, "log every request: method, path, status, duration, member, request id")
 	logFlags(f, &o.log)
 	opsFlags(f, &o.ops)
@@ -110,15 +117,16 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 		metrics = handlers.NewMetrics()
 	}
 	e, hs, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
-		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics})
+		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics,
+		APIRate: float64(o.apiRate), APIBurst: o.apiBurst})
 	if err != nil {
 		return err
 	}
 	if o.smtp.Enabled() {
-		log.Info("e-mail is set up", "smtp", net.JoinHostPort(o.smtp.Host, strconv.Itoa(o.smtp.Port)),
+		log.Info("e-mail is set up", "smtp", net.JoinHostPort(o.smtp.Host, strconv.Itoa(o.smtp.Port)), "tls", o.smtp.Mode(),
 			"from", o.smtp.From, "auth", o.smtp.User != "")
 	} else {
-		log.Info("e-mail is not set up: invitation links are shown once in the console and written to this log (see --smtp-host)")
+		log.Info("e-mail is not set up: e-mails are written to this log, invitation links also shown once in the console (see --smtp-host)")
 		if o.baseURL == "" {
 			log.Warn("no --base-url: links shown in the console are built from each request's Host header; set --base-url to the console's public address")
 		}
@@ -145,7 +153,7 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	}
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
-	w := o.ops.startWorkers(jobs, d, log)
+	w := o.ops.startWorkers(jobs, d, log, o.smtp)
 	log.Info("Fleetgate is listening", "url", "http://"+ln.Addr().String(), "secure_cookies", o.secureCookies,
 		"trust_proxy", o.proxiesShown, "access_log", o.accessLog)
 	// The setup code is in the log line above; a text console also gets it
@@ -181,7 +189,6 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	}
 	stopJobs()
 	w.wait()
-	hs.Wait() // e-mails still being sent
 	closed = true
 	if err := d.Close(); err != nil {
 		log.Error("closing the database", "err", err)

@@ -155,7 +155,7 @@ func TestServeLogOptions(t *testing.T) {
 		}},
 		{"e-mail set up", map[string]string{"FLEETGATE_SMTP_HOST": "mail.example.com", "FLEETGATE_SMTP_FROM": "fleet@example.com", "FLEETGATE_BASE_URL": "https://fleet.example.com",
 			"FLEETGATE_SMTP_USER": "fleet", "FLEETGATE_SMTP_PASSWORD": "s3cret-pw"}, nil, func(t *testing.T, log string) {
-			if !strings.Contains(log, `msg="e-mail is set up" smtp=mail.example.com:587 from=fleet@example.com auth=true`) {
+			if !strings.Contains(log, `msg="e-mail is set up" smtp=mail.example.com:587 tls=starttls from=fleet@example.com auth=true`) {
 				t.Errorf("no e-mail line:\n%s", log)
 			}
 			if strings.Contains(log, "s3cret-pw") {

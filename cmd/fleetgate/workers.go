@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fleetgate/db"
+	"fleetgate/db/mailer"
 )
 
 // opsOptions are serve's operations flags: durability, shutdown, metrics,
@@ -24,6 +25,8 @@ type opsOptions struct {
 	inviteKeep     time.Duration
 	signInKeep     time.Duration
 	auditRetention time.Duration
+	mailPoll       time.Duration
+	mailAttempts   int
 }
 
 func opsFlags(f *flags, o *opsOptions) {
@@ -50,6 +53,10 @@ func opsFlags(f *flags, o *opsOptions) {
 	f.Duration(&o.signInKeep, "sign-in-retention", "FLEETGATE_SIGN_IN_RETENTION", db.DefaultSignInRetention,
 		"how far back the sign-in history goes")
 	f.ZeroDuration(&o.auditRetention, "audit-retention", "FLEETGATE_AUDIT_RETENTION", 0, "delete audit events older than this (0: keep them all)")
+	f.Duration(&o.mailPoll, "mail-poll", "FLEETGATE_MAIL_POLL", mailer.DefaultPoll,
+		"how often the e-mail sender looks for due messages (a message queued by this server wakes it at once)")
+	f.Count(&o.mailAttempts, "mail-attempts", "FLEETGATE_MAIL_ATTEMPTS", mailer.DefaultMaxAttempts,
+		"attempts to deliver an e-mail before it is marked failed (retries wait 30 s, doubling up to 1 h)")
 	f.check(func() error {
 		if (o.backupDir == "") != (o.backupEvery == 0) {
 			return errors.New("--backup-dir and --backup-every go together: give both for scheduled backups, or neither")
@@ -97,9 +104,28 @@ func (w *workers) every(ctx context.Context, interval time.Duration, now bool, j
 
 func (w *workers) wait() { w.wg.Wait() }
 
-// startWorkers starts pruning and, when asked, scheduled backups.
-func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger) *workers {
+// run runs job once until ctx ends.
+func (w *workers) run(job func()) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		job()
+	}()
+}
+
+// startWorkers starts the e-mail sender, pruning and, when asked,
+// scheduled backups.
+func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger, smtp mailer.Config) *workers {
 	w := &workers{}
+	// The outbox's sender: what was queued while the server was stopped
+	// goes at once, then each message as it is queued.
+	// serve holds the database's lock: no other sender runs on it.
+	sender := &mailer.Sender{DB: d, SMTP: smtp, Log: log, Poll: o.mailPoll, MaxAttempts: o.mailAttempts, Alone: true}
+	w.run(func() {
+		if err := sender.Run(ctx); err != nil {
+			log.Error("the e-mail sender stopped", "err", err)
+		}
+	})
 	keep := db.Retention{Invitations: o.inviteKeep, SignIns: o.signInKeep, Audit: o.auditRetention}
 	prune := func(ctx context.Context) {
 		p, err := d.Prune(ctx, keep)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fleetgate/db"
+	"fleetgate/db/mailer"
 )
 
 // lines hands each log line to a channel.
@@ -41,7 +42,7 @@ func TestWorkersPruneAndBackUp(t *testing.T) {
 		backupDir: backups, backupEvery: 5 * time.Millisecond, backupKeep: 2}
 	log := make(lines, 100)
 	jobs, stop := context.WithCancel(ctx)
-	w := o.startWorkers(jobs, d, slog.New(slog.NewTextHandler(log, nil)))
+	w := o.startWorkers(jobs, d, slog.New(slog.NewTextHandler(log, nil)), mailer.Config{})
 	pruned, written := false, 0
 	deadline := time.After(20 * time.Second)
 	for !pruned || written < 3 {
