@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 	"fleetgate/views"
 )
 
@@ -21,7 +22,8 @@ func (s *Server) outbox(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.OutboxPage{Shell: s.shell(c, "Sent e-mails", "/outbox"), Mails: pg.Mails, SMTP: s.cfg.SMTP.Enabled(), First: before == 0}
+	p := views.OutboxPage{Shell: s.shell(c, "Sent e-mails", "/outbox"), Mails: pg.Mails, SMTP: s.cfg.SMTP.Enabled(), First: before == 0,
+		Retry: actor(c).Can(perm.UsersManage)}
 	if pg.Next != 0 {
 		p.NextURL = fmt.Sprintf("/outbox?before=%d", pg.Next)
 	}

@@ -106,6 +106,14 @@ func TestOutboxRetry(t *testing.T) {
 	if len(page.find("[data-testid=outbox-retry]")) != 1 {
 		t.Fatal("no Retry button")
 	}
+	// The read-only Accountant reads the list but may not queue it again.
+	acc := a.login("accountant@demo.test")
+	if ap := acc.get("/outbox"); ap.status != http.StatusOK || len(ap.find("[data-testid=outbox-retry]")) != 0 {
+		t.Fatalf("accountant: %d, offered Retry: %d", ap.status, len(ap.find("[data-testid=outbox-retry]")))
+	}
+	if r := acc.postForm("/outbox/"+id+"/retry", nil); r.status != http.StatusForbidden {
+		t.Fatalf("accountant retries: %d", r.status)
+	}
 	// The Owner of another account cannot retry it: not found.
 	other := mustAccount(t, a, "Other Fleet")
 	if r := a.login(other.Owner.Email).postForm("/outbox/"+id+"/retry", nil); r.status != http.StatusNotFound {

@@ -232,7 +232,7 @@ func (s *Server) routes() []Route {
 		{GET, "/exports/account.zip", Perm(perm.AccountExport), s.exportAccount},
 		// Sent e-mails, the outbox (handlers/outbox.go): the account's own.
 		{GET, "/outbox", Perm(perm.AuditView), s.outbox},
-		{POST, "/outbox/:id/retry", Perm(perm.AuditView), s.outboxRetry},
+		{POST, "/outbox/:id/retry", BothPerms(perm.AuditView, perm.UsersManage), s.outboxRetry}, // a write: not for read-only roles
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a
