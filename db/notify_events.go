@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
 )
 
 // The messages each change writes, in its own transaction (see notify.go
@@ -65,8 +64,8 @@ func (d *DB) mailRoleChanged(ctx context.Context, tx *sql.Tx, a *Actor, memberID
 	im := ImpactOf(1, oldSet, newSet)
 	return d.notifyMember(ctx, tx, memberID, note{AccountID: a.AccountID, Kind: KindRoleChanged,
 		Subject: fmt.Sprintf("Your role in %s is now %s", a.AccountName, newName),
-		Body: fmt.Sprintf("%s changed your role in %s from %s to %s.\n\n%s", actorName(a), a.AccountName, oldName, newName, gainedLost(im)),
-		Path: "/profile"})
+		Body:    fmt.Sprintf("%s changed your role in %s from %s to %s.\n\n%s", actorName(a), a.AccountName, oldName, newName, gainedLost(im)),
+		Path:    "/profile"})
 }
 
 // mailRoleSaved tells subscribers a role was saved and whom it affects,
@@ -74,8 +73,8 @@ func (d *DB) mailRoleChanged(ctx context.Context, tx *sql.Tx, a *Actor, memberID
 func (d *DB) mailRoleSaved(ctx context.Context, tx *sql.Tx, a *Actor, r Role, im Impact) error {
 	if err := d.notifySubscribers(ctx, tx, a.MemberID, note{AccountID: a.AccountID, Kind: KindRoleSaved,
 		Subject: fmt.Sprintf("Role %s was changed in %s", r.Name, a.AccountName),
-		Body: fmt.Sprintf("%s saved the role %s.\n\nImpact: %s.\n", actorName(a), r.Name, im.Summary()),
-		Path: fmt.Sprintf("/roles/%d", r.ID)}); err != nil {
+		Body:    fmt.Sprintf("%s saved the role %s.\n\nImpact: %s.\n", actorName(a), r.Name, im.Summary()),
+		Path:    fmt.Sprintf("/roles/%d", r.ID)}); err != nil {
 		return err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT m.id FROM members m JOIN accounts a ON a.id = m.account_id
@@ -275,8 +274,6 @@ func (d *DB) eachAccountOf(ctx context.Context, tx *sql.Tx, subscriptionID int64
 	}
 	return nil
 }
-
-
 
 // vehicleChanges lists what an edit of a vehicle changed.
 func vehicleChanges(before, after VehicleInput) string {
