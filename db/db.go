@@ -26,6 +26,10 @@ type DB struct {
 	// just before the next write transaction opens: another writer's
 	// change lands exactly there.
 	beforeWrite atomic.Pointer[func()]
+
+	// linkBase is the console's public address for links in e-mails
+	// (SetLinkBase).
+	linkBase atomic.Value
 }
 
 // Options tune how a database is opened.

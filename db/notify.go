@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"fleetgate/db/perm"
 )
@@ -114,17 +113,14 @@ func (k MailKind) defaultOn(b perm.Builtin, owner bool) bool {
 // offered is whether the kind applies to such a member at all.
 func (k MailKind) offered(owner bool) bool { return !k.ownerOnly || owner }
 
-// linkBase is the console's public address for links in e-mails.
-var linkBase atomic.Value
-
 // SetLinkBase sets the console's public address (e.g.
 // https://fleet.example.com) that links in e-mails start with; without
 // one, links are paths ("/users/4").
-func (d *DB) SetLinkBase(base string) { linkBase.Store(strings.TrimRight(base, "/")) }
+func (d *DB) SetLinkBase(base string) { d.linkBase.Store(strings.TrimRight(base, "/")) }
 
 // link is the absolute address of a console path, for e-mails.
-func link(path string) string {
-	b, _ := linkBase.Load().(string)
+func (d *DB) link(path string) string {
+	b, _ := d.linkBase.Load().(string)
 	return b + path
 }
 
@@ -194,10 +190,10 @@ func (d *DB) send(ctx context.Context, tx *sql.Tx, r recipient, n note) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello %s,\n\n%s\n", r.name, strings.TrimRight(n.Body, "\n"))
 	if n.Path != "" {
-		fmt.Fprintf(&b, "\nOpen it in Fleetgate: %s\n", link(n.Path))
+		fmt.Fprintf(&b, "\nOpen it in Fleetgate: %s\n", d.link(n.Path))
 	}
 	fmt.Fprintf(&b, "\n-- \nYou receive this because \"%s\" is on for you.\n"+
-		"Stop these e-mails with one click: %s\nAll your e-mail choices: %s\n", k.Label, link("/unsubscribe/"+token), link("/profile#notifications"))
+		"Stop these e-mails with one click: %s\nAll your e-mail choices: %s\n", k.Label, d.link("/unsubscribe/"+token), d.link("/profile#notifications"))
 	return d.enqueueMail(ctx, tx, Mail{AccountID: n.AccountID, MemberID: r.memberID, To: r.email, Kind: n.Kind, Subject: n.Subject, Body: b.String()})
 }
 

@@ -24,6 +24,7 @@ type opsOptions struct {
 	inviteKeep     time.Duration
 	signInKeep     time.Duration
 	auditRetention time.Duration
+	notifyEvery    time.Duration
 }
 
 func opsFlags(f *flags, o *opsOptions) {
@@ -49,6 +50,8 @@ func opsFlags(f *flags, o *opsOptions) {
 		"how long used, revoked or expired invitations are kept")
 	f.Duration(&o.signInKeep, "sign-in-retention", "FLEETGATE_SIGN_IN_RETENTION", db.DefaultSignInRetention,
 		"how far back the sign-in history goes")
+	f.Duration(&o.notifyEvery, "notify-every", "FLEETGATE_NOTIFY_EVERY", time.Hour,
+		"how often to write the scheduled e-mails that are due (access and grants ending, subscription ending, weekly digest)")
 	f.ZeroDuration(&o.auditRetention, "audit-retention", "FLEETGATE_AUDIT_RETENTION", 0, "delete audit events older than this (0: keep them all)")
 	f.check(func() error {
 		if (o.backupDir == "") != (o.backupEvery == 0) {
@@ -97,7 +100,8 @@ func (w *workers) every(ctx context.Context, interval time.Duration, now bool, j
 
 func (w *workers) wait() { w.wg.Wait() }
 
-// startWorkers starts pruning and, when asked, scheduled backups.
+// startWorkers starts pruning, the scheduled e-mails and, when asked,
+// scheduled backups.
 func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger) *workers {
 	w := &workers{}
 	keep := db.Retention{Invitations: o.inviteKeep, SignIns: o.signInKeep, Audit: o.auditRetention}
@@ -113,6 +117,19 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	}
 	// What piled up while the server was stopped goes at once.
 	w.every(ctx, o.pruneEvery, true, prune)
+	// Scheduled e-mails record what they sent for which period (in the
+	// transaction that writes them to the outbox): a restart sends nothing
+	// twice, and what fell due while stopped goes at once.
+	w.every(ctx, o.notifyEvery, true, func(ctx context.Context) {
+		n, err := d.SendScheduled(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("scheduled e-mails failed", "err", err)
+		case n != (db.Scheduled{}):
+			log.Info("scheduled e-mails written", "access_ending", n.AccessEnding, "grants_ending", n.GrantsEnding,
+				"subscription_ending", n.SubscriptionEnding, "digests", n.Digests)
+		}
+	})
 	if o.backupEvery > 0 {
 		w.every(ctx, o.backupEvery, false, func(ctx context.Context) {
 			file, err := d.BackupTo(ctx, o.backupDir, o.backupKeep)
