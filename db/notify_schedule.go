@@ -295,7 +295,7 @@ func (d *DB) digestBody(ctx context.Context, tx *sql.Tx, accountID int64, now ti
 	from := now.Add(-7 * 24 * time.Hour).Format(time.RFC3339Nano)
 	section := func(title string, kinds ...string) (string, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT created_at, actor_name, summary FROM audit_events
-			WHERE account_id = ? AND created_at >= ? AND created_at < ? AND kind IN (`+marks(len(kinds))+`) ORDER BY id`,
+			WHERE account_id = ? AND created_at >= ? AND created_at <= ? AND kind IN (`+marks(len(kinds))+`) ORDER BY id`,
 			append([]any{accountID, from, now.Format(time.RFC3339Nano)}, anys(kinds)...)...)
 		if err != nil {
 			return "", err
