@@ -120,16 +120,18 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	// Scheduled e-mails record what they sent for which period (in the
 	// transaction that writes them to the outbox): a restart sends nothing
 	// twice, and what fell due while stopped goes at once.
-	w.every(ctx, o.notifyEvery, true, func(ctx context.Context) {
-		n, err := d.SendScheduled(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("scheduled e-mails failed", "err", err)
-		case n != (db.Scheduled{}):
-			log.Info("scheduled e-mails written", "access_ending", n.AccessEnding, "grants_ending", n.GrantsEnding,
-				"subscription_ending", n.SubscriptionEnding, "digests", n.Digests)
-		}
-	})
+	if o.notifyEvery > 0 {
+		w.every(ctx, o.notifyEvery, true, func(ctx context.Context) {
+			n, err := d.SendScheduled(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Error("scheduled e-mails failed", "err", err)
+			case n != (db.Scheduled{}):
+				log.Info("scheduled e-mails written", "access_ending", n.AccessEnding, "grants_ending", n.GrantsEnding,
+					"subscription_ending", n.SubscriptionEnding, "digests", n.Digests)
+			}
+		})
+	}
 	if o.backupEvery > 0 {
 		w.every(ctx, o.backupEvery, false, func(ctx context.Context) {
 			file, err := d.BackupTo(ctx, o.backupDir, o.backupKeep)
