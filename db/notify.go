@@ -233,8 +233,14 @@ func (d *DB) notifySubscribers(ctx context.Context, tx *sql.Tx, except int64, n 
 	if !ok {
 		return fmt.Errorf("unknown mail kind %q", n.Kind)
 	}
+	// Only those whose choice is on, or who never chose and are on by
+	// default, are read: a large account's other members are not.
+	wants := `AND (p.enabled = 1 OR (p.enabled IS NULL AND (m.id = a.owner_member_id OR r.builtin IN ('owner', 'admin'))))`
+	if k.forAll {
+		wants = `AND COALESCE(p.enabled, 1) = 1`
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+recipientCols+` FROM `+recipientFrom+`
-		WHERE m.account_id = ? AND m.status = 'active' AND m.id <> ? ORDER BY m.id`, n.Kind, n.AccountID, except)
+		WHERE m.account_id = ? AND m.status = 'active' AND m.id <> ? `+wants+` ORDER BY m.id`, n.Kind, n.AccountID, except)
 	if err != nil {
 		return err
 	}

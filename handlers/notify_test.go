@@ -597,3 +597,40 @@ func TestMailScheduledOnce(t *testing.T) {
 		t.Errorf("the next week's digest: %d, want 1", digests)
 	}
 }
+
+// Trips corrected in a finalized month: watchers hear when the month is
+// reopened and when it is finalized again, with how many trips changed;
+// the first finalization is not news.
+func TestMailFinalizedMonthCorrected(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	n := newNotifyCo(t, a)
+	if err := a.db.Watch(n.ctx, n.admin.Actor, n.van, true); err != nil {
+		t.Fatal(err)
+	}
+	owner := n.acct.Owner.Actor
+	first := time.Now().UTC().AddDate(0, -1, 0)
+	month := first.Format("2006-01")
+	if _, err := a.db.RecordTrip(n.ctx, owner, n.van, db.TripInput{Date: month + "-02", DistanceKm: 12, Purpose: "business"}); err != nil {
+		t.Fatal(err)
+	}
+	mark := mailMark(t, a)
+	if err := a.db.SetMonthFinal(n.ctx, owner, n.van, month, true); err != nil {
+		t.Fatal(err)
+	}
+	wantSent(t, "first finalization", mailsSince(t, a, mark))
+	if err := a.db.SetMonthFinal(n.ctx, owner, n.van, month, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.db.RecordTrip(n.ctx, owner, n.van, db.TripInput{Date: month + "-03", DistanceKm: 5, Purpose: "private"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.db.SetMonthFinal(n.ctx, owner, n.van, month, true); err != nil {
+		t.Fatal(err)
+	}
+	ms := mailsSince(t, a, mark)
+	wantSent(t, "reopened and finalized again", ms, "vehicles.watched to "+n.admin.Email, "vehicles.watched to "+n.admin.Email)
+	if len(ms) == 2 && (!strings.Contains(ms[0].Subject, "reopened") || !strings.Contains(ms[1].Body, "1 trip was corrected")) {
+		t.Errorf("messages: %q / %s", ms[0].Subject, ms[1].Body)
+	}
+}
