@@ -30,6 +30,8 @@ type DB struct {
 	// linkBase is the console's public address for links in e-mails
 	// (SetLinkBase).
 	linkBase atomic.Value
+	// unsubKey caches the key of the one-click unsubscribe links.
+	unsubKey atomic.Value
 }
 
 // Options tune how a database is opened.

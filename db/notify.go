@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -183,7 +182,7 @@ type note struct {
 // to the console and the one-click unsubscribe link for its kind.
 func (d *DB) send(ctx context.Context, tx *sql.Tx, r recipient, n note) error {
 	k, _ := MailKindOf(n.Kind)
-	token, err := unsubscribeToken(ctx, tx, r.memberID, n.Kind)
+	token, err := d.unsubscribeToken(ctx, tx, r.memberID, n.Kind)
 	if err != nil {
 		return err
 	}
@@ -404,19 +403,19 @@ func (d *DB) setPreferences(ctx context.Context, tx *sql.Tx, a *Actor, memberID 
 // key: whoever holds it may turn that one kind off for that member, and
 // nothing else.
 
-func unsubscribeKey(ctx context.Context, q queryer) ([]byte, error) {
+// unsubscribeKey is the signing key, made by the migration that brought
+// e-mail choices (so it is committed before any message is written) and
+// kept in memory once read.
+func (d *DB) unsubscribeKey(ctx context.Context, q queryer) ([]byte, error) {
+	if k, ok := d.unsubKey.Load().([]byte); ok {
+		return k, nil
+	}
 	var v []byte
-	err := q.QueryRowContext(ctx, `SELECT value FROM app_secrets WHERE name = 'unsubscribe-key'`).Scan(&v)
-	if err == nil {
-		return v, nil
+	if err := q.QueryRowContext(ctx, `SELECT value FROM app_secrets WHERE name = 'unsubscribe-key'`).Scan(&v); err != nil {
+		return nil, fmt.Errorf("unsubscribe key: %w", err)
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	v = make([]byte, 32)
-	_, _ = rand.Read(v)
-	_, err = q.ExecContext(ctx, `INSERT INTO app_secrets (name, value) VALUES ('unsubscribe-key', ?)`, v)
-	return v, err
+	d.unsubKey.Store(v)
+	return v, nil
 }
 
 func signUnsubscribe(key []byte, memberID int64, kind string) string {
@@ -425,8 +424,8 @@ func signUnsubscribe(key []byte, memberID int64, kind string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
 
-func unsubscribeToken(ctx context.Context, q queryer, memberID int64, kind string) (string, error) {
-	key, err := unsubscribeKey(ctx, q)
+func (d *DB) unsubscribeToken(ctx context.Context, q queryer, memberID int64, kind string) (string, error) {
+	key, err := d.unsubscribeKey(ctx, q)
 	if err != nil {
 		return "", err
 	}
@@ -438,7 +437,7 @@ func (d *DB) UnsubscribeToken(ctx context.Context, memberID int64, kind string) 
 	var t string
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		var err error
-		t, err = unsubscribeToken(ctx, tx, memberID, kind)
+		t, err = d.unsubscribeToken(ctx, tx, memberID, kind)
 		return err
 	})
 	return t, err
@@ -453,7 +452,7 @@ type Unsubscription struct {
 	On          bool // the kind is on now
 }
 
-func readUnsubscribe(ctx context.Context, q queryer, token string) (Unsubscription, error) {
+func (d *DB) readUnsubscribe(ctx context.Context, q queryer, token string) (Unsubscription, error) {
 	var u Unsubscription
 	bad := Errorf(ENotFound, "This unsubscribe link is not valid. Choose your e-mails under My profile instead.")
 	i, j := strings.IndexByte(token, '.'), strings.LastIndexByte(token, '.')
@@ -466,7 +465,7 @@ func readUnsubscribe(ctx context.Context, q queryer, token string) (Unsubscripti
 	if err != nil || !ok {
 		return u, bad
 	}
-	key, err := unsubscribeKey(ctx, q)
+	key, err := d.unsubscribeKey(ctx, q)
 	if err != nil {
 		return u, err
 	}
@@ -497,15 +496,7 @@ func readUnsubscribe(ctx context.Context, q queryer, token string) (Unsubscripti
 
 // UnsubscribeInfo reads what a one-click link would turn off.
 func (d *DB) UnsubscribeInfo(ctx context.Context, token string) (Unsubscription, error) {
-	var u Unsubscription
-	// The key may not exist yet (no message was ever sent): the write
-	// pool creates it.
-	err := d.update(ctx, func(tx *sql.Tx) error {
-		var err error
-		u, err = readUnsubscribe(ctx, tx, token)
-		return err
-	})
-	return u, err
+	return d.readUnsubscribe(ctx, d.r, token)
 }
 
 // Unsubscribe turns off the kind of a one-click link for its member, and
@@ -514,7 +505,7 @@ func (d *DB) Unsubscribe(ctx context.Context, token string) (Unsubscription, err
 	var u Unsubscription
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		var err error
-		if u, err = readUnsubscribe(ctx, tx, token); err != nil {
+		if u, err = d.readUnsubscribe(ctx, tx, token); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO mail_preferences (member_id, kind, enabled, updated_at) VALUES (?, ?, 0, ?)

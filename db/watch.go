@@ -131,20 +131,49 @@ func (d *DB) MemberWatches(ctx context.Context, a *Actor, memberID int64) ([]Wat
 // it, except the member who made the change. A watcher who no longer sees
 // the vehicle (or is no longer active) loses the watch here.
 func (d *DB) notifyWatchers(ctx context.Context, tx *sql.Tx, vehicleID, except int64, n note, alsoExcept ...int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT `+recipientCols+` FROM `+recipientFrom+` JOIN vehicle_watches w ON w.member_id = m.id
-		WHERE w.vehicle_id = ? AND m.account_id = ? ORDER BY m.id`, KindVehicleWatched, vehicleID, n.AccountID)
+	// Whether each watcher sees the vehicle is the rule of vehicleLevel
+	// (all vehicles, a grant in force on its group or an ancestor, or on
+	// the vehicle), answered for all watchers in one statement.
+	now := d.nowKey()
+	rows, err := tx.QueryContext(ctx, `WITH RECURSIVE up(group_id) AS (
+			SELECT group_id FROM vehicles WHERE id = ? AND account_id = ? AND group_id IS NOT NULL
+			UNION
+			SELECT g.parent_id FROM vehicle_groups g JOIN up ON g.id = up.group_id WHERE g.parent_id IS NOT NULL
+		)
+		SELECT `+recipientCols+`,
+		       m.vehicle_access = 'all' OR m.id = a.owner_member_id
+		       OR EXISTS (SELECT 1 FROM member_group_grants gg WHERE gg.member_id = m.id AND gg.group_id IN (SELECT group_id FROM up)
+		                  AND (gg.ends_at IS NULL OR gg.ends_at > ?))
+		       OR EXISTS (SELECT 1 FROM member_vehicle_grants vg WHERE vg.member_id = m.id AND vg.vehicle_id = w.vehicle_id
+		                  AND (vg.ends_at IS NULL OR vg.ends_at > ?))
+		  FROM vehicle_watches w CROSS JOIN `+recipientFrom+`
+		 WHERE m.id = w.member_id AND w.vehicle_id = ? AND m.account_id = ? ORDER BY m.id`,
+		vehicleID, n.AccountID, now, now, KindVehicleWatched, vehicleID, n.AccountID)
 	if err != nil {
 		return err
 	}
-	rs, err := scanRecipients(rows)
-	if err != nil {
+	var rs []recipient
+	var sees []bool
+	for rows.Next() {
+		var r recipient
+		var first, last, b string
+		var s bool
+		if err := rows.Scan(&r.memberID, &r.email, &first, &last, &r.status, &b, &r.owner, &r.roleID, &r.all, &r.pref, &s); err != nil {
+			rows.Close()
+			return err
+		}
+		r.name = displayName(first, last, r.email)
+		r.builtin = perm.Builtin(b)
+		rs = append(rs, r)
+		sees = append(sees, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return err
 	}
 	k, _ := MailKindOf(KindVehicleWatched)
-	now := d.nowKey()
-	for _, r := range rs {
-		_, seeErr := vehicleLevel(ctx, tx, n.AccountID, r.memberID, r.all, now, vehicleID)
-		if r.status != "active" || seeErr != nil {
+	for i, r := range rs {
+		if r.status != "active" || !sees[i] {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM vehicle_watches WHERE member_id = ? AND vehicle_id = ?`, r.memberID, vehicleID); err != nil {
 				return err
 			}

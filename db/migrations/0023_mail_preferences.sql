@@ -20,3 +20,6 @@ CREATE TABLE mail_schedule (
     sent_at    TEXT NOT NULL,
     PRIMARY KEY (account_id, kind, subject, period)
 ) WITHOUT ROWID;
+
+-- The key that signs the one-click unsubscribe links of e-mails, made once.
+INSERT INTO app_secrets (name, value) VALUES ('unsubscribe-key', randomblob(32)) ON CONFLICT (name) DO NOTHING;
