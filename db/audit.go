@@ -79,32 +79,32 @@ type AuditEntry struct {
 type AuditFilter struct {
 	ActorID int64
 	Kind    string // a prefix such as "role." or a whole kind
-	From    string // first day "2006-01-02" (UTC), "" for no start
+	From    string // first day "2006-01-02" in the account's time zone, "" for no start
 	To      string // last day, included, "" for no end
 	Page    int
 	PerPage int
 }
 
-// AuditLog returns a page of the account's audit events, newest first.
-func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntry, int, error) {
-	var where conds
-	where.add("account_id = ?", a.AccountID)
+// auditWhere is the audit log's rule and filter: the WITH clause (if
+// any), all arguments in order, and the condition over audit_events.
+func (d *DB) auditWhere(a *Actor, f AuditFilter) (with string, args []any, where string) {
+	var c conds
+	c.add("account_id = ?", a.AccountID)
 	if f.ActorID != 0 {
-		where.add("actor_member_id = ?", f.ActorID)
+		c.add("actor_member_id = ?", f.ActorID)
 	}
 	if f.Kind != "" {
-		where.add(`kind LIKE ? ESCAPE '\'`, escapeLike(f.Kind)+"%")
+		c.add(`kind LIKE ? ESCAPE '\'`, escapeLike(f.Kind)+"%")
 	}
 	// Events about a vehicle, group or client follow the actor's vehicle
 	// scope: shown when the actor sees the vehicle (for a pairing, the
 	// vehicle), the group, or the client, as the lists would show them.
-	with := ""
 	var withArgs []any
 	if a.VehicleAccess != "all" {
 		sc := d.scopeOf(a)
 		ccond, cargs := clientCond(a)
 		with, withArgs = sc.with(), sc.argsWith()
-		where.add(`(
+		c.add(`(
 			(vehicle_id IS NULL AND group_id IS NULL AND client_id IS NULL AND restricted = 0)
 			OR vehicle_id IN (SELECT vehicle_id FROM visible)
 			OR (vehicle_id IS NULL AND group_id IS NOT NULL AND (group_id IN (SELECT group_id FROM scope_covered)
@@ -114,19 +114,33 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 	// "Own trips only" holds in the log too: of the events about trips,
 	// such a member reads those of their own doing.
 	if OwnTripsOnly(a) {
-		where.add("(kind NOT LIKE 'trip.%' OR actor_member_id = ?)", a.MemberID)
+		c.add("(kind NOT LIKE 'trip.%' OR actor_member_id = ?)", a.MemberID)
 	}
-	if f.From != "" {
-		where.add("created_at >= ?", f.From)
-	}
-	if f.To != "" { // stamps of the last day sort below the next day's date
-		if t, err := time.Parse(time.DateOnly, f.To); err == nil {
-			where.add("created_at < ?", t.AddDate(0, 0, 1).Format(time.DateOnly))
+	// Days are the account's days: a day's first second in its time zone,
+	// as a UTC stamp without fraction or zone, which sorts at or below
+	// every stamp of that second.
+	day := func(s string, add int) (string, bool) {
+		t, err := time.ParseInLocation(time.DateOnly, s, a.Location())
+		if err != nil {
+			return "", false
 		}
+		return t.AddDate(0, 0, add).UTC().Format("2006-01-02T15:04:05"), true
 	}
+	if from, ok := day(f.From, 0); ok {
+		c.add("created_at >= ?", from)
+	}
+	if end, ok := day(f.To, 1); ok { // the last day is included
+		c.add("created_at < ?", end)
+	}
+	return with, append(withArgs, c.args...), c.sql()
+}
+
+// AuditLog returns a page of the account's audit events, newest first.
+func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntry, int, error) {
+	with, args, where := d.auditWhere(a, f)
 	var out []AuditEntry
 	total, err := readPage(ctx, d.r, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at, COUNT(*) OVER ()
-		FROM audit_events WHERE `+where.sql()+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(withArgs, where.args...), pageOf(f.Page, f.PerPage, 50),
+		FROM audit_events WHERE `+where+` ORDER BY id DESC LIMIT ? OFFSET ?`, args, pageOf(f.Page, f.PerPage, 50),
 		func(rows *sql.Rows, total *int) error {
 			var e AuditEntry
 			if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Kind, &e.Target, &e.Summary, &e.Before, &e.After, timeCol{&e.At}, total); err != nil {

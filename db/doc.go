@@ -19,7 +19,10 @@
 //     once (scope.go).
 //   - Derived scope: everything derived from vehicles (lists, totals,
 //     reports, exports, search results, badge counts) follows the vehicle
-//     scope, so two members may see different totals (scope.go).
+//     scope, so two members may see different totals (scope.go). The CSV
+//     exports are exactly the member's scope (exports.go); only the whole
+//     account's export, which account.export_all grants by its nature,
+//     holds everything of the account.
 //   - Client usability: a vehicle without pairings may be used with any
 //     client, a paired vehicle only with its paired clients. A member sees
 //     the clients usable with at least one of their visible vehicles;

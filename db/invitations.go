@@ -332,8 +332,8 @@ func (d *DB) InvitationByToken(ctx context.Context, token string) (Invitation, e
 }
 
 // Acceptance is what the person accepting an invitation gave: a new
-// login's names and password hash, or Existing when the e-mail already has
-// a login (whose password the handler has checked).
+// login's names and password hash, or Existing when the invitee joins with
+// the e-mail's existing login (whose password the handler has checked).
 type Acceptance struct {
 	Existing     bool
 	FirstName    string
@@ -394,9 +394,9 @@ func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance)
 		}
 		switch {
 		case found && !acc.Existing:
-			return &Error{Code: EConflict, Field: "password", Message: "This e-mail has a login now. Enter that login's password to join."}
+			return &Error{Code: EConflict, Field: "password", Message: "This address already has a Fleetgate login. Choose \"I already use Fleetgate\" and enter that login's password to join."}
 		case !found && acc.Existing:
-			return &Error{Code: EConflict, Field: "password", Message: "This e-mail has no login any more. Reload the page to choose a password."}
+			return &Error{Code: EConflict, Field: "password", Message: "This address has no Fleetgate login any more. Choose \"I am new to Fleetgate\" to create one."}
 		case !found:
 			first, last = acc.FirstName, acc.LastName
 			if userID, err = createUser(ctx, tx, d.stamp(), NewUser{Email: inv.Email, PasswordHash: acc.PasswordHash, FirstName: first, LastName: last}); err != nil {

@@ -153,6 +153,13 @@ func (d *DB) accessWider(ctx context.Context, q queryer, a *Actor, memberID int6
 	return wider, nil
 }
 
+// AccessWithin is checkAccessWithin for a page deciding which controls to
+// offer: nil when a change widening the member's rights would be within
+// the actor's own vehicle access. The change itself checks again.
+func (d *DB) AccessWithin(ctx context.Context, a *Actor, memberID int64, name string) error {
+	return d.checkAccessWithin(ctx, d.r, a, memberID, name)
+}
+
 // checkAccessWithin is the no-escalation rule for what a change leaves a
 // member with: a new role, a new grant or a reactivation widens what they
 // may do, so their vehicle access must lie within the actor's own. Without

@@ -48,6 +48,20 @@ func (s *Server) accessPageData(c echo.Context, memberID int64) (views.VehicleAc
 		}
 	}
 	if p.CanEdit {
+		// Grants widen; a member who already sees beyond the actor's own
+		// access can lose grants but not gain them from this actor.
+		switch err := s.db.AccessWithin(ctx, a, memberID, m.Name); db.ErrorCode(err) {
+		case "":
+			if err != nil {
+				return p, err
+			}
+		case db.EForbidden:
+			p.GrantRefusal = db.SafeMessage(err)
+		default:
+			return p, err
+		}
+	}
+	if p.CanEdit && p.GrantRefusal == "" {
 		groups, err := s.db.Groups(ctx, a)
 		if err != nil {
 			return p, err

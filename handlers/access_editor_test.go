@@ -114,10 +114,24 @@ func TestAccessEditorGivesOnlyWhatOneHolds(t *testing.T) {
 	if res.status != http.StatusForbidden || !strings.Contains(strings.Join(res.find("[data-testid=grant-error]"), ""), "outside your own vehicle access") {
 		t.Fatalf("grant to a driver who reaches beyond the manager: %d %v", res.status, res.find("[data-testid=grant-error]"))
 	}
+	// So the page offers no way to give: it says why, and keeps "Remove".
+	page := m.get(base)
+	if r := page.find("[data-testid=grant-refusal]"); len(r) != 1 || !strings.Contains(r[0], "outside your own vehicle access") {
+		t.Fatalf("no refusal shown: %v", r)
+	}
+	if len(page.find("[data-testid=grant-group-form]")) != 0 || len(page.find("[data-testid=grant-vq]")) != 0 {
+		t.Fatal("grant controls offered for a member wider than the manager")
+	}
+	if len(page.find("[data-testid=grant-remove]")) == 0 {
+		t.Fatal("no Remove for the grants the manager sees")
+	}
 	// Without the Austin vehicle (the Owner takes it away), the driver lies
 	// within the manager's region, and the manager may give them more.
 	if res := owner.postForm(base+"/revoke", url.Values{"kind": {"vehicle"}, "target_id": {austinOf(t, ids, groups)}}); res.status != http.StatusSeeOther {
 		t.Fatalf("owner revokes the Austin vehicle: %d", res.status)
+	}
+	if page := m.get(base); len(page.find("[data-testid=grant-group-form]")) != 1 || len(page.find("[data-testid=grant-refusal]")) != 0 {
+		t.Fatal("grant controls not offered once the driver lies within the manager's access")
 	}
 	res = m.postForm(base+"/grant", url.Values{"kind": {"vehicle"}, "target_id": {milwaukee}, "level": {"manage"}})
 	if res.status != http.StatusSeeOther {

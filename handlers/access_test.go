@@ -94,6 +94,14 @@ var access = map[string][]string{
 	"POST /settings/two-factor": {"owner", "admin"},
 	"GET /audit":                {"owner", "admin", "accountant"},
 	"GET /audit/export.csv":     {"owner", "admin", "accountant"},
+	// Exports: reports.export (with the view permission of what is
+	// exported); the whole account: account.export_all.
+	"GET /exports":              {"owner", "admin", "accountant"},
+	"GET /exports/trips.csv":    {"owner", "admin", "accountant"},
+	"GET /exports/vehicles.csv": {"owner", "admin", "accountant"},
+	"GET /exports/clients.csv":  {"owner", "admin", "accountant"},
+	"GET /exports/audit.csv":    {"owner", "admin", "accountant"},
+	"GET /exports/account.zip":  {"owner", "admin"},
 	// Roles: the sample id is the Owner role, which nobody can change, so
 	// the allowed POSTs are refused by the rules, not by the policy.
 	"GET /roles":                         {"owner", "admin", "accountant"},

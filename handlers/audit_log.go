@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"fleetgate/db"
+	"fleetgate/db/perm"
 	"fleetgate/views"
 )
 
@@ -23,24 +23,14 @@ const auditPerPage = 50
 func (s *Server) auditLog(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	people, err := s.db.AccountPeople(ctx, a)
+	people, f, err := s.auditQuery(c)
 	if err != nil {
 		return err
 	}
-	p := views.AuditPage{People: people, Kind: auditKind(c.QueryParam("kind"))}
-	if id, err := strconv.ParseInt(c.QueryParam("person"), 10, 64); err == nil {
-		for _, m := range people {
-			if m.ID == id {
-				p.ActorID = id
-			}
-		}
-	}
-	p.From, p.To = auditDay(c.QueryParam("from")), auditDay(c.QueryParam("to"))
-	if c.Path() == "/audit/export.csv" {
-		return s.auditCSV(c, db.AuditFilter{ActorID: p.ActorID, Kind: p.Kind, From: p.From, To: p.To})
-	}
+	p := views.AuditPage{People: people, Kind: f.Kind, ActorID: f.ActorID, From: f.From, To: f.To, CanExport: a.Can(perm.ReportsExport)}
 	pg := max(1, queryInt(c, "page"))
-	entries, total, err := s.db.AuditLog(ctx, a, db.AuditFilter{ActorID: p.ActorID, Kind: p.Kind, From: p.From, To: p.To, Page: pg, PerPage: auditPerPage})
+	f.Page, f.PerPage = pg, auditPerPage
+	entries, total, err := s.db.AuditLog(ctx, a, f)
 	if err != nil {
 		return err
 	}
@@ -67,30 +57,23 @@ func auditDay(s string) string {
 	return s
 }
 
-// auditCSV exports the events matching the filter, newest first, a page
-// at a time, with the same columns as the page.
-func (s *Server) auditCSV(c echo.Context, f db.AuditFilter) error {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="audit-log.csv"`)
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"when_utc", "summary", "who", "to_whom", "kind", "before", "after"})
-	f.PerPage = 500
-	for f.Page = 1; f.Page <= 1000; f.Page++ {
-		entries, total, err := s.db.AuditLog(c.Request().Context(), actor(c), f)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			_ = w.Write(csvSafe(e.At.UTC().Format(time.RFC3339), e.Summary, e.ActorName, e.Target, e.Kind, e.Before, e.After))
-		}
-		if f.Page*f.PerPage >= total {
-			break
+// auditQuery reads the log's filter from the query string: a person of
+// the account, a kind, and a date range; what is not valid is no filter.
+// It returns the account's people too, for the page's person filter.
+func (s *Server) auditQuery(c echo.Context) ([]db.Person, db.AuditFilter, error) {
+	people, err := s.db.AccountPeople(c.Request().Context(), actor(c))
+	if err != nil {
+		return nil, db.AuditFilter{}, err
+	}
+	f := db.AuditFilter{Kind: auditKind(c.QueryParam("kind")), From: auditDay(c.QueryParam("from")), To: auditDay(c.QueryParam("to"))}
+	if id, err := strconv.ParseInt(c.QueryParam("person"), 10, 64); err == nil {
+		for _, m := range people {
+			if m.ID == id {
+				f.ActorID = id
+			}
 		}
 	}
-	w.Flush()
-	return w.Error()
+	return people, f, nil
 }
 
 // auditKind keeps a kind filter only if it looks like a kind or a prefix

@@ -225,3 +225,27 @@ func TestAuditLogFollowsVehicleScope(t *testing.T) {
 		t.Errorf("South vehicle for the North accountant: %d", res.status)
 	}
 }
+
+// The log's days are the account's days: in Chicago, an event at 03:00 UTC
+// on the 2nd happened on the 1st.
+func TestAuditLogDaysAreTheAccountsDays(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	owner := actorByEmail(t, a, "owner@demo.test")
+	mustExec(t, a, `INSERT INTO account_settings (account_id, time_zone) VALUES (?, 'America/Chicago') ON CONFLICT (account_id) DO UPDATE SET time_zone = excluded.time_zone`, owner.AccountID)
+	for _, at := range []string{"2026-03-01T05:59:59.5Z", "2026-03-01T06:00:00Z", "2026-03-02T03:00:00.25Z", "2026-03-02T05:59:59Z", "2026-03-02T06:00:00Z"} {
+		mustExec(t, a, `INSERT INTO audit_events (account_id, actor_member_id, actor_name, kind, target, summary, created_at)
+			VALUES (?, ?, 'Olivia Owner', 'vehicle.update', ?, 'Renamed', ?)`, owner.AccountID, owner.MemberID, at, at)
+	}
+	c := a.login("owner@demo.test")
+	targets := func(q string) string {
+		return strings.Join(c.get("/audit?kind=vehicle.update&"+q).find("[data-testid=audit-row] td[data-label=\"To whom\"]"), ",")
+	}
+	// 1 March in Chicago (UTC-6) runs from 06:00 UTC on the 1st to 06:00 UTC on the 2nd.
+	if got, want := targets("from=2026-03-01&to=2026-03-01"), "2026-03-02T05:59:59Z,2026-03-02T03:00:00.25Z,2026-03-01T06:00:00Z"; got != want {
+		t.Fatalf("1 March: %s, want %s", got, want)
+	}
+	if got, want := targets("to=2026-02-28"), "2026-03-01T05:59:59.5Z"; got != want {
+		t.Fatalf("up to 28 February: %s, want %s", got, want)
+	}
+}

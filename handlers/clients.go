@@ -24,7 +24,7 @@ func (s *Server) clientsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := views.ClientsPage{Q: q, Rows: rows, CanManage: a.Can(perm.ClientsManage),
+	p := views.ClientsPage{Q: q, Rows: rows, CanManage: a.Can(perm.ClientsManage), CanExport: a.Can(perm.ReportsExport),
 		Pager: views.Pager{Page: pg, Pages: pages(total, clientsPerPage), Total: total, PerPage: clientsPerPage, Base: "/clients", Params: url.Values{"q": {q}}}}
 	p.Shell = s.shell(c, "Clients", "/clients")
 	return page(c, http.StatusOK, "clients-results", views.ClientsResults(p), views.Clients(p))

@@ -301,16 +301,19 @@ func (s *Server) acceptPage(c echo.Context) error {
 	if !ok {
 		return err
 	}
-	_, found, err := s.db.UserForLogin(c.Request().Context(), inv.Email)
-	if err != nil {
-		return err
-	}
-	return render(c, http.StatusOK, views.Accept(views.AcceptForm{CSRF: csrfToken(c), Token: c.Param("token"), Inv: inv, Existing: found, Errors: views.FieldMsgs{}}))
+	// The page is the same whether or not the address already has a login:
+	// the invitee says which, so opening a link tells nobody (an inviter
+	// who was shown the link, say) whether the address uses Fleetgate.
+	return render(c, http.StatusOK, views.Accept(views.AcceptForm{CSRF: csrfToken(c), Token: c.Param("token"), Inv: inv, Errors: views.FieldMsgs{}}))
 }
 
 // accept makes the invited person a member and logs them in: with a new
 // login (names and a password), or with the e-mail's existing login after
-// checking its current password.
+// checking its current password. The invitee chooses which; a wrong choice
+// for an existing login gets the same answer as a wrong password for an
+// address without one, so the answers tell whether the address has a login
+// only to someone who creates it (and so holds the address's mailbox, the
+// link having been sent there).
 func (s *Server) accept(c echo.Context) error {
 	ctx := c.Request().Context()
 	inv, ok, err := s.openLink(c)
@@ -318,19 +321,13 @@ func (s *Server) accept(c echo.Context) error {
 		return err
 	}
 	token := c.Param("token")
-	_, found, err := s.db.UserForLogin(ctx, inv.Email)
-	if err != nil {
-		return err
-	}
-	f := views.AcceptForm{CSRF: csrfToken(c), Token: token, Inv: inv, Existing: found, Errors: views.FieldMsgs{},
+	f := views.AcceptForm{CSRF: csrfToken(c), Token: token, Inv: inv, Existing: c.FormValue("existing") == "1", Errors: views.FieldMsgs{},
 		FirstName: clip(c.FormValue("first_name"), 200), LastName: clip(c.FormValue("last_name"), 200)}
 	pw := c.FormValue("password")
 	var acc db.Acceptance
-	if found {
-		if c.FormValue("existing") != "1" {
-			f.Error = inv.Email + " already has a Fleetgate login. Enter its password to join."
-			return render(c, http.StatusConflict, views.Accept(f))
-		}
+	if f.Existing {
+		// The one password check, throttled and timed alike for an address
+		// with or without a login.
 		_, wait, ok, err := s.checkLogin(c, "invitation acceptance: password check", inv.Email, pw)
 		switch {
 		case err != nil:
@@ -339,15 +336,11 @@ func (s *Server) accept(c echo.Context) error {
 			f.Error = fmt.Sprintf("Too many wrong passwords. Try again in %d s.", wait)
 			return render(c, http.StatusTooManyRequests, views.Accept(f))
 		case !ok:
-			f.Errors["password"] = "This is not the password of " + inv.Email + "."
+			f.Errors["password"] = "This is not the password of a Fleetgate login for " + inv.Email + "."
 			return render(c, http.StatusUnprocessableEntity, views.Accept(f))
 		}
 		acc = db.Acceptance{Existing: true}
 	} else {
-		if c.FormValue("existing") == "1" {
-			f.Error = "Choose your name and a password to create your login."
-			return render(c, http.StatusConflict, views.Accept(f))
-		}
 		acc = db.Acceptance{FirstName: f.FirstName, LastName: f.LastName}
 		for k, m := range acc.Validate() {
 			f.Errors.Add(k, m)
@@ -371,8 +364,7 @@ func (s *Server) accept(c echo.Context) error {
 		if !errors.As(err, &fe) {
 			return err
 		}
-		if fe.Field != "" { // the e-mail got (or lost) a login meanwhile
-			_, f.Existing, _ = s.db.UserForLogin(ctx, inv.Email)
+		if fe.Field != "" { // a new login for an address that has one, or the reverse
 			f.Error = fe.Message
 			return render(c, http.StatusConflict, views.Accept(f))
 		}

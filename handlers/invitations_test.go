@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -133,19 +134,16 @@ func TestInviteAnExistingLoginJoinsWithItsPassword(t *testing.T) {
 	}
 	guest := a.client()
 	page := guest.get(linkPath(t, link))
-	if len(page.find("#first_name")) != 0 || len(page.find("input[name=existing]")) != 1 {
-		t.Fatalf("an existing login is asked for a new name/password:\n%s", page.body)
-	}
-	if l := strings.Join(page.find("label[for=password]"), ""); !strings.Contains(l, "bea@beta.test") {
-		t.Fatalf("label: %q", l)
+	if len(page.find("input[name=existing][value='1']")) != 1 || len(page.find("#first_name")) != 1 {
+		t.Fatalf("the page does not offer both ways to join:\n%s", page.body)
 	}
 	bad := guest.postForm(linkPath(t, link), url.Values{"existing": {"1"}, "password": {"not her password"}})
-	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(fieldMsg(bad, "password"), "not the password of bea@beta.test") {
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(fieldMsg(bad, "password"), "not the password of a Fleetgate login for bea@beta.test") {
 		t.Fatalf("wrong password: %d %q", bad.status, fieldMsg(bad, "password"))
 	}
 	// A form for a new login does not create a second one.
-	wrongForm := guest.postForm(linkPath(t, link), url.Values{"first_name": {"X"}, "last_name": {"Y"}, "password": {newPassword}, "password_again": {newPassword}})
-	if wrongForm.status != http.StatusConflict {
+	wrongForm := guest.postForm(linkPath(t, link), url.Values{"existing": {"0"}, "first_name": {"X"}, "last_name": {"Y"}, "password": {newPassword}, "password_again": {newPassword}})
+	if wrongForm.status != http.StatusConflict || !strings.Contains(wrongForm.body, "already has a Fleetgate login") {
 		t.Fatalf("new-login form for an existing login: %d", wrongForm.status)
 	}
 	ok := guest.postForm(linkPath(t, link), url.Values{"existing": {"1"}, "password": {"beta owner password"}})
@@ -656,5 +654,39 @@ func TestAcceptRechecksTheInvitersRights(t *testing.T) {
 	if r := a.client().postForm(linkPath(t, link), url.Values{"first_name": {"Fine"}, "last_name": {"Person"},
 		"password": {newPassword}, "password_again": {newPassword}}); r.status != http.StatusSeeOther {
 		t.Fatalf("accept: %d\n%s", r.status, r.body)
+	}
+}
+
+// Opening an invitation link tells nothing about whether the address has a
+// login: the page is the same for both, and joining "with my password" for
+// an address without a login gets the answer a wrong password gets.
+func TestAcceptPageDoesNotRevealAnExistingLogin(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	owner := actorByEmail(t, a, "owner@demo.test")
+	secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
+	inviter := a.login("owner@demo.test")
+	role := builtinRoleID(t, a, owner, perm.Manager)
+	_, withLogin := inviter.invite("bea@beta.test", role, "selected")
+	_, without := inviter.invite("nobody-yet@beta.test", role, "selected")
+	guest := a.client()
+	normalize := func(link, email string) string {
+		body := guest.get(linkPath(t, link)).body
+		body = strings.ReplaceAll(body, linkPath(t, link), "LINK")
+		body = strings.ReplaceAll(body, email, "EMAIL")
+		return regexp.MustCompile(`name="_csrf" value="[^"]*"`).ReplaceAllString(body, "CSRF")
+	}
+	if p1, p2 := normalize(withLogin, "bea@beta.test"), normalize(without, "nobody-yet@beta.test"); p1 != p2 {
+		t.Fatalf("the accept pages differ:\n%s\n----\n%s", p1, p2)
+	}
+	msg := func(link, email string) string {
+		r := guest.postForm(linkPath(t, link), url.Values{"existing": {"1"}, "password": {"a guessed password"}})
+		if r.status != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: %d", email, r.status)
+		}
+		return strings.ReplaceAll(fieldMsg(r, "password"), email, "EMAIL")
+	}
+	if m1, m2 := msg(withLogin, "bea@beta.test"), msg(without, "nobody-yet@beta.test"); m1 != m2 || m1 == "" {
+		t.Fatalf("answers differ: %q vs %q", m1, m2)
 	}
 }

@@ -207,6 +207,13 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 			if need.kind == needEither && !a.Can(need.perm) && !a.Can(need.alt) {
 				return deniedErr{text: fmt.Sprintf("You need '%s' or '%s' — ask your account Owner or an Admin.", perm.Label(need.perm), perm.Label(need.alt))}
 			}
+			if need.kind == needBoth {
+				for _, k := range []perm.Key{need.perm, need.alt} {
+					if !a.Can(k) {
+						return deniedError(k)
+					}
+				}
+			}
 			if need.kind == needOwner && (!a.IsOwner() || a.PreviewBy != nil) {
 				return deniedErr{text: "Only the account Owner can do this."}
 			}

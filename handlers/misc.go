@@ -14,11 +14,21 @@ import (
 
 var staticFiles = http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 
+// static serves the embedded files. Under a content-hashed name (the
+// addresses pages use, see static.Path) a file never changes, so browsers
+// may keep it for a year without asking again; the plain names keep
+// working with a short lifetime.
 func (s *Server) static(c echo.Context) error {
-	if strings.HasSuffix(c.Request().URL.Path, "/") || strings.HasSuffix(c.Request().URL.Path, ".go") {
+	p := c.Request().URL.Path
+	if strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".go") {
 		return echo.ErrNotFound
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	if name, ok := static.Original(strings.TrimPrefix(p, "/static/")); ok {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		http.ServeFileFS(c.Response(), c.Request(), static.FS, name)
+		return nil
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	staticFiles.ServeHTTP(c.Response(), c.Request())
 	return nil
 }

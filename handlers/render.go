@@ -47,6 +47,7 @@ var nav = []struct {
 	{"/pairing", "Pairing", perm.PairingManage},
 	{"/subscription", "Subscription", perm.BillingView},
 	{"/settings", "Settings", perm.AccountSettings},
+	{"/exports", "Exports", perm.ReportsExport},
 	{"/audit", "Audit log", perm.AuditView},
 	{"/profile", "My profile", ""},
 }

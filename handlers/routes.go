@@ -13,7 +13,7 @@ import (
 type Need struct {
 	kind needKind
 	perm perm.Key
-	alt  perm.Key // the second permission of an either-or need
+	alt  perm.Key // the second permission of an either-or or an all-of need
 }
 
 type needKind int
@@ -25,6 +25,7 @@ const (
 	needPerm              // a member whose role holds perm
 	needOwner             // the account Owner only (no permission can grant it)
 	needEither            // a member whose role holds perm or alt
+	needBoth              // a member whose role holds perm and alt
 )
 
 // Public routes need nothing.
@@ -53,6 +54,14 @@ func EitherPerm(a, b perm.Key) Need {
 	return Need{kind: needEither, perm: a, alt: b}
 }
 
+// BothPerms routes need two permissions at once, e.g. exporting the audit
+// log (reports.export to export, audit.view to read the log).
+func BothPerms(a, b perm.Key) Need {
+	Perm(a)
+	Perm(b)
+	return Need{kind: needBoth, perm: a, alt: b}
+}
+
 // String names the need for tests and logs.
 func (n Need) String() string {
 	switch n.kind {
@@ -66,6 +75,8 @@ func (n Need) String() string {
 		return "owner"
 	case needEither:
 		return string(n.perm) + "|" + string(n.alt)
+	case needBoth:
+		return string(n.perm) + "&" + string(n.alt)
 	}
 	return "UNSET"
 }
@@ -180,7 +191,18 @@ func (s *Server) routes() []Route {
 		{POST, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsSave},
 		// Audit log (handlers/audit_log.go).
 		{GET, "/audit", Perm(perm.AuditView), s.auditLog},
-		{GET, "/audit/export.csv", Perm(perm.AuditView), s.auditLog},
+		// The former address of the audit export: same answer as /exports/audit.csv.
+		{GET, "/audit/export.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
+
+		// Exports (handlers/exports.go): CSV of exactly what the member
+		// sees, streamed; the audit log also needs audit.view; the whole
+		// account as a zip needs account.export_all.
+		{GET, "/exports", Perm(perm.ReportsExport), s.exportsPage},
+		{GET, "/exports/trips.csv", BothPerms(perm.ReportsExport, perm.TripsView), s.exportTrips},
+		{GET, "/exports/vehicles.csv", BothPerms(perm.ReportsExport, perm.VehiclesView), s.exportVehicles},
+		{GET, "/exports/clients.csv", BothPerms(perm.ReportsExport, perm.ClientsView), s.exportClients},
+		{GET, "/exports/audit.csv", BothPerms(perm.ReportsExport, perm.AuditView), s.exportAudit},
+		{GET, "/exports/account.zip", Perm(perm.AccountExport), s.exportAccount},
 
 		// Roles and the permission matrix (handlers/roles.go): roles.view
 		// to look, roles.manage to change; which roles and permissions a

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +115,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	if cfg.AccessLog {
 		e.Use(s.accessLog)
 	}
+	e.Use(compress())
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.loadSession)
@@ -126,6 +128,29 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 		return nil, nil, err
 	}
 	return e, s, nil
+}
+
+// gzipMinLength is the smallest answer worth compressing: below about a
+// packet, gzip saves nothing.
+const gzipMinLength = 1400
+
+// compress gzips answers of at least gzipMinLength bytes for clients that
+// accept it. Streamed exports stay streamed (a flush flushes the
+// compressor too). Left alone: zip files (already compressed), the
+// health and metrics addresses (probes and scrapers read them plainly),
+// and range requests of static files.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		MinLength: gzipMinLength,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			switch {
+			case strings.HasSuffix(p, ".zip"), p == "/livez", p == "/readyz", p == "/healthz", p == "/metrics":
+				return true
+			}
+			return c.Request().Header.Get("Range") != ""
+		},
+	})
 }
 
 // Wait waits for the e-mails still being sent in the background (at

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -89,6 +90,9 @@ func (s *Server) tripsPage(c echo.Context, vehicle *db.Vehicle) error {
 		PrevMonth: tripsURL(base, f, shiftMonth(f.Month, -1), ""), NextMonth: tripsURL(base, f, shiftMonth(f.Month, 1), ""),
 		CanRecord: a.Can(perm.TripsRecord), CanFinalize: a.Can(perm.TripsFinalize), CanRecurring: a.Can(perm.TripsRecurring),
 		OwnOnly: db.OwnTripsOnly(a), HistoryStart: s.db.HistoryStart(a),
+	}
+	if m, ok := db.ParseMonth(f.Month); ok && vehicle == nil && a.Can(perm.ReportsExport) {
+		p.ExportURL = "/exports/trips.csv?from=" + m.Format(time.DateOnly) + "&to=" + m.AddDate(0, 1, -1).Format(time.DateOnly)
 	}
 	if next != "" {
 		p.NextURL = tripsURL(base, f, f.Month, next)

@@ -14,6 +14,7 @@ import (
 
 	"fleetgate/db"
 	"fleetgate/db/perm"
+	"fleetgate/views"
 )
 
 // testClock lets a test move the server's clock in whole TOTP steps.
@@ -51,6 +52,10 @@ func setUpTwoFactorWith(t testing.TB, clock *testClock, c *client, password stri
 	res := c.postForm("/profile/two-factor/setup", url.Values{"current_password": {password}})
 	secret := res.doc().Find("[data-testid=totp-secret]").AttrOr("value", "")
 	uri := res.doc().Find("[data-testid=totp-uri]").AttrOr("value", "")
+	// The same address as a QR code to scan.
+	if d, _, _ := views.QRPath(uri); d == "" || res.doc().Find("[data-testid=totp-qr] path").AttrOr("d", "") != d {
+		t.Fatal("no QR code of the address")
+	}
 	if res.status != http.StatusOK || len(secret) < 16 || !strings.HasPrefix(uri, "otpauth://totp/Fleetgate:") || !strings.Contains(uri, "secret="+secret) {
 		t.Fatalf("setup: %d secret %q uri %q", res.status, secret, uri)
 	}

@@ -58,6 +58,7 @@ func (s *Server) vehiclesList(c echo.Context) error {
 		CanCreate:  a.Can(perm.VehiclesCreate),
 		CanEdit:    a.Can(perm.VehiclesEdit),
 		CanArchive: a.Can(perm.VehiclesArchive),
+		CanExport:  a.Can(perm.ReportsExport),
 	}
 	p.Shell = s.shell(c, "Vehicles", "/vehicles")
 	return page(c, http.StatusOK, "vehicles-results", views.VehiclesResults(p), views.Vehicles(p))

@@ -41,6 +41,9 @@ type TripsPage struct {
 	Clients      []db.Client
 	Drivers      []db.MemberRow // driver choices, for those who may list members
 	MemberID     int64
+	// ExportURL is the CSV export of the month's trips ("" when the
+	// member may not export).
+	ExportURL string
 }
 
 // TripForm is the record/edit form of a trip.

@@ -28,6 +28,7 @@ type VehiclesPage struct {
 	CanCreate  bool
 	CanEdit    bool
 	CanArchive bool
+	CanExport  bool // offers the CSV export
 }
 
 // VehicleForm is the new/edit vehicle form.
@@ -160,6 +161,7 @@ type ClientsPage struct {
 	Rows      []db.Client
 	Pager     Pager
 	CanManage bool
+	CanExport bool // offers the CSV export
 }
 
 // ClientForm is the new/edit client form.
@@ -278,6 +280,7 @@ type VehicleAccessPage struct {
 	M            db.MemberAccess
 	CanEdit      bool   // the actor may change this member's access
 	Refusal      string // why not, when they manage users but may not act on this member
+	GrantRefusal string // why the actor may take grants away but not give any
 	CanGiveAll   bool
 	Groups       []db.Group // groups the actor may give (covered by their grants)
 	EndingSoon   []db.Grant

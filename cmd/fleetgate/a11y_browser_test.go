@@ -20,7 +20,7 @@ var axeJS string
 var a11yPages = []string{"/users", "/users/2", "/users/2/deactivate", "/users/5/deactivate", "/users/2/delete", "/users/invite", "/users/add", "/profile", "/audit", "/roles/3", "/roles/3/history",
 	"/vehicles", "/vehicles/1", "/vehicles/1/edit", "/vehicles/new", "/groups", "/clients", "/clients/1", "/pairing", "/subscription", "/users/5/access", "/settings",
 	"/settings/two-factor", "/profile/two-factor",
-	"/trips", "/vehicles/1/trips", "/vehicles/1/trips/new", "/trips/1/edit", "/vehicles/1/recurring"}
+	"/trips", "/vehicles/1/trips", "/vehicles/1/trips/new", "/trips/1/edit", "/vehicles/1/recurring", "/exports"}
 
 type axeResult struct {
 	Violations []struct {
