@@ -83,12 +83,12 @@ func (d *DB) ListClients(ctx context.Context, a *Actor, f ClientFilter) ([]Clien
 	args := append(cargs, sargs...)
 	var out []Client
 	total, err := readPage(ctx, d.r, sc.with()+`SELECT c.id, c.name, c.email, c.phone, c.address,
-			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), COUNT(*) OVER ()
+			(SELECT COUNT(*) FROM vehicle_clients p JOIN visible s ON s.vehicle_id = p.vehicle_id WHERE p.client_id = c.id), c.version, COUNT(*) OVER ()
 		  FROM clients c WHERE `+cond+` AND `+search+` ORDER BY c.name, c.id LIMIT ? OFFSET ?`,
 		sc.argsWith(args...), pageOf(f.Page, f.PerPage, 25),
 		func(rows *sql.Rows, total *int) error {
 			var c Client
-			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, total); err != nil {
+			if err := rows.Scan(&c.ID, &c.Name, &c.Email, &c.Phone, &c.Address, &c.Vehicles, &c.Version, total); err != nil {
 				return err
 			}
 			out = append(out, c)

@@ -30,11 +30,12 @@ const DefaultSignInRetention = 90 * 24 * time.Hour
 // Pruned counts what Prune deleted.
 type Pruned struct {
 	Sessions, Tokens, Throttles, Invitations, SignIns, AuditEvents int64
+	IdempotencyKeys                                                int64
 }
 
 // Total is the number of rows deleted.
 func (p Pruned) Total() int64 {
-	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents
+	return p.Sessions + p.Tokens + p.Throttles + p.Invitations + p.SignIns + p.AuditEvents + p.IdempotencyKeys
 }
 
 // pruneBatch bounds each delete so that the writer is never held long.
@@ -45,7 +46,8 @@ const pruneBatch = 500
 // (revoked tokens are deleted at once), throttle rows whose window has
 // passed and whose lock has ended, invitations used, revoked or expired
 // longer ago than the retention, sign-in history older than its
-// retention, and, when an audit retention is set, older audit events.
+// retention, API idempotency keys older than IdempotencyKeep, and, when
+// an audit retention is set, older audit events.
 // Each kind is deleted in small batches.
 func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 	if keep.Invitations <= 0 {
@@ -75,6 +77,7 @@ func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 		{&p.Invitations, "invitations", "id", `julianday(COALESCE(accepted_at, revoked_at, expires_at)) < julianday(?)`,
 			[]any{stamp(now.Add(-keep.Invitations))}},
 		{&p.SignIns, "sign_ins", "id", `julianday(at) < julianday(?)`, []any{stamp(now.Add(-keep.SignIns))}},
+		{&p.IdempotencyKeys, "api_idempotency", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-IdempotencyKeep))}},
 	}
 	if keep.Audit > 0 {
 		jobs = append(jobs, job{&p.AuditEvents, "audit_events", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-keep.Audit))}})

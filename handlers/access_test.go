@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,6 +59,43 @@ var access = map[string][]string{
 	"GET /api/v1/users":             {"owner", "admin", "manager", "accountant"},
 	"GET /api/v1/vehicles":          allRoles,
 	"GET /api/v1/vehicles/:id":      allRoles,
+	// The API's writes: the needs of the console's routes for the same
+	// change (ids of other accounts and out of scope: TestAPIOtherAccountIDs,
+	// TestAPIOutOfScopeIDs).
+	"POST /api/v1/vehicles":                         {"owner", "admin", "manager"},
+	"PUT /api/v1/vehicles/:id":                      {"owner", "admin", "manager"},
+	"DELETE /api/v1/vehicles/:id":                   {"owner", "admin", "manager"},
+	"POST /api/v1/vehicles/:id/restore":             {"owner", "admin", "manager"},
+	"GET /api/v1/groups":                            allRoles,
+	"POST /api/v1/groups":                           {"owner", "admin", "manager"},
+	"GET /api/v1/groups/:id":                        allRoles,
+	"PUT /api/v1/groups/:id":                        {"owner", "admin", "manager"},
+	"DELETE /api/v1/groups/:id":                     {"owner", "admin", "manager"},
+	"GET /api/v1/clients":                           {"owner", "admin", "manager", "accountant"},
+	"POST /api/v1/clients":                          {"owner", "admin", "manager"},
+	"GET /api/v1/clients/:id":                       {"owner", "admin", "manager", "accountant"},
+	"PUT /api/v1/clients/:id":                       {"owner", "admin", "manager"},
+	"DELETE /api/v1/clients/:id":                    {"owner", "admin", "manager"},
+	"GET /api/v1/pairings":                          {"owner", "admin", "manager"},
+	"POST /api/v1/pairings":                         {"owner", "admin", "manager"},
+	"DELETE /api/v1/pairings/:id/:client":           {"owner", "admin", "manager"},
+	"POST /api/v1/users":                            {"owner", "admin", "manager"},
+	"GET /api/v1/users/:id":                         {"owner", "admin", "manager", "accountant"},
+	"PUT /api/v1/users/:id":                         {"owner", "admin", "manager"},
+	"DELETE /api/v1/users/:id":                      {"owner", "admin"},
+	"POST /api/v1/users/:id/deactivate":             {"owner", "admin", "manager"},
+	"POST /api/v1/users/:id/reactivate":             {"owner", "admin", "manager"},
+	"GET /api/v1/users/:id/access":                  {"owner", "admin", "manager", "accountant"},
+	"PUT /api/v1/users/:id/access/mode":             {"owner", "admin", "manager"},
+	"POST /api/v1/users/:id/grants":                 {"owner", "admin", "manager"},
+	"DELETE /api/v1/users/:id/grants/:kind/:target": {"owner", "admin", "manager"},
+	"GET /api/v1/roles":                             {"owner", "admin", "accountant"},
+	"POST /api/v1/roles":                            {"owner", "admin"},
+	"GET /api/v1/roles/:id":                         {"owner", "admin", "accountant"},
+	"PUT /api/v1/roles/:id":                         {"owner", "admin"},
+	"GET /api/v1/audit":                             {"owner", "admin", "accountant"},
+	"GET /api/v1/subscription":                      {"owner", "admin", "accountant"},
+	"PUT /api/v1/subscription":                      {"owner", "admin"},
 	// Invitations, adding people, profile, audit log.
 	"GET /users/invite":                  {"owner", "admin", "manager"},
 	"POST /users/invite":                 {"owner", "admin", "manager"},
@@ -259,7 +297,8 @@ func TestAccessMatrix(t *testing.T) {
 				if res.status != http.StatusUnauthorized || !strings.HasPrefix(res.header.Get("Content-Type"), "application/problem+json") {
 					t.Errorf("%s as stranger: %d %s, want 401 problem+json", key, res.status, res.header.Get("Content-Type"))
 				}
-			case api && allowed && res.status == http.StatusForbidden:
+			case api && allowed && res.status == http.StatusForbidden && strings.Contains(res.body, "You need"):
+				// (a 403 of a rule, e.g. "not the Owner", passed the policy)
 				t.Errorf("%s as %s: denied, want allowed: %s", key, who, res.body)
 			case api && !allowed:
 				if res.status != http.StatusForbidden || !strings.Contains(res.body, "You need") {
@@ -284,9 +323,10 @@ var endsSession = map[string]bool{"/logout": true, "/profile/sessions/end-all": 
 
 // samplePath fills path parameters with ids of the demo account.
 func samplePath(p string) string {
-	r := strings.NewReplacer(":id", "1", ":v", "1", "*", "app.css")
-	return r.Replace(p)
+	return pathParam.ReplaceAllString(strings.ReplaceAll(p, "*", "app.css"), "1")
 }
+
+var pathParam = regexp.MustCompile(`:[a-z_]+`)
 
 func contains(xs []string, x string) bool {
 	for _, y := range xs {

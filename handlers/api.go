@@ -16,10 +16,13 @@ import (
 	"fleetgate/db/field"
 )
 
-// The JSON API is the mobile channel. It sits in the same route table and
-// goes through the same policy as the pages; it authenticates with bearer
-// tokens instead of cookies, so CSRF does not apply to it, and it answers
-// errors as problem+json.
+// The JSON API is the mobile channel and the door for integrations. It
+// sits in the same route table and goes through the same policy as the
+// pages; its writes call the same db methods as the console's forms
+// (api_fleet.go, api_members.go, api_admin.go, api_trips.go, with what they
+// share in api_write.go). It authenticates with bearer tokens instead of
+// cookies, so CSRF does not apply to it, and it answers errors as
+// problem+json.
 
 //go:embed openapi.json
 var openAPISpec []byte
@@ -205,15 +208,16 @@ type apiMember struct {
 
 // apiUsers is the users list as JSON, with the page's filters.
 func (s *Server) apiUsers(c echo.Context) error {
+	pg, err := listPage(c)
+	if answered(c) {
+		return err
+	}
 	f := db.MemberFilter{
 		Query:   clip(c.QueryParam("q"), 100),
 		Status:  oneOf(c.QueryParam("status"), "active", "invited", "deactivated"),
 		Channel: oneOf(c.QueryParam("channel"), "web", "mobile", "both"),
-		Page:    max(1, queryInt(c, "page")),
-		PerPage: min(max(queryInt(c, "per_page"), 1), 200),
-	}
-	if c.QueryParam("per_page") == "" {
-		f.PerPage = 50
+		Page:    pg,
+		PerPage: perPage(c, 50),
 	}
 	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
 	rows, total, err := s.db.ListMembers(c.Request().Context(), actor(c), f)
@@ -224,7 +228,8 @@ func (s *Server) apiUsers(c echo.Context) error {
 	for _, m := range rows {
 		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel, m.Version})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage})
+	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage,
+		"next": nextCursor(f.Page, f.PerPage, total)})
 }
 
 type apiVehicle struct {
@@ -232,6 +237,7 @@ type apiVehicle struct {
 	Name       string `json:"name"`
 	Plate      string `json:"plate"`
 	VIN        string `json:"vin"`
+	GroupID    int64  `json:"group_id"`
 	Group      string `json:"group"`
 	OdometerKm int64  `json:"odometer_km"`
 	Status     string `json:"status"`
@@ -240,21 +246,23 @@ type apiVehicle struct {
 }
 
 func toAPIVehicle(v db.Vehicle) apiVehicle {
-	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupName, v.OdometerKm, v.Status, v.Level.String(), v.Version}
+	return apiVehicle{v.ID, v.Name, v.Plate, v.VIN, v.GroupID, v.GroupName, v.OdometerKm, v.Status, v.Level.String(), v.Version}
 }
 
 // apiVehicles lists the vehicles in the member's scope: a driver sees
 // their own vehicles, exactly as in the console.
 func (s *Server) apiVehicles(c echo.Context) error {
+	pg, err := listPage(c)
+	if answered(c) {
+		return err
+	}
 	f := db.VehicleFilter{
 		Query:   clip(c.QueryParam("q"), 100),
 		Status:  oneOf(c.QueryParam("status"), "active", "archived", "all"),
-		Page:    max(1, queryInt(c, "page")),
-		PerPage: 50,
+		Page:    pg,
+		PerPage: perPage(c, 50),
 	}
-	if n := queryInt(c, "per_page"); n > 0 {
-		f.PerPage = min(n, 200)
-	}
+	f.GroupID, _ = strconv.ParseInt(c.QueryParam("group"), 10, 64)
 	rows, total, err := s.db.ListVehicles(c.Request().Context(), actor(c), f)
 	if err != nil {
 		return err
@@ -263,7 +271,8 @@ func (s *Server) apiVehicles(c echo.Context) error {
 	for _, v := range rows {
 		out = append(out, toAPIVehicle(v))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage})
+	return c.JSON(http.StatusOK, map[string]any{"vehicles": out, "total": total, "page": f.Page, "per_page": f.PerPage,
+		"next": nextCursor(f.Page, f.PerPage, total)})
 }
 
 // apiVehicle is one vehicle with the clients it may be used for (the client-usability rule);

@@ -241,6 +241,7 @@ var readOnlyExempt = map[string]bool{
 	"POST /profile/sessions/end":     true,
 	"POST /profile/sessions/end-all": true,
 	"POST /subscription":             true,
+	"PUT /api/v1/subscription":       true,
 	"DELETE /api/v1/tokens/current":  true,
 	// One's own two-factor sign-in and API tokens.
 	"POST /profile/two-factor/setup":   true,

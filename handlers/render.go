@@ -184,6 +184,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		if fe != nil && fe.Field != "" {
 			errs = map[string]string{fe.Field: fe.Message}
 		}
+		if de.perm != "" { // the missing permission, by key, for programs
+			c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+			_ = c.JSON(status, map[string]any{"type": "about:blank", "title": title, "status": status, "detail": msg, "missing_permission": string(de.perm)})
+			return
+		}
 		_ = problem(c, status, title, msg, errs)
 		return
 	}

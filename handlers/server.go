@@ -49,6 +49,11 @@ type Config struct {
 	InviteTTL time.Duration
 	// Metrics, when set, counts requests and refused logins (NewMetrics).
 	Metrics *Metrics
+	// APIRate is how many requests a second each API token may send on
+	// average, APIBurst how many at once (0: no limit). More are answered
+	// 429 with Retry-After.
+	APIRate  float64
+	APIBurst int
 }
 
 // Server holds what handlers share.
@@ -67,6 +72,8 @@ type Server struct {
 	mail sync.WaitGroup
 	// warnings caches the subscription banners per subscription id.
 	warnings sync.Map
+	// limiter is the request bucket of each API token (nil: no limit).
+	limiter *apiLimiter
 }
 
 // New builds the Echo instance with every route of the route table.
@@ -84,7 +91,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	store := sessions.NewCookieStore(key)
 	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
-	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey}
+	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey, limiter: newAPILimiter(cfg.APIRate, cfg.APIBurst)}
 	d.SetLinkBase(cfg.BaseURL) // links in the e-mails the db writes to the outbox
 
 	e := echo.New()
@@ -102,7 +109,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	}
 	// The middleware order, written once: headers first (so that every
 	// answer carries them, a refused oversized body too), the request id,
-	// metrics and the access log, recover, limits, then the session and CSRF.
+	// metrics and the access log, recover, limits, then the session, CSRF
+	// and the API token's request bucket.
 	// Authorization is attached per route from the route table, after these.
 	e.Use(s.securityHeaders)
 	e.Use(requestID)
@@ -120,6 +128,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(s.loadSession)
 	e.Use(s.csrf)
+	e.Use(s.throttle)
 	s.table = s.routes()
 	for _, r := range s.table {
 		r.register(e, s)

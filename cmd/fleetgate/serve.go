@@ -25,6 +25,7 @@ type serveOptions struct {
 	baseURL             string
 	smtp                handlers.SMTPConfig
 	inviteTTL           time.Duration
+	apiRate, apiBurst   int
 	log                 logOptions
 	ops                 opsOptions
 }
@@ -45,6 +46,8 @@ func serveFlags(f *flags) runner {
 	f.String(&o.smtp.Password, "smtp-password", "FLEETGATE_SMTP_PASSWORD", "", "PASSWORD", "its password (prefer the environment variable)", nil)
 	f.String(&o.smtp.From, "smtp-from", "FLEETGATE_SMTP_FROM", "", "ADDRESS", "sender of invitation e-mails, e.g. Fleetgate <fleet@example.com> (required with --smtp-host)", nil)
 	f.Duration(&o.inviteTTL, "invite-ttl", "FLEETGATE_INVITE_TTL", db.InviteTTL, "how long an invitation link is valid")
+	f.Count(&o.apiRate, "api-rate", "FLEETGATE_API_RATE", 20, "requests a second each API token may send on average (0: no limit); more are answered 429")
+	f.Count(&o.apiBurst, "api-burst", "FLEETGATE_API_BURST", 40, "requests an API token may send at once before --api-rate applies")
 	f.Bool(&o.accessLog, "access-log", "FLEETGATE_ACCESS_LOG", true, "log every request: method, path, status, duration, member, request id")
 	logFlags(f, &o.log)
 	opsFlags(f, &o.ops)
@@ -110,7 +113,8 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 		metrics = handlers.NewMetrics()
 	}
 	e, hs, err := handlers.New(ctx, d, handlers.Config{SecureCookies: o.secureCookies, TrustedProxies: o.proxies, HSTS: o.hsts, Logger: log,
-		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics})
+		AccessLog: o.accessLog, SMTP: o.smtp, BaseURL: o.baseURL, InviteTTL: o.inviteTTL, Metrics: metrics,
+		APIRate: float64(o.apiRate), APIBurst: o.apiBurst})
 	if err != nil {
 		return err
 	}
