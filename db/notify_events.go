@@ -120,20 +120,52 @@ func (d *DB) mailAccessChanged(ctx context.Context, tx *sql.Tx, a *Actor, member
 		Path:    "/vehicles"}); err != nil {
 		return err
 	}
-	if kind != "vehicle" {
-		return nil
+	// The watchers of the vehicles concerned hear of it: the vehicle, or
+	// the watched vehicles of the group and its sub-groups.
+	var vehicles []int64
+	switch kind {
+	case "vehicle":
+		vehicles = []int64{targetID}
+	case "group":
+		rows, err := tx.QueryContext(ctx, `WITH RECURSIVE sub(id) AS (
+				SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?
+				UNION
+				SELECT g.id FROM vehicle_groups g JOIN sub ON g.parent_id = sub.id
+			)
+			SELECT DISTINCT v.id FROM vehicle_watches w JOIN vehicles v ON v.id = w.vehicle_id
+			 WHERE v.group_id IN (SELECT id FROM sub) ORDER BY v.id`, targetID, a.AccountID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			vehicles = append(vehicles, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
-	var name, who string
-	var first, last string
-	if err := tx.QueryRowContext(ctx, `SELECT v.name, u.email, u.first_name, u.last_name FROM vehicles v, members m JOIN users u ON u.id = m.user_id
-		WHERE v.id = ? AND v.account_id = ? AND m.id = ?`, targetID, a.AccountID, memberID).Scan(&name, &who, &first, &last); err != nil {
-		return err
+	for _, vehicleID := range vehicles {
+		var name, who string
+		var first, last string
+		if err := tx.QueryRowContext(ctx, `SELECT v.name, u.email, u.first_name, u.last_name FROM vehicles v, members m JOIN users u ON u.id = m.user_id
+			WHERE v.id = ? AND v.account_id = ? AND m.id = ?`, vehicleID, a.AccountID, memberID).Scan(&name, &who, &first, &last); err != nil {
+			return err
+		}
+		who = displayName(first, last, who)
+		if err := d.notifyWatchers(ctx, tx, vehicleID, a.MemberID, note{AccountID: a.AccountID, Kind: KindVehicleWatched,
+			Subject: fmt.Sprintf("Access to %s changed", name),
+			Body:    fmt.Sprintf("%s changed the access of %s to %s:\n\n%s\n", actorName(a), who, name, what),
+			Path:    fmt.Sprintf("/vehicles/%d", vehicleID)}, memberID); err != nil {
+			return err
+		}
 	}
-	who = displayName(first, last, who)
-	return d.notifyWatchers(ctx, tx, targetID, a.MemberID, note{AccountID: a.AccountID, Kind: KindVehicleWatched,
-		Subject: fmt.Sprintf("Access to %s changed", name),
-		Body:    fmt.Sprintf("%s changed the access of %s to %s:\n\n%s\n", actorName(a), who, name, what),
-		Path:    fmt.Sprintf("/vehicles/%d", targetID)}, memberID)
+	return nil
 }
 
 // mailDeactivated tells the member their account was deactivated and the

@@ -362,8 +362,9 @@ func TestMailVehicleWatchers(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.editVehicle(t, a, n.acct.Owner.Actor, n.van, "Van 3")
+	// The Admin, who watches a vehicle of North, hears of that too.
 	wantSent(t, "after the watcher lost access", mailsSince(t, a, mark),
-		"you.access to "+n.manager.Email, "vehicles.watched to "+n.admin.Email)
+		"you.access to "+n.manager.Email, "vehicles.watched to "+n.admin.Email, "vehicles.watched to "+n.admin.Email)
 
 	// A grant that runs out: the watch is dropped when the next message
 	// would go out.
