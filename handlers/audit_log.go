@@ -28,9 +28,12 @@ func (s *Server) auditLog(c echo.Context) error {
 		return err
 	}
 	p := views.AuditPage{People: people, Kind: f.Kind, ActorID: f.ActorID, From: f.From, To: f.To, CanExport: a.Can(perm.ReportsExport)}
-	pg := max(1, queryInt(c, "page"))
-	f.Page, f.PerPage = pg, auditPerPage
-	entries, total, err := s.db.AuditLog(ctx, a, f)
+	// One page read through the index from a cursor (an event id); the
+	// count of all matches only when asked for.
+	f.Page, f.PerPage = queryInt(c, "page"), auditPerPage
+	f.After, f.Before = clip(c.QueryParam("after"), 30), clip(c.QueryParam("before"), 30)
+	f.Count = c.QueryParam("count") == "1"
+	entries, ks, err := s.db.AuditPage(ctx, a, f)
 	if err != nil {
 		return err
 	}
@@ -41,7 +44,8 @@ func (s *Server) auditLog(c echo.Context) error {
 	if p.ActorID != 0 {
 		params.Set("person", strconv.FormatInt(p.ActorID, 10))
 	}
-	p.Pager = views.Pager{Page: pg, Pages: pages(total, auditPerPage), Total: total, PerPage: auditPerPage, Base: "/audit", Params: params}
+	p.Pager = views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(entries), PerPage: auditPerPage,
+		Base: "/audit", Params: params}
 	if hxTarget(c) == "audit-results" {
 		return render(c, http.StatusOK, views.AuditResults(p))
 	}
