@@ -3,6 +3,7 @@ package handlers
 import (
 	"archive/zip"
 	"encoding/csv"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -25,6 +26,19 @@ import (
 // goes through csvSafe. Each export is recorded in the audit log.
 
 const flushEvery = 1000
+
+// exportStall is how long a download may make no progress: each flush
+// moves the connection's write deadline this far ahead, so that an export
+// longer than the server's write timeout goes on while the client reads.
+const exportStall = time.Minute
+
+// keepWriting extends the connection's write deadline, then flushes what
+// was written to the client (extending first: the first rows may come
+// after a long sort, later than the deadline set at the start).
+func keepWriting(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
+	c.Response().Flush()
+}
 
 // exportsPage lists what the member may export, with the trips period form.
 func (s *Server) exportsPage(c echo.Context) error {
@@ -68,6 +82,7 @@ func startCSV(c echo.Context, filename string, header ...string) *csvOut {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
 	c.Response().WriteHeader(http.StatusOK)
 	o := &csvOut{c: c, w: csv.NewWriter(c.Response())}
 	_ = o.w.Write(header)
@@ -81,7 +96,7 @@ func (o *csvOut) row(cells ...string) error {
 	}
 	if o.n++; o.n%flushEvery == 0 {
 		o.w.Flush()
-		o.c.Response().Flush()
+		keepWriting(o.c)
 	}
 	return o.w.Error()
 }
@@ -100,7 +115,10 @@ func (s *Server) exportTrips(c echo.Context) error {
 		p = s.defaultPeriod(c)
 	}
 	if err := db.CheckExportPeriod(p.From, p.To); err != nil {
-		e := err.(*db.Error)
+		var e *db.Error
+		if !errors.As(err, &e) {
+			return err
+		}
 		return s.renderExports(c, http.StatusUnprocessableEntity, p, map[string]string{e.Field: e.Message})
 	}
 	if err := s.db.Exported(c.Request().Context(), a, "trips", "trips "+p.From+" to "+p.To); err != nil {
@@ -205,6 +223,7 @@ func (s *Server) exportAccount(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/zip")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="account-`+time.Now().In(loc).Format(time.DateOnly)+`.zip"`)
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportStall))
 	c.Response().WriteHeader(http.StatusOK)
 	zw := zip.NewWriter(c.Response())
 	var w *csv.Writer
@@ -248,7 +267,7 @@ func (s *Server) exportAccount(c echo.Context) error {
 		}
 		if n++; n%flushEvery == 0 {
 			w.Flush()
-			c.Response().Flush()
+			keepWriting(c)
 		}
 		return nil
 	})
