@@ -113,6 +113,9 @@ func TestAuditLogFilters(t *testing.T) {
 		if r := c.get("/audit?" + q); r.status != 200 || len(kinds(r)) != all {
 			t.Errorf("%s: %d, %d rows, want %d", q, r.status, len(kinds(r)), all)
 		}
+		if r := c.htmx("/audit?"+q, "audit-results"); r.status != 200 || len(kinds(r)) != all {
+			t.Errorf("fragment %s: %d, %d rows, want %d", q, r.status, len(kinds(r)), all)
+		}
 	}
 	// Only members of the account are offered as people.
 	for _, p := range c.get("/audit").find("#audit-person option") {
