@@ -88,8 +88,11 @@ func (d *DB) AddPerson(ctx context.Context, a *Actor, np NewPerson) (PersonAdded
 		if n, _ := res.RowsAffected(); n > 0 {
 			after["withdrew_open_invitation"] = true
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "member.add", Target: displayName(first, last, np.Email),
-			Summary: "Added " + displayName(first, last, np.Email) + " as " + role, After: after})
+		if err := d.audit(ctx, tx, a, Event{Kind: "member.add", Target: displayName(first, last, np.Email),
+			Summary: "Added " + displayName(first, last, np.Email) + " as " + role, After: after}); err != nil {
+			return err
+		}
+		return d.mailJoined(ctx, tx, a, a.AccountID, out.MemberID)
 	})
 	return out, err
 }

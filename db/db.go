@@ -35,6 +35,11 @@ type DB struct {
 	mailNudge   chan struct{}
 	// uses are the permission uses noted in memory (permission_uses.go).
 	uses useRecorder
+	// linkBase is the console's public address for links in e-mails
+	// (SetLinkBase).
+	linkBase atomic.Value
+	// unsubKey caches the key of the one-click unsubscribe links.
+	unsubKey atomic.Value
 }
 
 // Options tune how a database is opened.

@@ -52,8 +52,14 @@
 //   - Audit every change: every change of users, roles, access, pairing,
 //     vehicles and settings writes an audit event (who, when, what,
 //     before and after) in the same transaction (audit.go).
+//   - E-mail follows access: a message goes only to members of the
+//     account it is about, with their choice for its kind on; account news
+//     also needs the permission to see what it is about (Notifications-only
+//     members excepted: others set their choices); a vehicle's changes go
+//     only to watchers who still see it, and a watcher who no longer does
+//     loses the watch (notify.go, watch.go).
 //
-// E-mail follows the same shape: a change that causes an e-mail writes it
+// E-mail is written with its change: a change that causes an e-mail writes it
 // to the outbox in its own transaction (outbox.go); the account's e-mails
 // are listed to its members with audit.view, never their bodies, and an
 // e-mail about no account (a reset asked for on the login page) to no one.

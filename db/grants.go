@@ -194,8 +194,15 @@ func (d *DB) SetAccessMode(ctx context.Context, a *Actor, memberID int64, mode s
 		if mode == "selected" {
 			summary = "Vehicle access set to selected vehicles and groups"
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "access.mode", Target: target, Summary: summary,
-			Before: map[string]string{"vehicle_access": before}, After: map[string]string{"vehicle_access": mode}})
+		if err := d.audit(ctx, tx, a, Event{Kind: "access.mode", Target: target, Summary: summary,
+			Before: map[string]string{"vehicle_access": before}, After: map[string]string{"vehicle_access": mode}}); err != nil {
+			return err
+		}
+		what := "You now see all vehicles of the account."
+		if mode == "selected" {
+			what = "You now see only the vehicles and groups given to you, no longer all vehicles."
+		}
+		return d.mailAccessChanged(ctx, tx, a, memberID, what, "", 0)
 	})
 }
 
@@ -370,7 +377,19 @@ func (d *DB) Grant(ctx context.Context, a *Actor, memberID int64, in GrantInput)
 		}
 		e := Event{Kind: "access.grant", Target: target, Summary: summary, Before: before, After: after}
 		e.about(in.Kind, in.TargetID)
-		return d.audit(ctx, tx, a, e)
+		if err := d.audit(ctx, tx, a, e); err != nil {
+			return err
+		}
+		what := fmt.Sprintf("%s access to the %s %s", in.Level.String(), in.Kind, h.name)
+		if in.EndsAt != nil {
+			what += ", until " + lastDay(in.EndsAt) + " (included)"
+		}
+		if beforeLevel.Valid {
+			what = "Changed to " + what + " (was " + beforeLevel.String + ")."
+		} else {
+			what = "Given " + what + "."
+		}
+		return d.mailAccessChanged(ctx, tx, a, memberID, what, in.Kind, in.TargetID)
 	})
 }
 
@@ -415,7 +434,10 @@ func (d *DB) Revoke(ctx context.Context, a *Actor, memberID int64, kind string, 
 		e := Event{Kind: "access.revoke", Target: target, Summary: "Access taken away: " + kind + " " + h.name,
 			Before: map[string]any{kind: h.name, "level": level, "last_day": lastDay(parseEnds(ends))}}
 		e.about(kind, targetID)
-		return d.audit(ctx, tx, a, e)
+		if err := d.audit(ctx, tx, a, e); err != nil {
+			return err
+		}
+		return d.mailAccessChanged(ctx, tx, a, memberID, fmt.Sprintf("Taken away: %s access to the %s %s.", level, kind, h.name), kind, targetID)
 	})
 }
 

@@ -209,8 +209,11 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 				return err
 			}
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "invitation.create", Target: inv.Email,
-			Summary: "Invited " + inv.Email + " as " + inv.RoleName, After: after})
+		if err := d.audit(ctx, tx, a, Event{Kind: "invitation.create", Target: inv.Email,
+			Summary: "Invited " + inv.Email + " as " + inv.RoleName, After: after}); err != nil {
+			return err
+		}
+		return d.mailInvited(ctx, tx, a, inv)
 	})
 	return inv, token, err
 }
@@ -433,11 +436,14 @@ func (d *DB) AcceptInvitation(ctx context.Context, token string, acc Acceptance)
 		}
 		out = Accepted{UserID: userID, MemberID: memberID, AccountID: inv.AccountID, AccountName: inv.AccountName}
 		newcomer := &Actor{MemberID: memberID, AccountID: inv.AccountID, UserID: userID, Email: inv.Email, FirstName: first, LastName: last}
-		return d.audit(ctx, tx, newcomer, Event{Kind: "invitation.accept", Target: inv.Email,
+		if err := d.audit(ctx, tx, newcomer, Event{Kind: "invitation.accept", Target: inv.Email,
 			Summary: displayName(first, last, inv.Email) + " accepted the invitation as " + inv.RoleName,
 			Before:  map[string]any{"state": "pending"},
 			After: map[string]any{"state": "accepted", "member_id": memberID, "role": inv.RoleName, "status": "active",
-				"channel": inv.Channel, "vehicle_access": inv.VehicleAccess, "existing_login": found, "invited_by": inv.InvitedBy}})
+				"channel": inv.Channel, "vehicle_access": inv.VehicleAccess, "existing_login": found, "invited_by": inv.InvitedBy}}); err != nil {
+			return err
+		}
+		return d.mailJoined(ctx, tx, nil, inv.AccountID, memberID)
 	})
 	if err == nil && refused != nil {
 		return out, refused

@@ -142,8 +142,14 @@ func (d *DB) updateMember(ctx context.Context, tx *sql.Tx, a *Actor, memberID in
 	if err != nil {
 		return err
 	}
-	return d.audit(ctx, tx, a, Event{Kind: "member.update", Target: after.Name(), Summary: "Member edited",
-		Before: stateOf(before), After: stateOf(after)})
+	if err := d.audit(ctx, tx, a, Event{Kind: "member.update", Target: after.Name(), Summary: "Member edited",
+		Before: stateOf(before), After: stateOf(after)}); err != nil {
+		return err
+	}
+	if e.RoleID != before.RoleID {
+		return d.mailRoleChanged(ctx, tx, a, memberID, before.RoleID, e.RoleID)
+	}
+	return nil
 }
 
 // Handover says what to do with what a deactivated member leaves behind:
@@ -223,8 +229,14 @@ func (d *DB) setStatus(ctx context.Context, tx *sql.Tx, a *Actor, memberID int64
 	}
 	after := stateOf(before)
 	after.Status = status
-	return d.audit(ctx, tx, a, Event{Kind: "member." + map[string]string{"active": "reactivate", "deactivated": "deactivate"}[status],
-		Target: before.Name(), Summary: summary, Before: stateOf(before), After: after})
+	if err := d.audit(ctx, tx, a, Event{Kind: "member." + map[string]string{"active": "reactivate", "deactivated": "deactivate"}[status],
+		Target: before.Name(), Summary: summary, Before: stateOf(before), After: after}); err != nil {
+		return err
+	}
+	if status == "deactivated" {
+		return d.mailDeactivated(ctx, tx, a, before)
+	}
+	return nil
 }
 
 // Leftover is one kind of thing a member leaves behind when deactivated.
@@ -315,7 +327,10 @@ func (d *DB) DeleteMember(ctx context.Context, a *Actor, memberID int64) error {
 			before.UserID, before.UserID); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "member.delete", Target: before.Name(), Summary: "Member deleted permanently", Before: stateOf(before)})
+		if err := d.audit(ctx, tx, a, Event{Kind: "member.delete", Target: before.Name(), Summary: "Member deleted permanently", Before: stateOf(before)}); err != nil {
+			return err
+		}
+		return d.mailDeleted(ctx, tx, a, before)
 	})
 }
 

@@ -165,9 +165,16 @@ func (d *DB) SetPairing(ctx context.Context, a *Actor, vehicleID, clientID int64
 				summary += "; the vehicle now has no pairings and is usable with any client"
 			}
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name + " – " + c.Name, Summary: summary, Vehicle: vehicleID, Client: clientID,
+		if err := d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name + " – " + c.Name, Summary: summary, Vehicle: vehicleID, Client: clientID,
 			Before: map[string]any{"vehicle_id": vehicleID, "client_id": clientID, "paired": !on},
-			After:  map[string]any{"vehicle_id": vehicleID, "client_id": clientID, "paired": on}})
+			After:  map[string]any{"vehicle_id": vehicleID, "client_id": clientID, "paired": on}}); err != nil {
+			return err
+		}
+		what := "paired " + v.Name + " with the client " + c.Name + "."
+		if !on {
+			what = "unpaired " + v.Name + " from the client " + c.Name + "."
+		}
+		return d.mailVehicle(ctx, tx, a, vehicleID, "Pairing of "+v.Name+" changed", what)
 	})
 	return v, c, err
 }

@@ -259,6 +259,9 @@ func (d *DB) SaveRole(ctx context.Context, a *Actor, s RoleSave) (RoleSaveResult
 		if err := d.audit(ctx, tx, a, Event{Kind: kind, Target: r.Name, Summary: summary, Before: before, After: after}); err != nil {
 			return err
 		}
+		if err := d.mailRoleSaved(ctx, tx, a, r, res.Impact); err != nil {
+			return err
+		}
 		r.Version++
 		r.Perms = set
 		r.UpdatedAt, _ = time.Parse(time.RFC3339Nano, now)

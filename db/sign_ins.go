@@ -29,9 +29,10 @@ type SignInAttempt struct {
 // shows who came in, when and from where.
 func (d *DB) RecordSignIn(ctx context.Context, s SignInAttempt) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sign_ins (user_id, member_id, at, ip, user_agent, channel, outcome)
+		res, err := tx.ExecContext(ctx, `INSERT INTO sign_ins (user_id, member_id, at, ip, user_agent, channel, outcome)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, s.UserID, nullID(s.MemberID), d.stamp(), truncate(s.IP, 64), truncate(s.UserAgent, 200),
-			s.Channel, s.Outcome); err != nil {
+			s.Channel, s.Outcome)
+		if err != nil {
 			return fmt.Errorf("record sign-in: %w", err)
 		}
 		if s.Outcome != "ok" || s.MemberID == 0 {
@@ -45,8 +46,12 @@ func (d *DB) RecordSignIn(ctx context.Context, s SignInAttempt) error {
 		if s.Channel == "api" {
 			what = "Signed in through the API (a token was issued)"
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "signin." + s.Channel, Target: a.Name(), Summary: what + " from " + s.IP,
-			After: map[string]any{"ip": s.IP, "user_agent": truncate(s.UserAgent, 200)}})
+		if err := d.audit(ctx, tx, a, Event{Kind: "signin." + s.Channel, Target: a.Name(), Summary: what + " from " + s.IP,
+			After: map[string]any{"ip": s.IP, "user_agent": truncate(s.UserAgent, 200)}}); err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		return d.mailNewSignIn(ctx, tx, a, s, id)
 	})
 }
 

@@ -179,9 +179,15 @@ func (d *DB) UpdateSubscription(ctx context.Context, a *Actor, in SubscriptionCh
 			in.PaidVehicles, newEnds, id); err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "subscription.update", Target: "Subscription", Summary: "Changed the subscription",
+		if err := d.audit(ctx, tx, a, Event{Kind: "subscription.update", Target: "Subscription", Summary: "Changed the subscription",
 			Before: map[string]any{"paid_vehicles": paid, "ends_on": ends},
-			After:  map[string]any{"paid_vehicles": in.PaidVehicles, "ends_on": newEnds}})
+			After:  map[string]any{"paid_vehicles": in.PaidVehicles, "ends_on": newEnds}}); err != nil {
+			return err
+		}
+		if paid != in.PaidVehicles {
+			return d.mailPaidVehicles(ctx, tx, a)
+		}
+		return nil
 	})
 }
 

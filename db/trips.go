@@ -832,7 +832,10 @@ func (d *DB) SetMonthFinal(ctx context.Context, a *Actor, vehicleID int64, month
 		if err != nil {
 			return err
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Vehicle: v.ID, Target: v.Name + " " + month, Summary: summary,
-			Before: map[string]bool{"finalized": was}, After: map[string]bool{"finalized": final}})
+		if err := d.audit(ctx, tx, a, Event{Kind: kind, Vehicle: v.ID, Target: v.Name + " " + month, Summary: summary,
+			Before: map[string]bool{"finalized": was}, After: map[string]bool{"finalized": final}}); err != nil {
+			return err
+		}
+		return d.mailMonth(ctx, tx, a, v, month, final)
 	})
 }

@@ -347,7 +347,10 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 			return vinTaken(err)
 		}
 		id, _ = res.LastInsertId()
-		return d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in, Vehicle: id})
+		if err := d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in, Vehicle: id}); err != nil {
+			return err
+		}
+		return d.mailPaidVehicles(ctx, tx, a)
 	})
 	return id, err
 }
@@ -392,7 +395,10 @@ func (d *DB) UpdateVehicle(ctx context.Context, a *Actor, id int64, version int,
 		if in.GroupID != v.GroupID {
 			summary = "Vehicle edited and moved to another group"
 		}
-		return d.audit(ctx, tx, a, Event{Kind: "vehicle.update", Target: in.Name, Summary: summary, Before: before, After: in, Vehicle: id})
+		if err := d.audit(ctx, tx, a, Event{Kind: "vehicle.update", Target: in.Name, Summary: summary, Before: before, After: in, Vehicle: id}); err != nil {
+			return err
+		}
+		return d.mailVehicle(ctx, tx, a, id, "Vehicle "+v.Name+" was edited", "edited "+v.Name+".\n\n"+vehicleChanges(before, in))
 	})
 }
 
@@ -430,7 +436,17 @@ func (d *DB) setVehicleStatus(ctx context.Context, a *Actor, id int64, status st
 		if status == "active" {
 			kind, summary = "vehicle.restore", "Vehicle restored"
 		}
-		return d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name, Summary: summary, Vehicle: id,
-			Before: map[string]string{"status": v.Status}, After: map[string]string{"status": status}})
+		if err := d.audit(ctx, tx, a, Event{Kind: kind, Target: v.Name, Summary: summary, Vehicle: id,
+			Before: map[string]string{"status": v.Status}, After: map[string]string{"status": status}}); err != nil {
+			return err
+		}
+		what := "archived " + v.Name + ". It stays visible under archived vehicles."
+		if status == "active" {
+			what = "restored " + v.Name + " from the archive."
+			if err := d.mailPaidVehicles(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return d.mailVehicle(ctx, tx, a, id, "Vehicle "+v.Name+" was "+map[string]string{"archived": "archived", "active": "restored"}[status], what)
 	})
 }

@@ -124,6 +124,15 @@ var access = map[string][]string{
 	"POST /profile/two-factor/remove":  allRoles,
 	"POST /profile/tokens":             allRoles,
 	"POST /profile/tokens/:id/revoke":  allRoles,
+	// E-mail notifications: own choices; a Notifications-only member's
+	// choices and watches (sample member 1 is the Owner: refused by the
+	// rules, not by the policy); watching a vehicle one sees; unsubscribe.
+	"POST /profile/notifications":   allRoles,
+	"POST /users/:id/notifications": {"owner", "admin", "manager"},
+	"POST /users/:id/watch":         {"owner", "admin", "manager"},
+	"POST /vehicles/:id/watch":      allRoles,
+	"GET /unsubscribe/:token":       {"public"},
+	"POST /unsubscribe/:token":      {"public"},
 	// The account setting "require two-factor sign-in".
 	"GET /settings/two-factor":  {"owner", "admin"},
 	"POST /settings/two-factor": {"owner", "admin"},

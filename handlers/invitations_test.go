@@ -491,6 +491,7 @@ func TestInvitationIsEmailedBySMTP(t *testing.T) {
 	a := newAppConfigured(t, handlers.Config{Logger: slogTo(buf), SMTP: handlers.SMTPConfig{Host: "127.0.0.1", Port: smtp.port,
 		TLS: "none", User: "mailer", Password: "mail secret", From: "Fleetgate <fleet@example.com>"}, BaseURL: "https://fleet.example.com/"})
 	owner := actorByEmail(t, a, "owner@demo.test")
+	noInvitationNews(t, a)
 	c := a.login("owner@demo.test")
 	res, link := c.invite("sam@example.com", builtinRoleID(t, a, owner, perm.Driver), "selected")
 	if res.status != 200 || !strings.Contains(res.body, "on its way to sam@example.com") {
@@ -550,6 +551,7 @@ func TestInvitationSMTPFailureStillShowsTheLink(t *testing.T) {
 	buf := &logBuffer{}
 	a := newAppConfigured(t, handlers.Config{Logger: slogTo(buf), SMTP: handlers.SMTPConfig{Host: "127.0.0.1", Port: closedPort(t), From: "fleet@example.com"}})
 	owner := actorByEmail(t, a, "owner@demo.test")
+	noInvitationNews(t, a)
 	res, link := a.login("owner@demo.test").invite("sam@example.com", builtinRoleID(t, a, owner, perm.Driver), "selected")
 	if res.status != 200 || link == "" || !strings.Contains(res.body, "on its way") {
 		t.Fatalf("invite: %d %q\n%s", res.status, link, res.body)

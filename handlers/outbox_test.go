@@ -42,20 +42,22 @@ func TestOutboxListsTheAccountsOwnEmails(t *testing.T) {
 
 	// Queued, not yet sent.
 	page := c.get("/outbox")
-	if got := page.find("[data-testid=outbox-subject]"); len(got) != 2 || got[0] != "Choose a new Fleetgate password" || got[1] != "You are invited to Demo Fleet on Fleetgate" {
+	// (The Admin is told of the invitation: account news.)
+	if got := page.find("[data-testid=outbox-subject]"); len(got) != 3 || got[0] != "Choose a new Fleetgate password" ||
+		got[1] != "new.person@example.com was invited to Demo Fleet" || got[2] != "You are invited to Demo Fleet on Fleetgate" {
 		t.Fatalf("subjects: %q", got)
 	}
-	if got := page.find("[data-testid=outbox-to]"); got[0] != "driver@demo.test" || got[1] != "new.person@example.com" {
+	if got := page.find("[data-testid=outbox-to]"); got[0] != "driver@demo.test" || got[1] != "admin@demo.test" || got[2] != "new.person@example.com" {
 		t.Fatalf("recipients: %q", got)
 	}
-	if got := page.find("[data-testid=outbox-state] .badge"); got[0] != "queued" || got[1] != "queued" {
+	if got := page.find("[data-testid=outbox-state] .badge"); got[0] != "queued" || got[1] != "queued" || got[2] != "queued" {
 		t.Fatalf("states: %q", got)
 	}
-	if r := a.sendMail(); r.Sent != 4 {
+	if r := a.sendMail(); r.Sent != 5 {
 		t.Fatalf("delivery: %+v", r)
 	}
 	page = c.get("/outbox")
-	if got := page.find("[data-testid=outbox-state] .badge"); len(got) != 2 || got[0] != "sent" || got[1] != "sent" {
+	if got := page.find("[data-testid=outbox-state] .badge"); len(got) != 3 || got[0] != "sent" || got[1] != "sent" || got[2] != "sent" {
 		t.Fatalf("states after sending: %q", got)
 	}
 	if !strings.Contains(page.body, "to the server log") || strings.Contains(page.body, "/reset/") || strings.Contains(page.body, "/invite/") ||
@@ -87,6 +89,7 @@ func TestOutboxRetry(t *testing.T) {
 	a := newAppConfigured(t, handlers.Config{Logger: slogTo(&logBuffer{}), BaseURL: "https://fleet.example.com",
 		SMTP: handlers.SMTPConfig{Host: "127.0.0.1", Port: closedPort(t), TLS: "none", From: "fleet@example.com"}})
 	owner := actorByEmail(t, a, "owner@demo.test")
+	noInvitationNews(t, a)
 	c := a.login("owner@demo.test")
 	c.invite("sam@example.com", builtinRoleID(t, a, owner, perm.Driver), "selected")
 	if r := a.sendMail(); r.Failed != 1 {
@@ -169,4 +172,12 @@ func TestOutboxPages(t *testing.T) {
 	if len(second.find("[data-testid=outbox-next]")) != 0 {
 		t.Fatal("a next page after the last")
 	}
+}
+
+// noInvitationNews turns off, for every member, the account news that
+// someone was invited, so that a test of the invitation's own e-mail
+// sees that e-mail alone.
+func noInvitationNews(t *testing.T, a *app) {
+	t.Helper()
+	mustExec(t, a, `INSERT INTO mail_preferences (member_id, kind, enabled, updated_at) SELECT id, ?, 0, '' FROM members`, db.KindMemberInvited)
 }

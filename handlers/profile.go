@@ -49,7 +49,11 @@ func (s *Server) profileView(c echo.Context) (views.ProfilePage, error) {
 	if err != nil {
 		return views.ProfilePage{}, err
 	}
-	return views.ProfilePage{Shell: s.shell(c, "My profile", "/profile"), Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+	prefs, err := s.db.MailPreferences(ctx, a)
+	if err != nil {
+		return views.ProfilePage{}, err
+	}
+	return views.ProfilePage{Shell: s.shell(c, "My profile", "/profile"), MailPrefs: prefs, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
 		Phone: p.Phone, Errors: views.FieldMsgs{}, PwErrors: views.FieldMsgs{}, Sessions: sessions, SignIns: signIns,
 		TwoFactor: tf, Tokens: tokens, TokenForm: views.TokenForm{Days: db.DefaultTokenDays, Errors: views.FieldMsgs{}},
 		Previewing: actor(c).PreviewBy != nil}, nil

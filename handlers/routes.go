@@ -222,6 +222,17 @@ func (s *Server) routes() []Route {
 		{POST, "/profile/two-factor/remove", SignedIn, s.twoFactorRemove},
 		{POST, "/profile/tokens", SignedIn, s.profileTokenCreate},
 		{POST, "/profile/tokens/:id/revoke", SignedIn, s.profileTokenRevoke},
+		// E-mail notifications (handlers/notify.go): one's own choices; a
+		// Notifications-only member's choices and watches by users.manage
+		// within reach (db/notify.go, db/watch.go); the Watch button of a
+		// vehicle one sees; the one-click unsubscribe link of every e-mail,
+		// whose signed token is its authentication.
+		{POST, "/profile/notifications", SignedIn, s.profileNotifications},
+		{POST, "/users/:id/notifications", Perm(perm.UsersManage), s.memberNotifications},
+		{POST, "/users/:id/watch", Perm(perm.UsersManage), s.memberWatch},
+		{POST, "/vehicles/:id/watch", Perm(perm.VehiclesView), s.vehicleWatch},
+		{GET, "/unsubscribe/:token", Public, s.unsubscribePage},
+		{POST, "/unsubscribe/:token", Public, s.unsubscribe},
 		// The account setting "require two-factor sign-in" for chosen roles.
 		{GET, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsPage},
 		{POST, "/settings/two-factor", Perm(perm.AccountSettings), s.twoFactorSettingsSave},

@@ -93,6 +93,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*echo.Echo, *Server, error)
 	store := sessions.NewCookieStore(key)
 	store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(db.MaxAge / time.Second)}
 	s := &Server{db: d, cfg: cfg, cookies: store, log: cfg.Logger, csrfKey: csrfKey, limiter: newAPILimiter(cfg.APIRate, cfg.APIBurst)}
+	d.SetLinkBase(cfg.BaseURL) // links in the e-mails the db writes to the outbox
 
 	e := echo.New()
 	e.HideBanner = true

@@ -200,6 +200,9 @@ func (s *Server) vehicleShow(c echo.Context) error {
 		CanSeeTrips:   a.Can(perm.TripsView),
 	}
 	p.V.Level = a.EffectiveLevel(v.Level) // shown: what the grant and the role allow together
+	if p.Watching, err = s.db.Watching(ctx, a, id); err != nil {
+		return err
+	}
 	if p.CanSeeClients && !p.CanPair && v.Clients > 0 {
 		p.Clients, p.ClientsTotal, _, err = s.db.VehicleClients(ctx, a, id, db.ClientFilter{PairedWith: id, PerPage: 10})
 		if err != nil {

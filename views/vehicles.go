@@ -61,6 +61,7 @@ type VehiclePage struct {
 	CanSeeTrips   bool
 	Clients       []db.Client // a first few paired clients (read-only view)
 	ClientsTotal  int
+	Watching      bool // the viewer watches it (e-mails about its changes)
 }
 
 // VehicleMembersPage answers "who can see this vehicle?".

@@ -27,6 +27,7 @@ type opsOptions struct {
 	auditRetention time.Duration
 	mailPoll       time.Duration
 	mailAttempts   int
+	notifyEvery    time.Duration
 }
 
 func opsFlags(f *flags, o *opsOptions) {
@@ -52,6 +53,8 @@ func opsFlags(f *flags, o *opsOptions) {
 		"how long used, revoked or expired invitations are kept")
 	f.Duration(&o.signInKeep, "sign-in-retention", "FLEETGATE_SIGN_IN_RETENTION", db.DefaultSignInRetention,
 		"how far back the sign-in history goes")
+	f.Duration(&o.notifyEvery, "notify-every", "FLEETGATE_NOTIFY_EVERY", time.Hour,
+		"how often to write the scheduled e-mails that are due (access and grants ending, subscription ending, weekly digest)")
 	f.ZeroDuration(&o.auditRetention, "audit-retention", "FLEETGATE_AUDIT_RETENTION", 0, "delete audit events older than this (0: keep them all)")
 	f.Duration(&o.mailPoll, "mail-poll", "FLEETGATE_MAIL_POLL", mailer.DefaultPoll,
 		"how often the e-mail sender looks for due messages (a message queued by this server wakes it at once)")
@@ -113,9 +116,9 @@ func (w *workers) run(job func()) {
 	}()
 }
 
-// startWorkers starts the e-mail sender, pruning, access review
-// reminders, the writing of permission uses and, when asked, scheduled
-// backups.
+// startWorkers starts the e-mail sender, pruning, the scheduled e-mails,
+// access review reminders, the writing of permission uses and, when
+// asked, scheduled backups.
 func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logger, smtp mailer.Config) *workers {
 	w := &workers{}
 	// The outbox's sender: what was queued while the server was stopped
@@ -159,6 +162,21 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 			log.Error("writing permission uses failed", "err", err)
 		}
 	})
+	// Scheduled e-mails record what they sent for which period (in the
+	// transaction that writes them to the outbox): a restart sends nothing
+	// twice, and what fell due while stopped goes at once.
+	if o.notifyEvery > 0 {
+		w.every(ctx, o.notifyEvery, true, func(ctx context.Context) {
+			n, err := d.SendScheduled(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Error("scheduled e-mails failed", "err", err)
+			case n != (db.Scheduled{}):
+				log.Info("scheduled e-mails written", "access_ending", n.AccessEnding, "grants_ending", n.GrantsEnding,
+					"subscription_ending", n.SubscriptionEnding, "digests", n.Digests)
+			}
+		})
+	}
 	if o.backupEvery > 0 {
 		w.every(ctx, o.backupEvery, false, func(ctx context.Context) {
 			file, err := d.BackupTo(ctx, o.backupDir, o.backupKeep)

@@ -38,7 +38,7 @@ func TestWorkersPruneAndBackUp(t *testing.T) {
 	}
 	backups := filepath.Join(dir, "backups")
 	os.Mkdir(backups, 0o700)
-	o := opsOptions{pruneEvery: time.Hour, inviteKeep: db.DefaultInvitationRetention, signInKeep: db.DefaultSignInRetention,
+	o := opsOptions{pruneEvery: time.Hour, notifyEvery: time.Hour, inviteKeep: db.DefaultInvitationRetention, signInKeep: db.DefaultSignInRetention,
 		backupDir: backups, backupEvery: 5 * time.Millisecond, backupKeep: 2}
 	log := make(lines, 100)
 	jobs, stop := context.WithCancel(ctx)

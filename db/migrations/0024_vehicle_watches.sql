@@ -1,0 +1,11 @@
+-- Vehicle watchers: a member who sees a vehicle may watch it and receives
+-- an e-mail for each of its changes. A watch of a member who no longer
+-- sees the vehicle is dropped (when the access ends, and again before any
+-- message would go out).
+CREATE TABLE vehicle_watches (
+    member_id  INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    vehicle_id INTEGER NOT NULL REFERENCES vehicles(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (member_id, vehicle_id)
+) WITHOUT ROWID;
+CREATE INDEX vehicle_watches_vehicle ON vehicle_watches(vehicle_id, member_id);
