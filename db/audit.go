@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -83,6 +84,9 @@ type AuditFilter struct {
 	To      string // last day, included, "" for no end
 	Page    int
 	PerPage int
+	// After and Before are cursors (AuditPage): event ids; Count asks for the total.
+	After, Before string
+	Count         bool
 }
 
 // auditWhere is the audit log's rule and filter: the WITH clause (if
@@ -153,4 +157,55 @@ func (d *DB) AuditLog(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntr
 		return nil, 0, fmt.Errorf("audit log: %w", err)
 	}
 	return out, total, nil
+}
+
+// AuditPage returns a page of the account's audit events, newest first,
+// read through the index audit_events(account_id, id) from the cursor
+// f.After (older events) or f.Before (newer ones), or the page number
+// f.Page of an old link. A cursor is an event id. The total only with
+// f.Count or when one page holds all.
+func (d *DB) AuditPage(ctx context.Context, a *Actor, f AuditFilter) ([]AuditEntry, Keyset, error) {
+	per := f.PerPage
+	if per <= 0 {
+		per = 50
+	}
+	with, args, where := d.auditWhere(a, f)
+	k := keysetSpec{per: per}
+	bound, order, backwards := "1 = 1", "id DESC", false
+	if id, err := strconv.ParseInt(f.Before, 10, 64); err == nil && id > 0 {
+		bound, order, backwards = "id > ?", "id", true
+		args = append(args, id)
+		k.before = f.Before
+	} else if id, err := strconv.ParseInt(f.After, 10, 64); err == nil && id > 0 {
+		bound = "id < ?"
+		args = append(args, id)
+		k.after = f.After
+	} else if f.Page > 1 {
+		k.offset = (f.Page - 1) * per
+	}
+	rows, err := d.readQuery(ctx, with+`SELECT id, COALESCE(actor_member_id, 0), actor_name, kind, target, summary, before, after, created_at
+		FROM audit_events WHERE `+where+` AND `+bound+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, per+1, k.offset)...)
+	if err != nil {
+		return nil, Keyset{}, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		if err := rows.Scan(&e.ID, &e.ActorID, &e.ActorName, &e.Kind, &e.Target, &e.Summary, &e.Before, &e.After, timeCol{&e.At}); err != nil {
+			return nil, Keyset{}, err
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Keyset{}, fmt.Errorf("audit log: %w", err)
+	}
+	out, ks := finish(out, k, backwards, func(e AuditEntry) string { return strconv.FormatInt(e.ID, 10) })
+	if f.Count && ks.Total < 0 {
+		with, args, where := d.auditWhere(a, f)
+		if err := d.readRow(ctx, with+`SELECT COUNT(*) FROM audit_events WHERE `+where, args...).Scan(&ks.Total); err != nil {
+			return nil, Keyset{}, fmt.Errorf("count audit events: %w", err)
+		}
+	}
+	return out, ks, nil
 }

@@ -153,6 +153,14 @@ func (d *DB) AccountPeople(ctx context.Context, a *Actor) ([]Person, error) {
 	return out, rows.Err()
 }
 
+// IsAccountMember tells whether id is a member of the actor's account
+// (one look-up, where AccountPeople reads them all).
+func (d *DB) IsAccountMember(ctx context.Context, a *Actor, id int64) (bool, error) {
+	var n int
+	err := d.readRow(ctx, `SELECT COUNT(*) FROM members WHERE id = ? AND account_id = ?`, id, a.AccountID).Scan(&n)
+	return n > 0, err
+}
+
 // endLoginTokens deletes the API tokens of every membership of a login.
 func endLoginTokens(ctx context.Context, tx *sql.Tx, userID int64) (int64, error) {
 	res, err := tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE member_id IN (SELECT id FROM members WHERE user_id = ?)`, userID)

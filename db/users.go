@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ type MemberFilter struct {
 	Sort    string // a key of MemberSorts, "-" first for descending; "" is by name
 	Page    int    // from 1
 	PerPage int
+	// After and Before are cursors (MembersPage); Count asks for the total.
+	After, Before string
+	Count         bool
 }
 
 // MemberRow is one line of the users list.
@@ -82,6 +86,7 @@ type MemberRow struct {
 	Channel     string
 	LastLoginAt *time.Time
 	Version     int // bumped by every change of the member; edits name the one they started from
+	sortName    string
 }
 
 // Name is the member's display name.
@@ -114,9 +119,8 @@ func memberOrder(key string) string {
 	return col + ", m.id"
 }
 
-// ListMembers returns one page of the actor's account's members, ordered by
-// name, and the number of members matching the filter.
-func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, int, error) {
+// memberWhere is the users list's filter over members m, users u.
+func memberWhere(a *Actor, f MemberFilter) conds {
 	var where conds
 	where.add("m.account_id = ?", a.AccountID)
 	words, ok := field.SearchWords(f.Query)
@@ -136,24 +140,42 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	if f.Channel != "" {
 		where.add("m.channel = ?", f.Channel)
 	}
-	var out []MemberRow
-	total, err := readPage(ctx, d.r, `
-		SELECT m.id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
-		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at, m.version, COUNT(*) OVER ()
+	return where
+}
+
+const memberCols = `m.id, u.first_name, u.last_name, u.email, u.phone, m.role_id, r.name, COALESCE(r.builtin, ''),
+		       m.id = a.owner_member_id, m.status, m.channel, m.last_login_at, m.version, m.sort_name`
+
+const memberFrom = `
 		  FROM members m
 		  JOIN users u ON u.id = m.user_id
 		  JOIN roles r ON r.id = m.role_id
-		  JOIN accounts a ON a.id = m.account_id
+		  JOIN accounts a ON a.id = m.account_id`
+
+func scanMember(sc interface{ Scan(...any) error }, extra ...any) (MemberRow, error) {
+	var m MemberRow
+	var b string
+	err := sc.Scan(append([]any{&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
+		&m.IsOwner, &m.Status, &m.Channel, nullTimeCol{&m.LastLoginAt}, &m.Version, &m.sortName}, extra...)...)
+	m.Builtin = perm.Builtin(b)
+	return m, err
+}
+
+// ListMembers returns one page of the actor's account's members, ordered by
+// name, and the number of members matching the filter (use MembersPage for
+// lists whose cost must follow the page).
+func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, int, error) {
+	where := memberWhere(a, f)
+	var out []MemberRow
+	total, err := readPage(ctx, d.r, `
+		SELECT `+memberCols+`, COUNT(*) OVER ()`+memberFrom+`
 		 WHERE `+where.sql()+`
 		 ORDER BY `+memberOrder(f.Sort)+` LIMIT ? OFFSET ?`, where.args, pageOf(f.Page, f.PerPage, 25),
 		func(rows *sql.Rows, total *int) error {
-			var m MemberRow
-			var b string
-			if err := rows.Scan(&m.ID, &m.FirstName, &m.LastName, &m.Email, &m.Phone, &m.RoleID, &m.RoleName, &b,
-				&m.IsOwner, &m.Status, &m.Channel, nullTimeCol{&m.LastLoginAt}, &m.Version, total); err != nil {
+			m, err := scanMember(rows, total)
+			if err != nil {
 				return err
 			}
-			m.Builtin = perm.Builtin(b)
 			out = append(out, m)
 			return nil
 		})
@@ -161,6 +183,90 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 		return nil, 0, fmt.Errorf("list members: %w", err)
 	}
 	return out, total, nil
+}
+
+// MembersPage returns one page of the actor's account's members from the
+// cursor f.After or f.Before (or the page number f.Page of an old link);
+// the total only with f.Count or when one page holds all. By name (the
+// default) the page is read through the index members(account_id,
+// sort_name, id) from the cursor; the other sorts order all matching
+// members anyway, and their cursors are row offsets.
+func (d *DB) MembersPage(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, Keyset, error) {
+	per := f.PerPage
+	if per <= 0 {
+		per = 25
+	}
+	where := memberWhere(a, f)
+	byName := f.Sort == "" || f.Sort == "name"
+	k := keysetSpec{after: f.After, before: f.Before, per: per}
+	var bound string
+	var bargs []any
+	backwards := false
+	start := 0 // offset of the page (sorts other than by name)
+	if byName {
+		bound, bargs, backwards = k.bounds("m.sort_name", "m.id")
+		if f.After == "" && f.Before == "" && f.Page > 1 {
+			k.offset = (f.Page - 1) * per
+		}
+	} else {
+		bound = "1 = 1"
+		if n, err := strconv.Atoi(f.After); err == nil && n > 0 {
+			start = n
+		} else if n, err := strconv.Atoi(f.Before); err == nil && n > 0 {
+			start = max(0, n-per)
+		} else if f.After == "" && f.Before == "" && f.Page > 1 {
+			start = (f.Page - 1) * per
+		}
+		k = keysetSpec{per: per, offset: start}
+	}
+	order := memberOrder(f.Sort)
+	if backwards {
+		order = "m.sort_name DESC, m.id DESC"
+	}
+	rows, err := d.readQuery(ctx, `SELECT `+memberCols+memberFrom+`
+		 WHERE `+where.sql()+` AND `+bound+`
+		 ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(append([]any{}, where.args...), bargs...), per+1, k.offset)...)
+	if err != nil {
+		return nil, Keyset{}, fmt.Errorf("list members: %w", err)
+	}
+	defer rows.Close()
+	var out []MemberRow
+	for rows.Next() {
+		m, err := scanMember(rows)
+		if err != nil {
+			return nil, Keyset{}, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, Keyset{}, fmt.Errorf("list members: %w", err)
+	}
+	var ks Keyset
+	if byName {
+		out, ks = finish(out, k, backwards, func(m MemberRow) string { return nameCursor(m.sortName, m.ID) })
+	} else {
+		more := len(out) > per
+		if more {
+			out = out[:per]
+		}
+		ks = Keyset{Total: -1}
+		if more {
+			ks.Next = strconv.Itoa(start + per)
+		}
+		if start > 0 {
+			ks.Prev = strconv.Itoa(start)
+		}
+		if start == 0 && !more {
+			ks.Total = len(out)
+		}
+	}
+	if f.Count && ks.Total < 0 {
+		err := d.readRow(ctx, `SELECT COUNT(*) FROM members m JOIN users u ON u.id = m.user_id WHERE `+where.sql(), where.args...).Scan(&ks.Total)
+		if err != nil {
+			return nil, Keyset{}, fmt.Errorf("count members: %w", err)
+		}
+	}
+	return out, ks, nil
 }
 
 func escapeLike(s string) string {

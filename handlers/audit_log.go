@@ -23,14 +23,17 @@ const auditPerPage = 50
 func (s *Server) auditLog(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	people, f, err := s.auditQuery(c)
+	people, f, err := s.auditQuery(c, hxTarget(c) != "audit-results")
 	if err != nil {
 		return err
 	}
 	p := views.AuditPage{People: people, Kind: f.Kind, ActorID: f.ActorID, From: f.From, To: f.To, CanExport: a.Can(perm.ReportsExport)}
-	pg := max(1, queryInt(c, "page"))
-	f.Page, f.PerPage = pg, auditPerPage
-	entries, total, err := s.db.AuditLog(ctx, a, f)
+	// One page read through the index from a cursor (an event id); the
+	// count of all matches only when asked for.
+	f.Page, f.PerPage = queryInt(c, "page"), auditPerPage
+	f.After, f.Before = clip(c.QueryParam("after"), 30), clip(c.QueryParam("before"), 30)
+	f.Count = c.QueryParam("count") == "1"
+	entries, ks, err := s.db.AuditPage(ctx, a, f)
 	if err != nil {
 		return err
 	}
@@ -41,7 +44,8 @@ func (s *Server) auditLog(c echo.Context) error {
 	if p.ActorID != 0 {
 		params.Set("person", strconv.FormatInt(p.ActorID, 10))
 	}
-	p.Pager = views.Pager{Page: pg, Pages: pages(total, auditPerPage), Total: total, PerPage: auditPerPage, Base: "/audit", Params: params}
+	p.Pager = views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(entries), PerPage: auditPerPage,
+		Base: "/audit", Params: params}
 	if hxTarget(c) == "audit-results" {
 		return render(c, http.StatusOK, views.AuditResults(p))
 	}
@@ -59,18 +63,30 @@ func auditDay(s string) string {
 
 // auditQuery reads the log's filter from the query string: a person of
 // the account, a kind, and a date range; what is not valid is no filter.
-// It returns the account's people too, for the page's person filter.
-func (s *Server) auditQuery(c echo.Context) ([]db.Person, db.AuditFilter, error) {
-	people, err := s.db.AccountPeople(c.Request().Context(), actor(c))
-	if err != nil {
-		return nil, db.AuditFilter{}, err
+// With withPeople it returns the account's people too, for the page's
+// person filter; without, the person is looked up alone (the results
+// fragment and the export have no use for all the account's members).
+func (s *Server) auditQuery(c echo.Context, withPeople bool) ([]db.Person, db.AuditFilter, error) {
+	ctx, a := c.Request().Context(), actor(c)
+	var people []db.Person
+	if withPeople {
+		var err error
+		if people, err = s.db.AccountPeople(ctx, a); err != nil {
+			return nil, db.AuditFilter{}, err
+		}
 	}
 	f := db.AuditFilter{Kind: auditKind(c.QueryParam("kind")), From: auditDay(c.QueryParam("from")), To: auditDay(c.QueryParam("to"))}
 	if id, err := strconv.ParseInt(c.QueryParam("person"), 10, 64); err == nil {
-		for _, m := range people {
-			if m.ID == id {
-				f.ActorID = id
+		if withPeople {
+			for _, m := range people {
+				if m.ID == id {
+					f.ActorID = id
+				}
 			}
+		} else if ok, err := s.db.IsAccountMember(ctx, a, id); err != nil {
+			return nil, db.AuditFilter{}, err
+		} else if ok {
+			f.ActorID = id
 		}
 	}
 	return people, f, nil

@@ -113,6 +113,9 @@ func TestAuditLogFilters(t *testing.T) {
 		if r := c.get("/audit?" + q); r.status != 200 || len(kinds(r)) != all {
 			t.Errorf("%s: %d, %d rows, want %d", q, r.status, len(kinds(r)), all)
 		}
+		if r := c.htmx("/audit?"+q, "audit-results"); r.status != 200 || len(kinds(r)) != all {
+			t.Errorf("fragment %s: %d, %d rows, want %d", q, r.status, len(kinds(r)), all)
+		}
 	}
 	// Only members of the account are offered as people.
 	for _, p := range c.get("/audit").find("#audit-person option") {
@@ -120,19 +123,58 @@ func TestAuditLogFilters(t *testing.T) {
 			t.Fatal("a member of another account is offered")
 		}
 	}
-	// Paginated, 50 a page, keeping the filter.
+	// Paged by cursor (event ids), 50 a page, keeping the filter: walked
+	// forward and back, every matching event shows once, newest first.
 	mustExec(t, a, `INSERT INTO audit_events (account_id, actor_member_id, actor_name, kind, target, summary, created_at)
-		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-		SELECT ?, ?, 'Olivia Owner', 'vehicle.update', 'Van ' || i, 'Renamed', '2026-01-01T00:00:00Z' FROM n`, owner.AccountID, owner.MemberID)
-	res = c.htmx("/audit?kind=vehicle.&page=2", "audit-results")
-	if n := len(kinds(res)); n != 10 {
-		t.Fatalf("page 2: %d rows", n)
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+		SELECT ?, ?, 'Olivia Owner', CASE WHEN i % 7 = 0 THEN 'group.update' ELSE 'vehicle.update' END, 'Van ' || i, 'Renamed',
+		       CASE WHEN i % 11 = 0 THEN '2025-06-01T12:00:00Z' ELSE '2026-01-01T12:00:00Z' END FROM n`, owner.AccountID, owner.MemberID)
+	var want []string
+	for i := 120; i >= 1; i-- {
+		if i%7 != 0 && i%11 != 0 {
+			want = append(want, fmt.Sprintf("Van %d", i))
+		}
 	}
-	if r := res.find("[data-testid=range]"); len(r) != 1 || r[0] != "51–60 of 60" {
+	keep := url.Values{"kind": {"vehicle."}, "person": {fmt.Sprint(owner.MemberID)}, "from": {"2025-12-01"}, "to": {"2026-01-31"}}
+	forward, backward, pages := keysetWalk(t, c, "/audit?"+keep.Encode(), "audit-results", "[data-testid=audit-row] td[data-label='To whom']", keep)
+	if pages != 2 || len(want) != 94 {
+		t.Fatalf("%d pages, %d events", pages, len(want))
+	}
+	onceEach(t, "forward", forward, want)
+	onceEach(t, "back", backward, want)
+	// No count unless asked for (or one page holds all).
+	res = c.htmx("/audit?"+keep.Encode(), "audit-results")
+	if r := res.find("[data-testid=range]"); len(r) != 1 || r[0] != "50 shown" {
 		t.Fatalf("range %v", r)
 	}
-	if prev, _ := res.doc().Find("a[rel=prev]").Attr("href"); prev != "/audit?kind=vehicle." {
+	count, _ := res.doc().Find("[data-testid=count]").Attr("hx-get")
+	if r := c.htmx(count, "audit-results").find("[data-testid=range]"); len(r) != 1 || r[0] != fmt.Sprintf("1–50 of %d", len(want)) {
+		t.Fatalf("counted range %v (%s)", r, count)
+	}
+	if r := c.htmx("/audit?kind=invitation.", "audit-results").find("[data-testid=range]"); len(r) != 1 || r[0] != "1–1 of 1" {
+		t.Fatalf("one page range %v", r)
+	}
+	// An old numbered link still reads its page.
+	var kindOnly []string // vehicle.* events, any day
+	for i := 120; i >= 1; i-- {
+		if i%7 != 0 {
+			kindOnly = append(kindOnly, fmt.Sprintf("Van %d", i))
+		}
+	}
+	res = c.htmx("/audit?kind=vehicle.&page=2", "audit-results")
+	if k := res.find("[data-testid=audit-row] td[data-label='To whom']"); len(k) != 50 || k[0] != kindOnly[50] {
+		t.Fatalf("page 2: %d rows %v", len(k), k)
+	}
+	prev, _ := res.doc().Find("a[rel=prev]").Attr("href")
+	if !strings.HasPrefix(prev, "/audit?before=") || !strings.HasSuffix(prev, "&kind=vehicle.") {
 		t.Fatalf("prev %q", prev)
+	}
+	if k := c.htmx(prev, "audit-results").find("[data-testid=audit-row] td[data-label='To whom']"); len(k) != 50 || k[0] != kindOnly[0] || k[49] != kindOnly[49] {
+		t.Fatalf("before page 2: %d rows %v", len(k), k)
+	}
+	// A cursor that is not an id reads the first page.
+	if r := c.get("/audit?kind=vehicle.&after=abc"); r.status != 200 || len(kinds(r)) != 50 {
+		t.Fatalf("bad cursor: %d", r.status)
 	}
 }
 

@@ -30,8 +30,11 @@ func (s *Server) usersList(c echo.Context) error {
 		f.Sort = c.QueryParam("sort")
 	}
 	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
-	pg := max(1, queryInt(c, "page"))
-	rows, total, err := s.db.ListMembers(ctx, a, db.MemberFilter{Query: f.Q, RoleID: f.RoleID, Status: f.Status, Channel: f.Channel, Sort: f.Sort, Page: pg, PerPage: usersPerPage})
+	// One page from a cursor (by name, read through the index); the count
+	// of all matches only when asked for.
+	rows, ks, err := s.db.MembersPage(ctx, a, db.MemberFilter{Query: f.Q, RoleID: f.RoleID, Status: f.Status, Channel: f.Channel, Sort: f.Sort,
+		Page: queryInt(c, "page"), PerPage: usersPerPage,
+		After: clip(c.QueryParam("after"), 400), Before: clip(c.QueryParam("before"), 400), Count: c.QueryParam("count") == "1"})
 	if err != nil {
 		return err
 	}
@@ -44,10 +47,11 @@ func (s *Server) usersList(c echo.Context) error {
 		params.Set("role", strconv.FormatInt(f.RoleID, 10))
 	}
 	p := views.UsersPage{
-		Filter:    f,
-		Roles:     roles,
-		Rows:      rows,
-		Pager:     views.Pager{Page: pg, Pages: pages(total, usersPerPage), Total: total, PerPage: usersPerPage, Base: "/users", Params: params},
+		Filter: f,
+		Roles:  roles,
+		Rows:   rows,
+		Pager: views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(rows), PerPage: usersPerPage,
+			Base: "/users", Params: params},
 		CanManage: a.Can(perm.UsersManage),
 		Back:      c.Request().URL.RequestURI(),
 	}
@@ -85,8 +89,8 @@ func (s *Server) usersCSV(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"first_name", "last_name", "email", "phone", "role", "status", "channel", "last_login"})
-	for f.Page = 1; ; f.Page++ {
-		rows, _, err := s.db.ListMembers(c.Request().Context(), a, f)
+	for {
+		rows, ks, err := s.db.MembersPage(c.Request().Context(), a, f)
 		if err != nil {
 			return err
 		}
@@ -98,9 +102,10 @@ func (s *Server) usersCSV(c echo.Context) error {
 			_ = w.Write(csvSafe(m.FirstName, m.LastName, m.Email, m.Phone, m.RoleName, m.Status, m.Channel, last))
 		}
 		w.Flush()
-		if len(rows) < f.PerPage {
+		if ks.Next == "" {
 			return w.Error()
 		}
+		f.After = ks.Next
 	}
 }
 

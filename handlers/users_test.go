@@ -2,6 +2,8 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,16 +95,69 @@ func TestUsersPagination(t *testing.T) {
 	for i := 0; i < 60; i++ {
 		mustMember(t, acct, perm.Driver, "selected")
 	}
+	mustMember(t, acct, perm.Manager, "selected") // filtered out by role
 	c := acct.Owner.login()
-	res := c.htmx("/users?q=driver&page=3", "users-results")
+	driverRole := ""
+	c.get("/users").doc().Find("#users-role option").Each(func(_ int, s *goquery.Selection) {
+		if s.Text() == "Driver" {
+			driverRole, _ = s.Attr("value")
+		}
+	})
+	// By name (through the index) and by e-mail (offset cursors): each
+	// walk forward and back shows every matching member once, in order,
+	// and every link keeps the filter.
+	for _, sort := range []string{"", "email", "-name"} {
+		keep := url.Values{"role": {driverRole}, "status": {"active"}, "sort": {sort}}
+		first := "/users?" + keep.Encode()
+		forward, backward, pages := keysetWalk(t, c, first, "users-results", "[data-testid=user-row] td[data-label=E-mail]", keep)
+		if pages != 3 || len(forward) != 60 {
+			t.Fatalf("sort %q: %d pages, %d rows", sort, pages, len(forward))
+		}
+		seen := map[string]bool{}
+		for _, e := range forward {
+			if seen[e] {
+				t.Fatalf("sort %q: %s twice", sort, e)
+			}
+			seen[e] = true
+		}
+		onceEach(t, "back "+sort, backward, forward)
+		if sort == "email" && !slices.IsSorted(forward) {
+			t.Fatalf("not by e-mail: %v", forward)
+		}
+	}
+	// No count unless asked for; the count keeps the filter.
+	res := c.htmx("/users?q=driver", "users-results")
+	if r := res.find("[data-testid=range]"); len(r) != 1 || r[0] != "25 shown" {
+		t.Fatalf("range: %v", r)
+	}
+	count, _ := res.doc().Find("[data-testid=count]").Attr("hx-get")
+	if count != "/users?count=1&q=driver" {
+		t.Fatalf("count link: %q", count)
+	}
+	if r := c.htmx(count, "users-results").find("[data-testid=range]"); len(r) != 1 || r[0] != "1–25 of 60" {
+		t.Fatalf("counted range: %v", r)
+	}
+	// One page holding all needs no count.
+	if r := c.htmx("/users?q=driver&role="+driverRole+"&sort=email", "users-results"); len(r.find("[data-testid=count]")) != 1 {
+		t.Fatal("a partial list offers no count")
+	}
+	if r := c.get("/users?role=" + driverRole + "&q=nobody-matches"); r.status != 200 || len(r.find("[data-testid=user-row]")) != 0 {
+		t.Fatalf("empty: %d", r.status)
+	}
+	// An old numbered link still reads its page, and goes back from it.
+	res = c.htmx("/users?q=driver&page=3", "users-results")
 	if got := len(res.find("[data-testid=user-row]")); got != 10 {
 		t.Fatalf("page 3 rows: %d", got)
 	}
-	if r := res.find("[data-testid=range]"); len(r) != 1 || r[0] != "51–60 of 60" {
-		t.Fatalf("range: %v", r)
-	}
-	prev, _ := res.doc().Find("a[rel=prev]").Attr("href")
-	if prev != "/users?page=2&q=driver" {
+	prev, _ := res.doc().Find("a[rel=prev]").Attr("hx-get")
+	if !strings.HasPrefix(prev, "/users?before=") || !strings.Contains(prev, "q=driver") {
 		t.Fatalf("prev link keeps filter: %q", prev)
+	}
+	if got := len(c.htmx(prev, "users-results").find("[data-testid=user-row]")); got != 25 {
+		t.Fatalf("before page 3: %d rows", got)
+	}
+	// A cursor that is not one reads the first page.
+	if r := c.get("/users?q=driver&after=%25%25"); r.status != 200 || len(r.find("[data-testid=user-row]")) != 25 {
+		t.Fatalf("bad cursor: %d", r.status)
 	}
 }

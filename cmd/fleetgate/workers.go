@@ -53,8 +53,8 @@ func opsFlags(f *flags, o *opsOptions) {
 		"how long used, revoked or expired invitations are kept")
 	f.Duration(&o.signInKeep, "sign-in-retention", "FLEETGATE_SIGN_IN_RETENTION", db.DefaultSignInRetention,
 		"how far back the sign-in history goes")
-	f.Duration(&o.notifyEvery, "notify-every", "FLEETGATE_NOTIFY_EVERY", time.Hour,
-		"how often to write the scheduled e-mails that are due (access and grants ending, subscription ending, weekly digest)")
+	f.ZeroDuration(&o.notifyEvery, "notify-every", "FLEETGATE_NOTIFY_EVERY", time.Hour,
+		"how often to write the scheduled e-mails that are due (access and grants ending, subscription ending, weekly digest; 0: never)")
 	f.ZeroDuration(&o.auditRetention, "audit-retention", "FLEETGATE_AUDIT_RETENTION", 0, "delete audit events older than this (0: keep them all)")
 	f.Duration(&o.mailPoll, "mail-poll", "FLEETGATE_MAIL_POLL", mailer.DefaultPoll,
 		"how often the e-mail sender looks for due messages (a message queued by this server wakes it at once)")
