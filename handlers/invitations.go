@@ -375,7 +375,7 @@ func (s *Server) accept(c echo.Context) error {
 		return err
 	}
 	if has {
-		pending, err := s.db.CreatePendingLogin(ctx, done.UserID, done.MemberID, firstSection(member))
+		pending, err := s.db.CreatePendingLogin(ctx, done.UserID, done.MemberID, homeOf(member))
 		if err != nil {
 			return err
 		}
@@ -389,9 +389,6 @@ func (s *Server) accept(c echo.Context) error {
 	}
 	s.setSessionCookie(c, session)
 	s.flash(c, "ok", "Welcome to "+done.AccountName+". You joined as "+member.RoleName+".")
-	return c.Redirect(http.StatusSeeOther, firstSection(member))
+	// Straight to the member's home: going through "/" would spend the welcome message on a redirect.
+	return c.Redirect(http.StatusSeeOther, homeOf(member))
 }
-
-// firstSection is where a member starts (see homeOf). Going through "/"
-// would spend the welcome message on a redirect.
-func firstSection(a *db.Actor) string { return homeOf(a) }
