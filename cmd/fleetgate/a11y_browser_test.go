@@ -97,8 +97,11 @@ func TestBrowserAccessibility(t *testing.T) {
 	for _, p := range a11yPages {
 		t.Run(strings.TrimPrefix(p, "/"), func(t *testing.T) {
 			t.Parallel()
-			ctx := <-tabs
-			defer func() { tabs <- ctx }()
+			tab := <-tabs
+			defer func() { tabs <- tab }()
+			// The page's budget counts from now: a parallel subtest may
+			// start long after the tabs were opened.
+			ctx := withTestBudget(tab)
 			mustStep(t, ctx, "open "+p+" at 1280px", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(c.url+p), waitVisible(chromedp.ID("main")))
 			checkAxe(t, ctx, p)
 			mustStep(t, ctx, "narrow "+p+" to 375px", chromedp.EmulateViewport(375, 800))
