@@ -39,6 +39,18 @@ func open(t testing.TB) *db.DB {
 	return migrated.Open(t)
 }
 
+// openDemo returns a database with the demo account in a temp dir of its
+// own (a copy of a template built once per test binary).
+func openDemo(t testing.TB) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), db.DemoCopyForTest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 // account creates an account owned by a new login and returns its owner.
 func account(t testing.TB, d *db.DB, name, ownerEmail string) *db.Actor {
 	t.Helper()

@@ -43,6 +43,12 @@ var (
 	}}
 )
 
+// DemoCopyForTest is MigratedCopyForTest with the demo account.
+func DemoCopyForTest(t testing.TB) string {
+	t.Helper()
+	return demoDB.path(t)
+}
+
 // MigratedCopyForTest copies an empty, migrated database (built once per
 // test binary) into t's temp dir and returns the copy's path. The tests
 // outside package db use it, so that the binary migrates from empty once.
