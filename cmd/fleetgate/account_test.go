@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,7 +16,7 @@ import (
 func TestAccountCreate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "acc.db")
+	path := migratedDB.PathAs(t, "acc.db")
 	var out bytes.Buffer
 	err := run(ctx, []string{"account", "create", "--name", "Acme Fleet", "--owner-email", "ana@acme.test", "--db", path,
 		"--base-url", "https://fleet.example.com/"}, &out)

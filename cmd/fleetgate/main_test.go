@@ -10,14 +10,20 @@ import (
 	"fleetgate/db/password"
 )
 
-// demoDB is the migrated database with the demo account, built once per
-// test binary; every console in a test serves a copy of its own.
-var demoDB = dbtest.Demo()
+// The template databases, built once per test binary (migrating from
+// empty once): every test that is not about migrating or first start
+// serves or opens a copy of its own.
+var (
+	// migratedDB is an empty, migrated database.
+	migratedDB = dbtest.Migrated()
+	// demoDB is the migrated database with the demo account.
+	demoDB = dbtest.DemoFrom(migratedDB)
+)
 
 // TestMain lowers the argon2id work for the tests (benchmarks keep the
 // production parameters, so that login costs stay measured as deployed),
 // says once when the browser tests cannot run, and closes the shared
-// Chromium and removes the template database after the tests.
+// Chromium and removes the template databases after the tests.
 func TestMain(m *testing.M) {
 	if os.Getenv(asFleetgate) == "1" {
 		// This binary started as the fleetgate command by a test (see
@@ -39,5 +45,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	stopChrome()
 	demoDB.Remove()
+	migratedDB.Remove()
 	os.Exit(code)
 }

@@ -77,7 +77,7 @@ func slowRequest(t *testing.T, addr, body string) (send func() (status int, answ
 // workers, checkpoints the database and run returns nil (status 0).
 func TestShutdownLetsRequestsFinish(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "shut.db")
+	path := demoDB.PathAs(t, "shut.db")
 	addr, out, cancel, stopping, done := serveWithHooks(t, "--db", path, "--demo", "--metrics-addr", "127.0.0.1:0")
 
 	const n = 5
@@ -127,7 +127,7 @@ func TestShutdownLetsRequestsFinish(t *testing.T) {
 // stops cleanly and says so.
 func TestShutdownGraceEnds(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "grace.db")
+	path := migratedDB.PathAs(t, "grace.db")
 	addr, out, cancel, _, done := serveWithHooks(t, "--db", path, "--shutdown-grace", "50ms")
 	slowRequest(t, addr, `{"email":"x@y.z","password":"never sent"}`)
 	cancel()
@@ -142,7 +142,7 @@ func TestShutdownGraceEnds(t *testing.T) {
 // The metrics listener counts the console's requests by route pattern.
 func TestServeMetricsAddress(t *testing.T) {
 	t.Parallel()
-	addr, out, stop := startServe(t, nil, "--db", filepath.Join(t.TempDir(), "m.db"), "--metrics-addr", "127.0.0.1:0")
+	addr, out, stop := startServe(t, nil, "--db", migratedDB.PathAs(t, "m.db"), "--metrics-addr", "127.0.0.1:0")
 	for range 2 {
 		res, err := http.Get("http://" + addr + "/livez")
 		if err != nil {
@@ -179,8 +179,8 @@ func TestServeMetricsAddress(t *testing.T) {
 // refused while it holds the database, and restore works once it stopped.
 func TestBackupAndRestoreCommands(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "fleet.db")
+	path := demoDB.PathAs(t, "fleet.db")
+	dir := filepath.Dir(path)
 	addr, _, stop := startServe(t, nil, "--db", path, "--demo")
 	backup := filepath.Join(dir, "backup.db")
 	code, out, err := runCLI(t, nil, "backup", backup, "--db", path)

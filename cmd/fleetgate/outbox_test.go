@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -103,7 +102,7 @@ func forgot(t *testing.T, addr, email string) {
 func TestKilledServerDeliversItsOutboxAfterRestartOnce(t *testing.T) {
 	t.Parallel()
 	srv := mailtest.Start(t, mailtest.Plain)
-	file := filepath.Join(t.TempDir(), "fleet.db")
+	file := demoDB.PathAs(t, "fleet.db")
 	args := []string{"--db", file, "--demo", "--smtp-host", "127.0.0.1", "--smtp-port", fmt.Sprint(srv.Port), "--smtp-tls", "none",
 		"--smtp-from", "Fleetgate <fleet@example.com>", "--base-url", "http://fleet.example.com",
 		"--notify-every", "0"} // no scheduled e-mails (the demo's weekly digest): the resets alone
@@ -178,7 +177,7 @@ func TestKilledServerDeliversItsOutboxAfterRestartOnce(t *testing.T) {
 func TestMailLeavesWithinASecondOfTheChange(t *testing.T) {
 	t.Parallel()
 	srv := mailtest.Start(t, mailtest.Plain)
-	addr, _, stop := startServe(t, nil, "--db", filepath.Join(t.TempDir(), "fleet.db"), "--demo", "--access-log=false",
+	addr, _, stop := startServe(t, nil, "--db", demoDB.PathAs(t, "fleet.db"), "--demo", "--access-log=false",
 		"--smtp-host", "127.0.0.1", "--smtp-port", fmt.Sprint(srv.Port), "--smtp-tls", "none",
 		"--smtp-from", "fleet@example.com", "--base-url", "http://fleet.example.com", "--mail-poll", "1h", "--notify-every", "0")
 	defer stop()

@@ -25,8 +25,9 @@ func postJSON(t *testing.T, url, body string, header ...string) int {
 	return res.StatusCode
 }
 
-// TestServeLogs: start-up names the version, the database and the
-// address; failed logins and a lockout are logged with the client
+// TestServeLogs: start-up on a new file with --demo makes the database
+// and the demo account (the other command tests copy a template instead)
+// and names the version, the database and the address; failed logins and a lockout are logged with the client
 // address; every request has an access-log line with its request id; a
 // stop through the context ends with status 0.
 func TestServeLogs(t *testing.T) {
@@ -72,6 +73,7 @@ func TestServeLogs(t *testing.T) {
 	for _, want := range []string{
 		`msg="starting Fleetgate" version=`,
 		`msg="database opened" database=` + dbPath + " ",
+		`Created the demo account "`,
 		`msg="Fleetgate is listening" url=http://` + addr + " ",
 		`msg="e-mail is not set up`,
 		`level=WARN msg="login failed" email=driver@demo.test ip=127.0.0.1 request_id=`,
@@ -174,7 +176,7 @@ func TestServeLogOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"--db", filepath.Join(t.TempDir(), "x.db")}, tt.args...)
+			args := append([]string{"--db", migratedDB.PathAs(t, "x.db")}, tt.args...)
 			addr, out, stop := startServe(t, tt.env, args...)
 			if st := postJSON(t, "http://"+addr+"/api/v1/tokens", `{"email":"nobody@example.com","password":"wrong"}`, "X-Forwarded-For", "203.0.113.9"); st != http.StatusUnauthorized {
 				t.Fatalf("status %d", st)

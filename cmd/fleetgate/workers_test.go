@@ -26,8 +26,9 @@ func (l lines) Write(p []byte) (int, error) {
 func TestWorkersPruneAndBackUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	d, err := db.Open(ctx, filepath.Join(dir, "w.db"))
+	path := migratedDB.PathAs(t, "w.db")
+	dir := filepath.Dir(path)
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

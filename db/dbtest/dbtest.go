@@ -22,6 +22,7 @@ import (
 // Template is a database built once and copied per test.
 type Template struct {
 	name  string
+	from  *Template // starts as a copy of from, when set
 	build func(ctx context.Context, d *db.DB) error
 
 	once sync.Once
@@ -37,13 +38,25 @@ func NewTemplate(name string, build func(ctx context.Context, d *db.DB) error) *
 	return &Template{name: name, build: build}
 }
 
+// Migrated is an empty, migrated database.
+func Migrated() *Template { return NewTemplate("migrated", nil) }
+
 // Demo is a migrated database with the demo account (db.EnsureDemo).
-func Demo() *Template {
-	return NewTemplate("demo", func(ctx context.Context, d *db.DB) error {
-		_, err := d.EnsureDemo(ctx)
-		return err
-	})
+func Demo() *Template { return NewTemplate("demo", ensureDemo) }
+
+func ensureDemo(ctx context.Context, d *db.DB) error {
+	_, err := d.EnsureDemo(ctx)
+	return err
 }
+
+// Derive names a template that starts as a copy of tp and is then filled
+// by build: a binary that uses both migrates from empty once.
+func (tp *Template) Derive(name string, build func(ctx context.Context, d *db.DB) error) *Template {
+	return &Template{name: name, from: tp, build: build}
+}
+
+// DemoFrom is Demo built on a copy of base (a migrated template).
+func DemoFrom(base *Template) *Template { return base.Derive("demo", ensureDemo) }
 
 func (tp *Template) make() {
 	ctx := context.Background()
@@ -52,6 +65,15 @@ func (tp *Template) make() {
 		return
 	}
 	tp.path = filepath.Join(tp.dir, tp.name+".db")
+	if tp.from != nil {
+		if tp.from.once.Do(tp.from.make); tp.from.err != nil {
+			tp.err = tp.from.err
+			return
+		}
+		if tp.err = copyFile(tp.from.path, tp.path); tp.err != nil {
+			return
+		}
+	}
 	d, err := db.Open(ctx, tp.path)
 	if err != nil {
 		tp.err = err
@@ -77,11 +99,17 @@ func (tp *Template) make() {
 // The first call builds the template.
 func (tp *Template) Path(t testing.TB) string {
 	t.Helper()
+	return tp.PathAs(t, tp.name+".db")
+}
+
+// PathAs is Path with the copy's file name (in a temp dir of its own).
+func (tp *Template) PathAs(t testing.TB, file string) string {
+	t.Helper()
 	tp.once.Do(tp.make)
 	if tp.err != nil {
 		t.Fatalf("template database %s: %v", tp.name, tp.err)
 	}
-	dst := filepath.Join(t.TempDir(), tp.name+".db")
+	dst := filepath.Join(t.TempDir(), file)
 	if err := copyFile(tp.path, dst); err != nil {
 		t.Fatalf("copy template database %s: %v", tp.name, err)
 	}
