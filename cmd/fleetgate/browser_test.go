@@ -348,19 +348,40 @@ func waitVisible[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(sel, chromedp.RetryInterval(waitPoll))
 }
 
-// logIn logs in through the login form. It fills the fields in one step
-// each rather than key by key; the tests that type as a person does
-// (a refused login, two-factor, a revoked member) send keys themselves.
+// logIn logs in through the login form and lands where a login without a
+// destination does (the dashboard). It fills the fields in one step each
+// rather than key by key; the tests that type as a person does (a refused
+// login, two-factor, a revoked member) send keys themselves.
 func logIn(t *testing.T, ctx context.Context, c *console, email string) {
 	t.Helper()
-	mustStep(t, ctx, "log in as "+email,
-		chromedp.Navigate(c.url+"/login"),
+	mustStep(t, ctx, "log in as "+email, logInSteps(c.url+"/login", email)...)
+}
+
+// logInTo logs in through the login form with its next parameter (as the
+// console's redirect to the login page sets it), straight to path, and
+// waits until ready (a CSS selector) shows there: a test that needs
+// another page does not pay for rendering the dashboard first.
+func logInTo(t *testing.T, ctx context.Context, c *console, email, path, ready string) {
+	t.Helper()
+	steps := append(logInSteps(c.url+"/login?next="+url.QueryEscape(path), email), waitVisible(chromedp.CSS(ready)))
+	mustStep(t, ctx, "log in as "+email+" to "+path, steps...)
+	// path, or where it redirects to below it (/roles opens /roles/1).
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasPrefix(loc, c.url+path) {
+		t.Fatalf("log in as %s to %s: landed on %s (%v)", email, path, loc, err)
+	}
+}
+
+// logInSteps fill and send the login form at loginURL; they end once a
+// page of the console (with its navigation) shows.
+func logInSteps(loginURL, email string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(loginURL),
 		waitVisible(chromedp.ID("email")),
 		chromedp.SetValue(chromedp.ID("email"), email),
 		chromedp.SetValue(chromedp.ID("password"), "fleetgate-demo"),
 		chromedp.Click(chromedp.CSS("form button[type=submit]")),
 		waitVisible(chromedp.CSS("nav.side")),
-	)
+	}
 }
 
 func rowCount(t *testing.T, ctx context.Context, sel string) int {

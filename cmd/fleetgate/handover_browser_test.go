@@ -16,10 +16,8 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
-	logIn(t, ctx, c, "owner@demo.test")
-
 	// A second Manager, without vehicles yet.
-	must(t, ctx, chromedp.Navigate(c.url+"/users/add"), waitVisible(chromedp.ID("first_name")))
+	logInTo(t, ctx, c, "owner@demo.test", "/users/add", "#first_name")
 	role := eval[string](t, ctx, `[...document.querySelectorAll("#role_id option")].find(o => o.textContent === "Manager").value`)
 	must(t, ctx,
 		chromedp.SendKeys(chromedp.ID("first_name"), "Nina"),

@@ -16,11 +16,9 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
-	logIn(t, ctx, c, "owner@demo.test")
+	logInTo(t, ctx, c, "owner@demo.test", "/users", "#users-q")
 
 	must(t, ctx,
-		chromedp.Navigate(c.url+"/users"),
-		waitVisible(chromedp.ID("users-q")),
 		chromedp.Click(chromedp.CSS("[data-testid=invite-button]")),
 		waitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "nina@example.com"),
@@ -142,10 +140,8 @@ func TestBrowserRevokeAsksFirst(t *testing.T) {
 	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
-	logIn(t, ctx, c, "owner@demo.test")
+	logInTo(t, ctx, c, "owner@demo.test", "/users/invite", "[data-testid=invite-form]")
 	must(t, ctx,
-		chromedp.Navigate(c.url+"/users/invite"),
-		waitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "maybe@example.com"),
 	)
 	eval[string](t, ctx, `(() => { const s = document.getElementById("role_id"); s.value = s.options[s.options.length - 1].value; return s.value })()`)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -15,11 +14,8 @@ func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
 	c := startConsole(t)
 	owner := browser(t)
 	member := newWindow(t, owner)
-	logIn(t, member, c, "accountant@demo.test")
-	logIn(t, owner, c, "owner@demo.test")
-	for _, w := range []context.Context{member, owner} {
-		must(t, w, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.ID("users-q")))
-	}
+	logInTo(t, member, c, "accountant@demo.test", "/users", "#users-q")
+	logInTo(t, owner, c, "owner@demo.test", "/users", "#users-q")
 
 	// The owner opens the accountant's page from the list and deactivates.
 	must(t, owner, chromedp.SendKeys(chromedp.ID("users-q"), "accountant"))

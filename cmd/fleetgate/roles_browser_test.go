@@ -101,10 +101,8 @@ func TestBrowserRolesMatrix(t *testing.T) {
 			t.Logf("dialogs seen: %q", dlg.messages())
 		}
 	})
-	logIn(t, ctx, c, "owner@demo.test")
-
 	// /roles opens the first role, the Owner's, read-only.
-	must(t, ctx, chromedp.Navigate(c.url+"/roles"), waitVisible(chromedp.ID("role-panel")))
+	logInTo(t, ctx, c, "owner@demo.test", "/roles", "#role-panel")
 	if note := roleText(t, ctx, "[data-testid=readonly-note]"); !strings.Contains(note, "always holds every permission") {
 		t.Fatalf("owner note %q", note)
 	}

@@ -17,8 +17,7 @@ func TestBrowserTripFinalized(t *testing.T) {
 	c := startConsole(t)
 	month := time.Now().UTC().Format("2006-01")
 	drv := browser(t)
-	logIn(t, drv, c, "driver@demo.test")
-	must(t, drv, chromedp.Navigate(c.url+"/vehicles/1/trips/new"), waitVisible(chromedp.CSS("[data-testid=trip-form]")))
+	logInTo(t, drv, c, "driver@demo.test", "/vehicles/1/trips/new", "[data-testid=trip-form]")
 	start, err := strconv.Atoi(eval[string](t, drv, `document.getElementById("trip-odo-start").value`))
 	if err != nil || start <= 0 {
 		t.Fatalf("suggested start odometer: %v", err)
@@ -38,8 +37,7 @@ func TestBrowserTripFinalized(t *testing.T) {
 
 	// The Manager of the North region sees it and finalizes the month.
 	mgr := newWindow(t, drv)
-	logIn(t, mgr, c, "manager@demo.test")
-	must(t, mgr, chromedp.Navigate(c.url+"/vehicles/1/trips?month="+month), waitVisible(chromedp.CSS("[data-testid=trips-table]")))
+	logInTo(t, mgr, c, "manager@demo.test", "/vehicles/1/trips?month="+month, "[data-testid=trips-table]")
 	row := eval[string](t, mgr, `document.querySelector("[data-trip-id='`+id+`']")?.textContent || ""`)
 	if !strings.Contains(row, "Diego Driver") || !strings.Contains(row, "27 km") {
 		t.Fatalf("manager's log row: %q", row)

@@ -15,9 +15,8 @@ func TestBrowserTwoFactor(t *testing.T) {
 	t.Parallel()
 	c := startConsole(t)
 	ctx := browser(t)
-	logIn(t, ctx, c, "manager@demo.test")
+	logInTo(t, ctx, c, "manager@demo.test", "/profile", "[data-testid=two-factor-summary] a")
 	must(t, ctx,
-		chromedp.Navigate(c.url+"/profile"),
 		chromedp.Click(chromedp.CSS(`[data-testid=two-factor-summary] a`)),
 		waitVisible(chromedp.ID("setup-password")),
 		chromedp.SendKeys(chromedp.ID("setup-password"), "fleetgate-demo"),

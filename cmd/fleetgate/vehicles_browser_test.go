@@ -15,10 +15,8 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	t.Parallel()
 	c := startConsole(t)
 	owner := browser(t)
-	logIn(t, owner, c, "owner@demo.test")
-
 	// From "who can see this vehicle?" to the Manager's access editor.
-	must(t, owner, chromedp.Navigate(c.url+"/vehicles/1/members"), waitVisible(chromedp.CSS("[data-testid=vehicle-members]")))
+	logInTo(t, owner, c, "owner@demo.test", "/vehicles/1/members", "[data-testid=vehicle-members]")
 	shot(t, owner, "vehicle-members")
 	href := eval[string](t, owner, `[...document.querySelectorAll("[data-testid=vehicle-member] a")].find(a => a.textContent === "Maria Manager").getAttribute("href")`)
 	must(t, owner,
@@ -51,8 +49,7 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 
 	// The Manager, in a separate browser context, sees Austin's vehicles only.
 	mgr := newWindow(t, owner)
-	logIn(t, mgr, c, "manager@demo.test")
-	must(t, mgr, chromedp.Navigate(c.url+"/vehicles"), waitVisible(chromedp.CSS("[data-testid=vehicles-table]")))
+	logInTo(t, mgr, c, "manager@demo.test", "/vehicles", "[data-testid=vehicles-table]")
 	if n := rowCount(t, mgr, "[data-testid=vehicle-row]"); n != 9 {
 		t.Fatalf("manager sees %d vehicles", n)
 	}
