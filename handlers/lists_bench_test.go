@@ -44,6 +44,20 @@ func BenchmarkLists(b *testing.B) {
 					}
 				}
 			})
+			otoken := apiToken(b, a, "owner@demo.test")
+			for _, bc := range []struct{ name, path, token string }{
+				{"api-users/owner", "/api/v1/users?per_page=50", otoken},
+				{"api-audit/owner", "/api/v1/audit?per_page=50", otoken},
+				{"api-audit/manager", "/api/v1/audit?per_page=50", token},
+			} {
+				b.Run(bc.name, func(b *testing.B) {
+					for b.Loop() {
+						if res := api.api(http.MethodGet, bc.path, bc.token, ""); res.status != 200 {
+							b.Fatal(res.status, res.body)
+						}
+					}
+				})
+			}
 			for _, bc := range []struct {
 				name   string
 				c      *client
@@ -55,9 +69,15 @@ func BenchmarkLists(b *testing.B) {
 				{"vehicles/owner/depot-filter", owner, "/vehicles?group=" + groupID(b, owner, "Region 01 depot 03"), "vehicles-results"},
 				{"pairing/manager", mgr, "/pairing", "pairing-grid"},
 				{"pairing/owner", owner, "/pairing", "pairing-grid"},
+				{"pairing/owner/page-2", owner, "/pairing?page=2&cp=2", "pairing-grid"},
 				{"clients/manager", mgr, "/clients", "clients-results"},
 				{"clients/owner", owner, "/clients", "clients-results"},
 				{"users/owner", owner, "/users", "users-results"},
+				{"users/owner/sort=email", owner, "/users?sort=email", "users-results"},
+				{"users/owner/sort=role", owner, "/users?sort=role", "users-results"},
+				{"users/owner/sort=status", owner, "/users?sort=status", "users-results"},
+				{"users/owner/sort=-last_login", owner, "/users?sort=-last_login", "users-results"},
+				{"audit/owner/full-page", owner, "/audit", ""},
 				{"audit/owner", owner, "/audit", "audit-results"},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
