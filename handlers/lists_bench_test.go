@@ -20,7 +20,7 @@ func BenchmarkLists(b *testing.B) {
 			a := newApp(b)
 			addMembers(b, a, size/10)
 			addFleet(b, a, size, size/10)
-			mustExec(b, a, `UPDATE members SET channel = 'both' WHERE id = 3`)
+			mustExec(b, a, `UPDATE members SET channel = 'both' WHERE id IN (1, 3)`)
 			owner, mgr := a.login("owner@demo.test"), a.login("manager@demo.test")
 			token := apiToken(b, a, "manager@demo.test")
 			api := a.client()
