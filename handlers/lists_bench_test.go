@@ -48,7 +48,6 @@ func BenchmarkLists(b *testing.B) {
 			for _, bc := range []struct{ name, path, token string }{
 				{"api-users/owner", "/api/v1/users?per_page=50", otoken},
 				{"api-audit/owner", "/api/v1/audit?per_page=50", otoken},
-				{"api-audit/manager", "/api/v1/audit?per_page=50", token},
 			} {
 				b.Run(bc.name, func(b *testing.B) {
 					for b.Loop() {
