@@ -133,27 +133,6 @@ type Person struct {
 	Name string
 }
 
-// AccountPeople lists the members of the actor's account by name.
-func (d *DB) AccountPeople(ctx context.Context, a *Actor) ([]Person, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM members m JOIN users u ON u.id = m.user_id
-		WHERE m.account_id = ? ORDER BY m.sort_name, m.id`, a.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		var p Person
-		var first, last, email string
-		if err := rows.Scan(&p.ID, &first, &last, &email); err != nil {
-			return nil, err
-		}
-		p.Name = displayName(first, last, email)
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
 // scanPeople reads people (member id, first and last name, e-mail).
 func (d *DB) scanPeople(ctx context.Context, q string, args ...any) ([]Person, error) {
 	rows, err := d.r.QueryContext(ctx, q, args...)
@@ -202,14 +181,6 @@ func (d *DB) FindPeople(ctx context.Context, a *Actor, text string, limit int) (
 func (d *DB) PeopleByID(ctx context.Context, a *Actor, id int64) ([]Person, error) {
 	return d.scanPeople(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM members m JOIN users u ON u.id = m.user_id
 		WHERE m.id = ? AND m.account_id = ?`, id, a.AccountID)
-}
-
-// IsAccountMember tells whether id is a member of the actor's account
-// (one look-up, where AccountPeople reads them all).
-func (d *DB) IsAccountMember(ctx context.Context, a *Actor, id int64) (bool, error) {
-	var n int
-	err := d.readRow(ctx, `SELECT COUNT(*) FROM members WHERE id = ? AND account_id = ?`, id, a.AccountID).Scan(&n)
-	return n > 0, err
 }
 
 // endLoginTokens deletes the API tokens of every membership of a login.
