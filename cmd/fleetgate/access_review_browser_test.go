@@ -20,7 +20,7 @@ func TestBrowserAccessReviewEndToEnd(t *testing.T) {
 
 	must(t, ctx,
 		chromedp.Click(chromedp.CSS(`nav.side a[href="/access-review"]`)),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=findings]")),
+		waitVisible(chromedp.CSS("[data-testid=findings]")),
 	)
 	if n := rowCount(t, ctx, "[data-testid=review-member]"); n < 5 {
 		t.Fatalf("overview lists %d members", n)
@@ -28,7 +28,7 @@ func TestBrowserAccessReviewEndToEnd(t *testing.T) {
 	shot(t, ctx, "access-review")
 	must(t, ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=review-start]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=review-items]")),
+		waitVisible(chromedp.CSS("[data-testid=review-items]")),
 	)
 	rows := rowCount(t, ctx, "[data-testid=review-item]")
 	if rows < 3 {
@@ -65,7 +65,7 @@ func TestBrowserAccessReviewEndToEnd(t *testing.T) {
 	shot(t, ctx, "access-review-finished")
 	must(t, ctx,
 		chromedp.Navigate(c.url+"/access-review/reviews"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=reviews]")),
+		waitVisible(chromedp.CSS("[data-testid=reviews]")),
 	)
 	if got := eval[string](t, ctx, `document.querySelector("[data-testid=review-counts]").textContent.replace(/\s+/g, "")`); got != strconv.Itoa(rows-1)+"/0/1" {
 		t.Fatalf("history: %q, want %d/0/1", got, rows-1)
@@ -74,11 +74,11 @@ func TestBrowserAccessReviewEndToEnd(t *testing.T) {
 	accountant := newWindow(t, ctx)
 	must(t, accountant,
 		chromedp.Navigate(c.url+"/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
+		waitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "accountant@demo.test"),
 		chromedp.SendKeys(chromedp.ID("password"), "fleetgate-demo"),
 		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=login-error]")),
+		waitVisible(chromedp.CSS("[data-testid=login-error]")),
 	)
 	if msg := eval[string](t, accountant, `document.querySelector("[data-testid=login-error]").textContent`); !strings.Contains(msg, "deactivated") {
 		t.Fatalf("the revoked Accountant's login: %q", msg)

@@ -338,15 +338,28 @@ func waitFor(t *testing.T, ctx context.Context, js string) {
 	}
 }
 
+// waitPoll is how often waitVisible looks again. chromedp's own default
+// (5 ms) costs a round trip to the browser each time, which adds up, under
+// -race, while a form's answer is on its way.
+const waitPoll = 20 * time.Millisecond
+
+// waitVisible waits until sel is in the page and visible.
+func waitVisible[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(sel, chromedp.RetryInterval(waitPoll))
+}
+
+// logIn logs in through the login form. It fills the fields in one step
+// each rather than key by key; the tests that type as a person does
+// (a refused login, two-factor, a revoked member) send keys themselves.
 func logIn(t *testing.T, ctx context.Context, c *console, email string) {
 	t.Helper()
 	mustStep(t, ctx, "log in as "+email,
 		chromedp.Navigate(c.url+"/login"),
-		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), "fleetgate-demo"),
+		waitVisible(chromedp.ID("email")),
+		chromedp.SetValue(chromedp.ID("email"), email),
+		chromedp.SetValue(chromedp.ID("password"), "fleetgate-demo"),
 		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("nav.side")),
+		waitVisible(chromedp.CSS("nav.side")),
 	)
 }
 
@@ -366,7 +379,7 @@ func TestBrowserLoginSearchLogout(t *testing.T) {
 	if !strings.HasSuffix(loc, "/dashboard") {
 		t.Fatalf("landed on %s", loc)
 	}
-	must(t, ctx, chromedp.Click(chromedp.CSS(`nav.side a[href="/users"]`)), chromedp.WaitVisible(chromedp.ID("users-q")))
+	must(t, ctx, chromedp.Click(chromedp.CSS(`nav.side a[href="/users"]`)), waitVisible(chromedp.ID("users-q")))
 	if n := rowCount(t, ctx, "[data-testid=user-row]"); n != 6 {
 		t.Fatalf("users rows: %d", n)
 	}
@@ -386,7 +399,7 @@ func TestBrowserLoginSearchLogout(t *testing.T) {
 		t.Fatalf("row: %q", got)
 	}
 	// Reload keeps the search.
-	must(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("users-q")))
+	must(t, ctx, chromedp.Reload(), waitVisible(chromedp.ID("users-q")))
 	if n := rowCount(t, ctx, "[data-testid=user-row]"); n != 1 {
 		t.Fatalf("after reload: %d rows", n)
 	}
@@ -394,9 +407,9 @@ func TestBrowserLoginSearchLogout(t *testing.T) {
 	must(t, ctx,
 		chromedp.Click(chromedp.CSS(".user-menu summary")),
 		chromedp.Click(chromedp.CSS("[data-testid=logout]")),
-		chromedp.WaitVisible(chromedp.ID("login-title")),
+		waitVisible(chromedp.ID("login-title")),
 	)
-	must(t, ctx, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("login-title")))
+	must(t, ctx, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.ID("login-title")))
 }
 
 // shot saves a screenshot when FLEETGATE_SCREENSHOTS names a folder, so a

@@ -26,7 +26,7 @@ func TestBrowserDashboardTotalsFollowScope(t *testing.T) {
 		if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/dashboard") {
 			t.Fatalf("%s landed on %s", email, loc)
 		}
-		must(t, ctx, chromedp.WaitVisible(chromedp.CSS("[data-testid=dash-all]")))
+		must(t, ctx, waitVisible(chromedp.CSS("[data-testid=dash-all]")))
 		shot(t, ctx, "dashboard-"+strings.Split(email, "@")[0])
 		var s seen
 		s.banner = eval[string](t, ctx, `document.querySelector("[data-testid=scope-banner]").textContent.trim()`)

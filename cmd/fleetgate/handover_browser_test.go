@@ -19,7 +19,7 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 	logIn(t, ctx, c, "owner@demo.test")
 
 	// A second Manager, without vehicles yet.
-	must(t, ctx, chromedp.Navigate(c.url+"/users/add"), chromedp.WaitVisible(chromedp.ID("first_name")))
+	must(t, ctx, chromedp.Navigate(c.url+"/users/add"), waitVisible(chromedp.ID("first_name")))
 	role := eval[string](t, ctx, `[...document.querySelectorAll("#role_id option")].find(o => o.textContent === "Manager").value`)
 	must(t, ctx,
 		chromedp.SendKeys(chromedp.ID("first_name"), "Nina"),
@@ -28,11 +28,11 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("role_id"), role),
 		chromedp.SendKeys(chromedp.ID("password"), "a long enough password"),
 		chromedp.Click(chromedp.CSS("[data-testid=add-form] button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
+		waitVisible(chromedp.CSS(".flash-ok")),
 	)
 
 	// Select the Manager, the Driver and the Accountant; Apply asks first.
-	must(t, ctx, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("bulk-action")))
+	must(t, ctx, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.ID("bulk-action")))
 	// Select all ticks every row of the page; again clears them.
 	eval[bool](t, ctx, `document.querySelector("[data-testid=select-all]").click(), true`)
 	if n, all := rowCount(t, ctx, "input[name=ids]:checked"), rowCount(t, ctx, "input[name=ids]"); n != all || n < 7 {
@@ -66,7 +66,7 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 	maria := eval[string](t, ctx, `[...document.querySelectorAll("[data-testid=bulk-handover]")].find(a => a.textContent.includes("Maria")).getAttribute("href")`)
 	must(t, ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=bulk-confirm]")),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
+		waitVisible(chromedp.CSS(".flash-ok")),
 	)
 	if got := eval[string](t, ctx, `document.querySelector(".flash-ok").textContent`); !strings.Contains(got, "Changed 1") {
 		t.Fatalf("after confirming: %q", got)
@@ -77,7 +77,7 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 	}
 
 	// The Manager's own page: only Nina can take North.
-	must(t, ctx, chromedp.Navigate(c.url+maria), chromedp.WaitVisible(chromedp.CSS("[data-testid=confirm-deactivate]")))
+	must(t, ctx, chromedp.Navigate(c.url+maria), waitVisible(chromedp.CSS("[data-testid=confirm-deactivate]")))
 	opts := eval[[]string](t, ctx, `[...document.querySelectorAll("#handover_to option")].map(o => o.textContent)`)
 	if len(opts) != 2 || opts[1] != "Nina North (Manager)" {
 		t.Fatalf("recipients: %v", opts)
@@ -91,7 +91,7 @@ func TestBrowserBulkDeactivateAndHandover(t *testing.T) {
 		chromedp.Click(chromedp.ID("handover-member")),
 		chromedp.SetValue(chromedp.ID("handover_to"), nina),
 		chromedp.Click(chromedp.CSS("[data-testid=confirm-deactivate]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=reactivate]")),
+		waitVisible(chromedp.CSS("[data-testid=reactivate]")),
 	)
 	if got := eval[string](t, ctx, `document.querySelector(".flash-ok").textContent`); !strings.Contains(got, "Vehicle access handed to Nina North: group North (manage)") {
 		t.Fatalf("message: %q", got)

@@ -20,9 +20,9 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 
 	must(t, ctx,
 		chromedp.Navigate(c.url+"/users"),
-		chromedp.WaitVisible(chromedp.ID("users-q")),
+		waitVisible(chromedp.ID("users-q")),
 		chromedp.Click(chromedp.CSS("[data-testid=invite-button]")),
-		chromedp.WaitVisible(chromedp.ID("email")),
+		waitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "nina@example.com"),
 	)
 	role := eval[string](t, ctx, `(() => {
@@ -36,7 +36,7 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	must(t, ctx,
 		chromedp.SetValue(chromedp.ID("vehicle_access"), "all"),
 		chromedp.Click(chromedp.CSS("[data-testid=invite-form] button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=invite-link]")),
+		waitVisible(chromedp.CSS("[data-testid=invite-link]")),
 	)
 	shot(t, ctx, "invite-created")
 	first := eval[string](t, ctx, `document.querySelector("[data-testid=invite-link]").value`)
@@ -53,7 +53,7 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 	// The pending list offers a fresh link in place (htmx), with a copy button.
 	must(t, ctx,
 		chromedp.Navigate(c.url+"/users"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=invitation-row]")),
+		waitVisible(chromedp.CSS("[data-testid=invitation-row]")),
 	)
 	eval[bool](t, ctx, "window.__noReload = true")
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=invitation-link]")))
@@ -69,16 +69,16 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 
 	// The invited person, at another computer.
 	guest := newWindow(t, ctx)
-	must(t, guest, chromedp.Navigate(first), chromedp.WaitVisible(chromedp.ID("gone-title")))
+	must(t, guest, chromedp.Navigate(first), waitVisible(chromedp.ID("gone-title")))
 	must(t, guest,
 		chromedp.Navigate(link),
-		chromedp.WaitVisible(chromedp.ID("first_name")),
+		waitVisible(chromedp.ID("first_name")),
 		chromedp.SendKeys(chromedp.ID("first_name"), "Nina"),
 		chromedp.SendKeys(chromedp.ID("last_name"), "Numbers"),
 		chromedp.SendKeys(chromedp.ID("password"), "password1234"),
 		chromedp.SendKeys(chromedp.ID("password_again"), "password1234"),
 		chromedp.Click(chromedp.CSS("[data-testid=accept-form] button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=error-password]")),
+		waitVisible(chromedp.CSS("[data-testid=error-password]")),
 	)
 	shot(t, guest, "accept-refused")
 	if v := eval[string](t, guest, `document.getElementById("first_name").value`); v != "Nina" {
@@ -88,7 +88,7 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "velvet tram orbit"),
 		chromedp.SendKeys(chromedp.ID("password_again"), "velvet tram orbit"),
 		chromedp.Click(chromedp.CSS("[data-testid=accept-form] button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("nav.side")),
+		waitVisible(chromedp.CSS("nav.side")),
 	)
 	shot(t, guest, "accepted")
 	// An Accountant (reports.view) starts on the dashboard.
@@ -101,12 +101,12 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 		t.Fatalf("user menu: %q", menu)
 	}
 	// Read-only: no invite controls for the accountant.
-	must(t, guest, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("users-q")))
+	must(t, guest, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.ID("users-q")))
 	if n := rowCount(t, guest, "[data-testid=invite-button]"); n != 0 {
 		t.Fatal("the accountant is offered Invite")
 	}
 	// The owner's list no longer has the invitation; the member is listed.
-	must(t, ctx, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.CSS("[data-testid=invitations-panel]")))
+	must(t, ctx, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.CSS("[data-testid=invitations-panel]")))
 	if n := rowCount(t, ctx, "[data-testid=invitation-row]"); n != 0 {
 		t.Fatalf("%d invitations still pending", n)
 	}
@@ -114,14 +114,14 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 		t.Fatalf("%d members", n)
 	}
 	// The audit log tells the story, with before and after on demand.
-	must(t, ctx, chromedp.Navigate(c.url+"/audit"), chromedp.WaitVisible(chromedp.CSS("[data-testid=audit-table]")))
+	must(t, ctx, chromedp.Navigate(c.url+"/audit"), waitVisible(chromedp.CSS("[data-testid=audit-table]")))
 	kinds := eval[string](t, ctx, `[...document.querySelectorAll("[data-testid=audit-row] code.kind")].map(e => e.textContent).join(",")`)
 	if !strings.HasPrefix(kinds, "invitation.accept,invitation.link,invitation.create") {
 		t.Fatalf("audit kinds: %s", kinds)
 	}
 	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=audit-row] details summary")))
 	shot(t, ctx, "audit")
-	must(t, guest, chromedp.Navigate(c.url+"/profile"), chromedp.WaitVisible(chromedp.CSS("[data-testid=current-session]")))
+	must(t, guest, chromedp.Navigate(c.url+"/profile"), waitVisible(chromedp.CSS("[data-testid=current-session]")))
 	shot(t, guest, "profile")
 
 	// The owner deactivates Nina; her next click lands on the login page.
@@ -130,7 +130,7 @@ func TestBrowserInviteAndAccept(t *testing.T) {
 		chromedp.Click(chromedp.CSS("[data-testid=user-row] td[data-label=Name] a")),
 		chromedp.Click(chromedp.CSS("[data-testid=deactivate]")),
 		chromedp.Click(chromedp.CSS("[data-testid=confirm-deactivate]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=reactivate]")),
+		waitVisible(chromedp.CSS("[data-testid=reactivate]")),
 	)
 	must(t, guest, chromedp.Click(chromedp.CSS(`nav.side a[href="/users"]`)))
 	waitFor(t, guest, `location.pathname === "/login" && !!document.getElementById("login-title")`)
@@ -145,15 +145,15 @@ func TestBrowserRevokeAsksFirst(t *testing.T) {
 	logIn(t, ctx, c, "owner@demo.test")
 	must(t, ctx,
 		chromedp.Navigate(c.url+"/users/invite"),
-		chromedp.WaitVisible(chromedp.ID("email")),
+		waitVisible(chromedp.ID("email")),
 		chromedp.SendKeys(chromedp.ID("email"), "maybe@example.com"),
 	)
 	eval[string](t, ctx, `(() => { const s = document.getElementById("role_id"); s.value = s.options[s.options.length - 1].value; return s.value })()`)
 	must(t, ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=invite-form] button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=invite-link]")),
+		waitVisible(chromedp.CSS("[data-testid=invite-link]")),
 		chromedp.Navigate(c.url+"/users"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=invitation-row]")),
+		waitVisible(chromedp.CSS("[data-testid=invitation-row]")),
 	)
 	// Declining: the question is asked, and no request goes out (none in
 	// flight, the page not left).

@@ -18,7 +18,7 @@ func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
 	logIn(t, member, c, "accountant@demo.test")
 	logIn(t, owner, c, "owner@demo.test")
 	for _, w := range []context.Context{member, owner} {
-		must(t, w, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("users-q")))
+		must(t, w, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.ID("users-q")))
 	}
 
 	// The owner opens the accountant's page from the list and deactivates.
@@ -28,14 +28,14 @@ func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
 	waitFor(t, owner, `document.querySelectorAll("[data-testid=user-row]").length === 1 && location.search.includes("q=accountant") && !document.querySelector(".htmx-request")`)
 	must(t, owner,
 		chromedp.Click(chromedp.CSS("[data-testid=user-row] td[data-label=Name] a")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=deactivate]")),
+		waitVisible(chromedp.CSS("[data-testid=deactivate]")),
 		chromedp.Click(chromedp.CSS("[data-testid=deactivate]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=confirm-deactivate]")),
+		waitVisible(chromedp.CSS("[data-testid=confirm-deactivate]")),
 	)
 	shot(t, owner, "deactivate")
 	must(t, owner,
 		chromedp.Click(chromedp.CSS("[data-testid=confirm-deactivate]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=reactivate]")),
+		waitVisible(chromedp.CSS("[data-testid=reactivate]")),
 	)
 	if s := eval[string](t, owner, `document.querySelector("[data-testid=member-status]").textContent`); s != "deactivated" {
 		t.Fatalf("status shown: %q", s)
@@ -53,7 +53,7 @@ func TestBrowserDeactivationEndsTheOtherSession(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "accountant@demo.test"),
 		chromedp.SendKeys(chromedp.ID("password"), "fleetgate-demo"),
 		chromedp.Click(chromedp.CSS("form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=login-error]")),
+		waitVisible(chromedp.CSS("[data-testid=login-error]")),
 	)
 	if msg := eval[string](t, member, `document.querySelector("[data-testid=login-error]").textContent`); !strings.Contains(msg, "deactivated") {
 		t.Fatalf("message: %q", msg)

@@ -104,7 +104,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	logIn(t, ctx, c, "owner@demo.test")
 
 	// /roles opens the first role, the Owner's, read-only.
-	must(t, ctx, chromedp.Navigate(c.url+"/roles"), chromedp.WaitVisible(chromedp.ID("role-panel")))
+	must(t, ctx, chromedp.Navigate(c.url+"/roles"), waitVisible(chromedp.ID("role-panel")))
 	if note := roleText(t, ctx, "[data-testid=readonly-note]"); !strings.Contains(note, "always holds every permission") {
 		t.Fatalf("owner note %q", note)
 	}
@@ -112,7 +112,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	// New role, copying the Driver role.
 	must(t, ctx,
 		chromedp.Click(chromedp.CSS("[data-testid=new-role]")),
-		chromedp.WaitVisible(chromedp.ID("new-role-name")),
+		waitVisible(chromedp.ID("new-role-name")),
 		chromedp.SendKeys(chromedp.ID("new-role-name"), "Dispatch"),
 	)
 	eval[bool](t, ctx, `(() => { const s = document.getElementById("new-role-copy");
@@ -188,7 +188,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	if !eval[bool](t, ctx, `document.querySelector("[data-testid=save]").disabled`) || !eval[bool](t, ctx, `document.querySelector("[data-testid=dirty]").hidden`) {
 		t.Fatal("Save still enabled after saving")
 	}
-	must(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("role-panel")))
+	must(t, ctx, chromedp.Reload(), waitVisible(chromedp.ID("role-panel")))
 	if m := dlg.messages(); len(m) != 0 {
 		t.Fatalf("asked %q with nothing unsaved", m)
 	}
@@ -231,17 +231,17 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	dlg.accept.Store(true)
 
 	// History: the saved version beside the first, restored after a question.
-	must(t, ctx, chromedp.Navigate(c.url+dispatchURL+"/history"), chromedp.WaitVisible(chromedp.CSS("[data-testid=history-table]")))
+	must(t, ctx, chromedp.Navigate(c.url+dispatchURL+"/history"), waitVisible(chromedp.CSS("[data-testid=history-table]")))
 	if n := rowCount(t, ctx, "[data-testid=version-row]"); n != 2 {
 		t.Fatalf("history rows: %d", n)
 	}
 	shot(t, ctx, "roles-history")
-	must(t, ctx, chromedp.Navigate(c.url+dispatchURL+"/history/1"), chromedp.WaitVisible(chromedp.CSS("[data-testid=compare-table]")))
+	must(t, ctx, chromedp.Navigate(c.url+dispatchURL+"/history/1"), waitVisible(chromedp.CSS("[data-testid=compare-table]")))
 	if n := rowCount(t, ctx, "[data-testid=differs]"); n != 2 {
 		t.Fatalf("differing rows: %d", n)
 	}
 	shot(t, ctx, "roles-version")
-	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=restore]")), chromedp.WaitVisible(chromedp.ID("role-panel")))
+	must(t, ctx, chromedp.Click(chromedp.CSS("[data-testid=restore]")), waitVisible(chromedp.ID("role-panel")))
 	if roleChecked(t, ctx, "perm-reports-export") || !strings.Contains(roleText(t, ctx, ".flash-ok"), "Restored version 1 of Dispatch as version 3") {
 		t.Fatalf("restore: %q", roleText(t, ctx, ".flash-ok"))
 	}
@@ -262,7 +262,7 @@ func TestBrowserRolesMatrix(t *testing.T) {
 	// Leaving the page with an unsaved change asks too.
 	must(t, ctx, chromedp.Click(chromedp.ID("perm-billing-view")))
 	n := len(dlg.messages())
-	must(t, ctx, chromedp.Navigate(c.url+"/users"), chromedp.WaitVisible(chromedp.ID("users-q")))
+	must(t, ctx, chromedp.Navigate(c.url+"/users"), waitVisible(chromedp.ID("users-q")))
 	if m := dlg.messages(); len(m) != n+1 || m[n] != "beforeunload" {
 		t.Fatalf("leaving with unsaved changes: %q", m)
 	}

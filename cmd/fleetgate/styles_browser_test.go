@@ -48,7 +48,7 @@ func TestBrowserDesktopStyles(t *testing.T) {
 	for _, ck := range checks {
 		loc, _ := chromedp.Run(ctx, chromedp.Location())
 		if !strings.HasSuffix(loc, ck.page) {
-			must(t, ctx, chromedp.Navigate(c.url+ck.page), chromedp.WaitVisible(chromedp.ID("main")))
+			must(t, ctx, chromedp.Navigate(c.url+ck.page), waitVisible(chromedp.ID("main")))
 		}
 		if got := style(ck.sel, ck.prop); !strings.Contains(got, ck.want) {
 			t.Errorf("%s %s %s = %q, want %q", ck.page, ck.sel, ck.prop, got, ck.want)
@@ -69,7 +69,7 @@ func TestBrowserPhoneNavigationAndScreenshots(t *testing.T) {
 	for _, width := range []int64{1280, 375} {
 		must(t, ctx, chromedp.EmulateViewport(width, 800))
 		for _, p := range pages {
-			must(t, ctx, chromedp.Navigate(c.url+p.path), chromedp.WaitVisible(chromedp.ID("main")))
+			must(t, ctx, chromedp.Navigate(c.url+p.path), waitVisible(chromedp.ID("main")))
 			if width == 375 {
 				if hidden := eval[int](t, ctx, `(() => { const u = document.querySelector("nav.side ul"); return u.scrollWidth - u.clientWidth })()`); hidden > 0 {
 					t.Errorf("%s at 375 px: %d px of the navigation out of sight", p.path, hidden)

@@ -18,12 +18,12 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	logIn(t, owner, c, "owner@demo.test")
 
 	// From "who can see this vehicle?" to the Manager's access editor.
-	must(t, owner, chromedp.Navigate(c.url+"/vehicles/1/members"), chromedp.WaitVisible(chromedp.CSS("[data-testid=vehicle-members]")))
+	must(t, owner, chromedp.Navigate(c.url+"/vehicles/1/members"), waitVisible(chromedp.CSS("[data-testid=vehicle-members]")))
 	shot(t, owner, "vehicle-members")
 	href := eval[string](t, owner, `[...document.querySelectorAll("[data-testid=vehicle-member] a")].find(a => a.textContent === "Maria Manager").getAttribute("href")`)
 	must(t, owner,
 		chromedp.Click(chromedp.CSS(`[data-testid=vehicle-member] a[href="`+href+`"]`)),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=access-visible]")),
+		waitVisible(chromedp.CSS("[data-testid=access-visible]")),
 	)
 	if title := eval[string](t, owner, `document.querySelector("h1").textContent`); title != "Vehicle access of Maria Manager" {
 		t.Fatalf("editor title: %q", title)
@@ -35,14 +35,14 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	eval[bool](t, owner, "window.confirm = () => true; true")
 	must(t, owner,
 		chromedp.Click(chromedp.CSS("[data-testid=grant-remove]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=no-grants]")),
+		waitVisible(chromedp.CSS("[data-testid=no-grants]")),
 	)
 	austin := eval[string](t, owner, `[...document.querySelectorAll("#grant-group option")].find(o => o.textContent.trim() === "Austin").value`)
 	must(t, owner,
 		chromedp.SetValue(chromedp.ID("grant-group"), austin),
 		chromedp.SetValue(chromedp.ID("level-new-group"), "manage"),
 		chromedp.Click(chromedp.CSS("[data-testid=grant-group-add]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=grant-row]")),
+		waitVisible(chromedp.CSS("[data-testid=grant-row]")),
 	)
 	if got := eval[string](t, owner, `document.querySelector("[data-testid=grant-row]").textContent`); !strings.Contains(got, "South › Austin") || !strings.Contains(got, "manage") {
 		t.Fatalf("grant row: %q", got)
@@ -52,7 +52,7 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	// The Manager, in a separate browser context, sees Austin's vehicles only.
 	mgr := newWindow(t, owner)
 	logIn(t, mgr, c, "manager@demo.test")
-	must(t, mgr, chromedp.Navigate(c.url+"/vehicles"), chromedp.WaitVisible(chromedp.CSS("[data-testid=vehicles-table]")))
+	must(t, mgr, chromedp.Navigate(c.url+"/vehicles"), waitVisible(chromedp.CSS("[data-testid=vehicles-table]")))
 	if n := rowCount(t, mgr, "[data-testid=vehicle-row]"); n != 9 {
 		t.Fatalf("manager sees %d vehicles", n)
 	}
@@ -65,7 +65,7 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 	shot(t, mgr, "manager-vehicles")
 
 	// Pair the first vehicle with a client it is not paired with, in place.
-	must(t, mgr, chromedp.Navigate(c.url+"/pairing"), chromedp.WaitVisible(chromedp.CSS("[data-testid=pairing-table]")))
+	must(t, mgr, chromedp.Navigate(c.url+"/pairing"), waitVisible(chromedp.CSS("[data-testid=pairing-table]")))
 	eval[bool](t, mgr, "window.__noReload = true")
 	cell := eval[string](t, mgr, `document.querySelector("[data-testid=pair-toggle]:not(:has(input:checked))").id`)
 	vehicle := strings.Split(cell, "-")[1]
@@ -80,7 +80,7 @@ func TestBrowserVehicleScopeAndPairing(t *testing.T) {
 		t.Fatal("the page reloaded")
 	}
 	shot(t, mgr, "pairing")
-	must(t, mgr, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-testid=pairing-table]")))
+	must(t, mgr, chromedp.Reload(), waitVisible(chromedp.CSS("[data-testid=pairing-table]")))
 	if !eval[bool](t, mgr, `document.querySelector("#`+cell+` input[type=checkbox]").checked`) {
 		t.Fatal("pairing not kept after reload")
 	}
