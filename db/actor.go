@@ -236,9 +236,10 @@ type Membership struct {
 // WebUsable reports whether this membership may be used in the console.
 func (m Membership) WebUsable() bool { return WebRefusal(m.Status, m.Channel, m.Builtin) == "" }
 
-// Memberships lists the accounts of a login, by account name.
+// Memberships lists the accounts of a login, by account name (every
+// page's account switcher: a prepared statement).
 func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := d.r.QueryContext(ctx, `
+	rows, err := d.readQuery(ctx, `
 		SELECT m.id, a.id, a.name, r.name, COALESCE(r.builtin, ''), m.status, m.channel
 		  FROM members m JOIN accounts a ON a.id = m.account_id JOIN roles r ON r.id = m.role_id
 		 WHERE m.user_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, userID)

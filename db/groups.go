@@ -67,7 +67,7 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 // beyond the member's direct grants.
 func (d *DB) GroupOptions(ctx context.Context, a *Actor) ([]Group, error) {
 	sc := d.scopeOf(a)
-	rows, err := d.r.QueryContext(ctx, sc.with()+`
+	rows, err := d.readQuery(ctx, sc.with()+`
 		SELECT g.id, COALESCE(g.parent_id, 0), g.name, g.version, COALESCE(c.lvl, 0)
 		  FROM vehicle_groups g
 		  LEFT JOIN scope_covered c ON c.group_id = g.id
