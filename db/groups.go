@@ -108,9 +108,13 @@ func tree(flat []Group) []Group {
 			roots = append(roots, i)
 		}
 	}
+	lower := make([]string, len(flat)) // each name lowered once, not per comparison
+	for i, g := range flat {
+		lower[i] = strings.ToLower(g.Name)
+	}
 	byName := func(ix []int) {
 		sort.Slice(ix, func(x, y int) bool {
-			a, b := strings.ToLower(flat[ix[x]].Name), strings.ToLower(flat[ix[y]].Name)
+			a, b := lower[ix[x]], lower[ix[y]]
 			if a != b {
 				return a < b
 			}
