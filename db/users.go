@@ -366,8 +366,23 @@ type RoleOption struct {
 // RoleOptions lists the account's roles, built-in ones first, with the
 // number of members holding each.
 func (d *DB) RoleOptions(ctx context.Context, a *Actor) ([]RoleOption, error) {
-	rows, err := d.r.QueryContext(ctx, `
-		SELECT r.id, r.name, COALESCE(r.builtin, ''), (SELECT COUNT(*) FROM members m WHERE m.role_id = r.id)
+	return d.roleOptions(ctx, a, true)
+}
+
+// RoleChoices is RoleOptions without the member counts (Members is 0):
+// what a filter or a picker offers, without counting the account's
+// members on every view.
+func (d *DB) RoleChoices(ctx context.Context, a *Actor) ([]RoleOption, error) {
+	return d.roleOptions(ctx, a, false)
+}
+
+func (d *DB) roleOptions(ctx context.Context, a *Actor, count bool) ([]RoleOption, error) {
+	members := "0"
+	if count {
+		members = "(SELECT COUNT(*) FROM members m WHERE m.role_id = r.id)"
+	}
+	rows, err := d.readQuery(ctx, `
+		SELECT r.id, r.name, COALESCE(r.builtin, ''), `+members+`
 		  FROM roles r WHERE r.account_id = ?
 		 ORDER BY r.builtin IS NULL, CASE r.builtin WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 WHEN 'manager' THEN 3
 		          WHEN 'accountant' THEN 4 WHEN 'driver' THEN 5 WHEN 'notifications' THEN 6 END, r.name`, a.AccountID)
