@@ -6,18 +6,49 @@ import (
 	"testing"
 
 	"fleetgate/db"
-	"fleetgate/db/dbtest"
 	"fleetgate/db/perm"
 )
 
-// migrated is an empty, migrated database, built once per test binary.
-var migrated = dbtest.NewTemplate("migrated", nil)
+// migrated is an empty, migrated database, built once per test binary
+// and copied per test; the tests inside package db share it.
+var migrated migratedTemplate
+
+type migratedTemplate struct{}
+
+// Path copies the template into t's temp dir and returns the copy's path.
+func (migratedTemplate) Path(t testing.TB) string {
+	t.Helper()
+	return db.MigratedCopyForTest(t)
+}
+
+// Open opens a fresh copy of the template, closed when the test ends.
+func (m migratedTemplate) Open(t testing.TB) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), m.Path(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
 
 // open returns a migrated database in a temp dir of its own (a copy of
 // migrated).
 func open(t testing.TB) *db.DB {
 	t.Helper()
 	return migrated.Open(t)
+}
+
+// openDemo returns a database with the demo account in a temp dir of its
+// own (a copy of a template built once per test binary).
+func openDemo(t testing.TB) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), db.DemoCopyForTest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 // account creates an account owned by a new login and returns its owner.
@@ -68,20 +99,26 @@ func member(t testing.TB, d *db.DB, a *db.Actor, email string, b perm.Builtin) i
 	return id
 }
 
+// A new database is migrated from empty without a backup (there is
+// nothing to keep); opening it again runs nothing.
 func TestMigrateFromEmptyAndTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "m.db")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.db")
 	for i := 0; i < 2; i++ {
 		d, err := db.Open(ctx, path)
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
 		v, err := d.SchemaVersion(ctx)
-		if err != nil || v < 1 {
-			t.Fatalf("schema version %d, %v", v, err)
+		if err != nil || v != db.KnownVersion() {
+			t.Fatalf("schema version %d, %v; want %d", v, err, db.KnownVersion())
 		}
 		d.Close()
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.bak")); len(m) != 0 {
+			t.Fatalf("open %d: a new database was backed up: %v", i, m)
+		}
 	}
 }
 

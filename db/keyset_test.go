@@ -16,10 +16,7 @@ import (
 func TestVehiclesPageWalksTheList(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := open(t)
-	if _, err := d.EnsureDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := openDemo(t)
 	for _, member := range []int64{1, 3, 5} {
 		a := actorOf(t, d, member)
 		for _, f := range []db.VehicleFilter{{}, {Status: "all"}, {Query: "a"}, {Status: "archived"}} {

@@ -257,7 +257,7 @@ func count(t *testing.T, d *db.DB, q string) int {
 func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "new.db")
+	path := migrated.Path(t)
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -286,11 +286,12 @@ func TestNewerSchemaRefused(t *testing.T) {
 
 // Before migrations run on a database with a schema, a backup named with
 // the schema version is written beside it; the dry run lists what would run.
+// (A fresh database is migrated without a backup: TestMigrateFromEmptyAndTwice.)
 func TestBackupBeforeMigrate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "fleet.db")
+	path := migrated.Path(t)
+	dir := filepath.Dir(path)
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -328,23 +329,15 @@ func TestBackupBeforeMigrate(t *testing.T) {
 	if v, _ := d.SchemaVersion(ctx); v != last {
 		t.Fatalf("version %d after migrating, want %d", v, last)
 	}
-	m, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("fleet.db.schema%d-*.bak", prev)))
+	m, _ := filepath.Glob(path + fmt.Sprintf(".schema%d-*.bak", prev))
 	if len(m) != 1 {
 		t.Fatalf("backups before migrating: %v", m)
 	}
 	if v, err := db.CheckBackup(ctx, m[0]); err != nil || v != prev {
 		t.Fatalf("backup before migrating: version %d, %v", v, err)
 	}
-	// A fresh database is migrated without a backup.
-	fresh := t.TempDir()
-	f, err := db.Open(ctx, filepath.Join(fresh, "new.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if m, _ := filepath.Glob(filepath.Join(fresh, "*.bak")); len(m) != 0 {
-		t.Fatalf("a new database was backed up: %v", m)
-	}
+	// That a fresh database is migrated without a backup is checked by
+	// TestMigrateFromEmptyAndTwice (a migration from empty is costly).
 }
 
 // readOnly makes path read-only even for root (chattr +i), or skips.

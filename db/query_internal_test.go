@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -11,12 +10,8 @@ import (
 func TestReadPageAndTimes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	err = d.update(ctx, func(tx *sql.Tx) error {
+	d := migratedDB.open(t)
+	err := d.update(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE t (n INTEGER, at TEXT)`); err != nil {
 			return err
 		}

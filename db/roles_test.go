@@ -2,7 +2,6 @@ package db_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -351,7 +350,7 @@ func TestRoleVersionsPagesAndUnsavedRoles(t *testing.T) {
 func TestRoleHistoryMigrationKeepsExistingRoles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "m.db")
+	path := migrated.Path(t)
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

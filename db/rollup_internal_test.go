@@ -3,8 +3,6 @@ package db
 import (
 	"context"
 	"math"
-	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,30 +12,34 @@ import (
 // rollupRebuilt is each roll-up table as a GROUP BY over trips would give
 // it, and the table itself, with distances rounded so that the order of
 // additions does not matter.
-var rollupRebuilt = []struct{ table, want, got string }{
+var rollupRebuilt = []struct {
+	table, want, got string
+	cols             int
+}{
 	{"trip_months",
 		`SELECT account_id, substr(trip_date, 1, 7), COUNT(CASE WHEN purpose = 'business' THEN 1 END), round(TOTAL(CASE WHEN purpose = 'business' THEN distance_km END), 4) + 0.0,
 		        COUNT(CASE WHEN purpose <> 'business' THEN 1 END), round(TOTAL(CASE WHEN purpose <> 'business' THEN distance_km END), 4) + 0.0
 		   FROM trips GROUP BY 1, 2`,
-		`SELECT account_id, month, b_trips, round(b_km, 4) + 0.0, p_trips, round(p_km, 4) + 0.0 FROM trip_months`},
+		`SELECT account_id, month, b_trips, round(b_km, 4) + 0.0, p_trips, round(p_km, 4) + 0.0 FROM trip_months`, 6},
 	{"trip_vehicle_months",
 		`SELECT account_id, substr(trip_date, 1, 7), vehicle_id, COUNT(CASE WHEN purpose = 'business' THEN 1 END), round(TOTAL(CASE WHEN purpose = 'business' THEN distance_km END), 4) + 0.0,
 		        COUNT(CASE WHEN purpose <> 'business' THEN 1 END), round(TOTAL(CASE WHEN purpose <> 'business' THEN distance_km END), 4) + 0.0
 		   FROM trips GROUP BY 1, 2, 3`,
-		`SELECT account_id, month, vehicle_id, b_trips, round(b_km, 4) + 0.0, p_trips, round(p_km, 4) + 0.0 FROM trip_vehicle_months`},
+		`SELECT account_id, month, vehicle_id, b_trips, round(b_km, 4) + 0.0, p_trips, round(p_km, 4) + 0.0 FROM trip_vehicle_months`, 7},
 	{"trip_client_months",
 		`SELECT account_id, substr(trip_date, 1, 7), client_id, COUNT(CASE WHEN purpose = 'business' THEN 1 END), round(TOTAL(CASE WHEN purpose = 'business' THEN distance_km END), 4) + 0.0,
 		        COUNT(CASE WHEN purpose <> 'business' THEN 1 END), round(TOTAL(CASE WHEN purpose <> 'business' THEN distance_km END), 4) + 0.0
 		   FROM trips WHERE client_id IS NOT NULL GROUP BY 1, 2, 3`,
-		`SELECT account_id, month, client_id, b_trips, round(b_km, 4) + 0.0, p_trips, round(p_km, 4) + 0.0 FROM trip_client_months`},
+		`SELECT account_id, month, client_id, b_trips, round(b_km, 4) + 0.0, p_trips, round(p_km, 4) + 0.0 FROM trip_client_months`, 7},
 }
 
-func checkRollups(t *testing.T, d *DB, after string) {
+// checkRollups compares each roll-up table with the GROUP BY over the
+// trips in one statement (rows only where they differ).
+func checkRollups(t *testing.T, c preparedReads, after string) {
 	t.Helper()
 	for _, r := range rollupRebuilt {
-		want, got := rowsOf(t, d.r, r.want), rowsOf(t, d.r, r.got)
-		if !slices.Equal(want, got) {
-			t.Fatalf("after %s: %s differs from the trips:\nwant %v\ngot  %v", after, r.table, want, got)
+		if diff := c.diff(sameRowsSQL(r.got, r.want, r.cols)); diff != "" {
+			t.Fatalf("after %s: %s (first) differs from the trips (second):\n%s", after, r.table, diff)
 		}
 	}
 }
@@ -49,22 +51,16 @@ func checkRollups(t *testing.T, d *DB, after string) {
 func TestTripRollupsFollowTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "rollup.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := demoDB.open(t)
 	clock := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return clock }
-	if _, err := d.EnsureDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	checkRollups(t, d, "the demo")
+	c := newPreparedReads(t, d)
+	checkRollups(t, c, "the demo")
 	owner, err := d.ActorByMember(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(30, 7))
+	rng := propertyRNG(t)
 	pick := func(xs []int64) any {
 		if len(xs) == 0 {
 			return nil
@@ -76,11 +72,12 @@ func TestTripRollupsFollowTrips(t *testing.T) {
 	purpose := func() string { return []string{"business", "business", "private", "commute", ""}[rng.IntN(5)] }
 	km := func() float64 { return float64(rng.IntN(4000)) / 10 }
 	var viaAPI int
-	for step := 0; step < 200; step++ {
-		vehicles := ids(t, d, `SELECT id FROM vehicles WHERE account_id = 1`)
-		clients := ids(t, d, `SELECT id FROM clients WHERE account_id = 1`)
-		members := ids(t, d, `SELECT id FROM members WHERE account_id = 1`)
-		trips := ids(t, d, `SELECT id FROM trips WHERE account_id = 1`)
+	steps := rounds(200, 4)
+	for step := 0; step < steps; step++ {
+		vehicles := c.ids(`SELECT id FROM vehicles WHERE account_id = 1`)
+		clients := c.ids(`SELECT id FROM clients WHERE account_id = 1`)
+		members := c.ids(`SELECT id FROM members WHERE account_id = 1`)
+		trips := c.ids(`SELECT id FROM trips WHERE account_id = 1`)
 		client := func() any {
 			if rng.IntN(3) == 0 {
 				return nil
@@ -142,11 +139,13 @@ func TestTripRollupsFollowTrips(t *testing.T) {
 			}
 		}
 		if q != "" {
-			if _, err := d.w.ExecContext(ctx, q, args...); err != nil {
+			// A finalized month of a vehicle refuses changes (a trigger); the
+			// roll-ups must then be as they were.
+			if _, err := d.w.ExecContext(ctx, q, args...); err != nil && !(isTriggerAbort(err) && strings.Contains(err.Error(), "finalized:")) {
 				t.Fatalf("step %d (%s): %v", step, what, err)
 			}
 		}
-		checkRollups(t, d, what)
+		checkRollups(t, c, what)
 	}
 	if viaAPI == 0 {
 		t.Fatal("no step went through the trip API")
@@ -164,7 +163,7 @@ func TestTripRollupsFollowTrips(t *testing.T) {
 	if err := d.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM trip_vehicle_months`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("refilled roll-ups: %d rows, %v", n, err)
 	}
-	checkRollups(t, d, "the migration's filling")
+	checkRollups(t, c, "the migration's filling")
 }
 
 // TestDashboardRollupsEqualExactPath compares the Owner's dashboard read
@@ -173,14 +172,7 @@ func TestTripRollupsFollowTrips(t *testing.T) {
 func TestDashboardRollupsEqualExactPath(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "dash.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := d.EnsureDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := demoDB.open(t)
 	members := ids(t, d, `SELECT id FROM members WHERE account_id = 1`)
 	var used, idle int
 	compare := func(when string) {

@@ -219,8 +219,8 @@ func TestScopeShapesAgree(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
+	d := open(t) // one account per round; accounts never mix
 	for round := 0; round < 4; round++ {
-		d := open(t)
 		o := account(t, d, "Acme", fmt.Sprintf("o%d@acme.test", round))
 		setPaid(t, d, o, 100)
 		groups := []int64{0}

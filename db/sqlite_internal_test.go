@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 )
 
@@ -21,11 +20,7 @@ func TestCallerOp(t *testing.T) {
 func TestSQLiteErrorClasses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "e.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := migratedDB.open(t)
 	exec := func(q string) error {
 		return d.update(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, q); return err })
 	}

@@ -4,34 +4,35 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 )
 
-// ruleScope is the vehicle-scope rule computed from the grants and the
-// group tree alone, as the scope was before vehicle_access existed: the
-// reference the maintained table is compared with.
-func ruleScope(memberID int64, now string) (string, []any) {
-	return `WITH RECURSIVE scope_walk(group_id, lvl) AS (
+// ruleScopeCTE is the vehicle-scope rule computed from the grants and
+// the group tree alone, as the scope was before vehicle_access existed:
+// the reference the maintained table is compared with. It is a table
+// rule(vehicle_id, lvl) of one member at one time, to sit beside the
+// member's scope in one statement; its arguments are ruleArgs.
+var ruleScopeCTE = `rule_walk(group_id, lvl) AS (
 	SELECT group_id, ` + levelSQL("level") + ` FROM member_group_grants
 	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
 	UNION
-	SELECT g.id, w.lvl FROM scope_walk w JOIN vehicle_groups g ON g.parent_id = w.group_id
+	SELECT g.id, w.lvl FROM rule_walk w JOIN vehicle_groups g ON g.parent_id = w.group_id
 ),
-scope_covered(group_id, lvl) AS (SELECT group_id, MAX(lvl) FROM scope_walk GROUP BY group_id),
-scope_direct(vehicle_id, lvl) AS (
+rule_covered(group_id, lvl) AS (SELECT group_id, MAX(lvl) FROM rule_walk GROUP BY group_id),
+rule_direct(vehicle_id, lvl) AS (
 	SELECT vehicle_id, ` + levelSQL("level") + ` FROM member_vehicle_grants
 	 WHERE member_id = ? AND (ends_at IS NULL OR ends_at > ?)
-)
-SELECT vehicle_id, MAX(lvl) FROM (
-	SELECT v.id AS vehicle_id, c.lvl AS lvl FROM scope_covered c JOIN vehicles v ON v.group_id = c.group_id
-	UNION ALL
-	SELECT vehicle_id, lvl FROM scope_direct
-) GROUP BY vehicle_id ORDER BY vehicle_id`, []any{memberID, now, memberID, now}
-}
+),
+rule(vehicle_id, lvl) AS (
+	SELECT vehicle_id, MAX(lvl) FROM (
+		SELECT v.id AS vehicle_id, c.lvl AS lvl FROM rule_covered c JOIN vehicles v ON v.group_id = c.group_id
+		UNION ALL
+		SELECT vehicle_id, lvl FROM rule_direct
+	) GROUP BY vehicle_id)`
+
+func ruleArgs(memberID int64, now string) []any { return []any{memberID, now, memberID, now} }
 
 // accessRebuilt is vehicle_access as it would be built from scratch
 // (the migration's own filling).
@@ -47,7 +48,13 @@ WITH RECURSIVE walk(granted, id) AS (
 SELECT gg.member_id, v.id, gg.group_id, CASE gg.level WHEN 'manage' THEN 2 ELSE 1 END, gg.ends_at, v.status, v.name
   FROM member_group_grants gg JOIN walk w ON w.granted = gg.group_id JOIN vehicles v ON v.group_id = w.id)`
 
-func rowsOf(t *testing.T, q queryer, query string, args ...any) []string {
+// rowQueryer is what rowsOf reads from: the reader pool, or a prepared
+// statement (stmtQueryer).
+type rowQueryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func rowsOf(t *testing.T, q rowQueryer, query string, args ...any) []string {
 	t.Helper()
 	rows, err := q.QueryContext(context.Background(), query, args...)
 	if err != nil {
@@ -100,17 +107,11 @@ func ids(t *testing.T, d *DB, query string) []int64 {
 func TestVehicleAccessFollowsTheRule(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "va.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := demoDB.open(t)
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	d.Now = func() time.Time { return clock }
-	if _, err := d.EnsureDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(17, 4))
+	rng := propertyRNG(t)
+	c := newPreparedReads(t, d)
 	pick := func(xs []int64) int64 {
 		if len(xs) == 0 {
 			return 0
@@ -127,11 +128,17 @@ func TestVehicleAccessFollowsTheRule(t *testing.T) {
 		return timeKey(clock.Add(time.Duration(rng.IntN(48)+1) * time.Hour))
 	}
 	level := func() string { return []string{"view", "manage"}[rng.IntN(2)] }
-	steps := 250
+	// The table against its rebuild, and each member's scope against the
+	// rule, each in one statement: rows only where they differ.
+	tableVsRebuilt := sameRowsSQL(`SELECT member_id, vehicle_id, via, lvl, until, status, name COLLATE BINARY FROM vehicle_access`,
+		`WITH r(member_id, vehicle_id, via, lvl, until, status, name) AS (`+accessRebuilt+`)
+		SELECT member_id, vehicle_id, via, lvl, until, status, name COLLATE BINARY FROM r`, 7)
+	ruleOnly := `WITH RECURSIVE ` + ruleScopeCTE + ` SELECT vehicle_id, lvl FROM rule`
+	steps := rounds(250, 5)
 	for step := 0; step < steps; step++ {
-		members := ids(t, d, `SELECT id FROM members WHERE account_id = 1`)
-		vehicles := ids(t, d, `SELECT id FROM vehicles WHERE account_id = 1`)
-		groups := ids(t, d, `SELECT id FROM vehicle_groups WHERE account_id = 1`)
+		members := c.ids(`SELECT id FROM members WHERE account_id = 1`)
+		vehicles := c.ids(`SELECT id FROM vehicles WHERE account_id = 1`)
+		groups := c.ids(`SELECT id FROM vehicle_groups WHERE account_id = 1`)
 		var what string
 		var q string
 		var args []any
@@ -200,24 +207,21 @@ func TestVehicleAccessFollowsTheRule(t *testing.T) {
 				t.Fatalf("step %d (%s): %v", step, what, err)
 			}
 		}
-		table := rowsOf(t, d.r, `SELECT member_id, vehicle_id, via, lvl, until, status, name FROM vehicle_access`)
-		rebuilt := rowsOf(t, d.r, accessRebuilt)
-		if !slices.Equal(table, rebuilt) {
-			t.Fatalf("step %d (%s): vehicle_access\n%v\nrebuilt\n%v", step, what, table, rebuilt)
+		if diff := c.diff(tableVsRebuilt); diff != "" {
+			t.Fatalf("step %d (%s): vehicle_access (first) differs from its rebuild (second):\n%s", step, what, diff)
 		}
 		now := d.nowKey()
-		vehicles = ids(t, d, `SELECT id FROM vehicles WHERE account_id = 1`)
+		vehicles = c.ids(`SELECT id FROM vehicles WHERE account_id = 1`)
 		for _, m := range members {
-			rq, rargs := ruleScope(m, now)
-			want := rowsOf(t, d.r, rq, rargs...)
 			s := memberScope(1, m, false, now)
-			got := rowsOf(t, d.r, s.with()+`SELECT vehicle_id, lvl FROM visible ORDER BY vehicle_id`, s.argsWith()...)
-			if !slices.Equal(got, want) {
-				t.Fatalf("step %d (%s): member %d sees %v, the rule says %v", step, what, m, got, want)
+			if diff := c.diff(s.with(ruleScopeCTE)+sameRowsSQL(`SELECT vehicle_id, lvl FROM visible`, `SELECT vehicle_id, lvl FROM rule`, 2),
+				s.argsWith(ruleArgs(m, now)...)...); diff != "" {
+				t.Fatalf("step %d (%s): member %d: the scope (first) differs from the rule (second):\n%s", step, what, m, diff)
 			}
 			if step%5 != 0 {
 				continue // VehicleLevel of every vehicle, on every fifth step
 			}
+			want := c.rows(ruleOnly, ruleArgs(m, now)...)
 			var levels []string
 			for _, v := range vehicles {
 				lvl, err := vehicleLevel(ctx, d.r, 1, m, false, now, v)
