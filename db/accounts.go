@@ -119,9 +119,7 @@ func rolePermissions(ctx context.Context, q queryer, roleID int64) (perm.Set, er
 		if err := rows.Scan(&k, &scopes); err != nil {
 			return nil, err
 		}
-		sc := map[string]int{}
-		_ = json.Unmarshal([]byte(scopes), &sc)
-		set[perm.Key(k)] = sc
+		set[perm.Key(k)] = parseScopes(scopes)
 	}
 	return set, rows.Err()
 }

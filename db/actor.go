@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -45,6 +46,11 @@ type Actor struct {
 	// PreviewBy is set while someone previews the console as this member:
 	// it is the member who is really at the keyboard. Nothing may change.
 	PreviewBy *Actor
+
+	// twoFactorDue, read with the actor (twoFactorRead), tells whether
+	// the member's role requires two-factor sign-in the login has not set
+	// up (see TwoFactorDueAtLoad).
+	twoFactorDue, twoFactorRead bool
 }
 
 // IsOwner reports whether the actor owns the account.
@@ -75,40 +81,99 @@ func displayName(first, last, email string) string {
 // loadActor reads the member's row and role: the single place where a
 // member's effective permissions are computed.
 func (d *DB) loadActor(ctx context.Context, memberID int64) (*Actor, error) {
-	return loadActorOn(ctx, d.r, memberID)
+	a := &Actor{}
+	var ends string
+	var perms sql.NullString
+	if err := d.readRow(ctx, actorByMember, memberID).Scan(a.scanTargets(&ends, &perms)...); err != nil {
+		return nil, err
+	}
+	a.finish(ends, perms)
+	return a, nil
 }
+
+const actorByMember = `SELECT ` + actorColumns + ` FROM ` + actorFrom + ` WHERE m.id = ?`
 
 func loadActorOn(ctx context.Context, q queryer, memberID int64) (*Actor, error) {
 	a := &Actor{}
-	var builtin, ends string
-	err := q.QueryRowContext(ctx, `
-		SELECT m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
+	var ends string
+	var perms sql.NullString
+	if err := q.QueryRowContext(ctx, actorByMember, memberID).Scan(a.scanTargets(&ends, &perms)...); err != nil {
+		return nil, err
+	}
+	a.finish(ends, perms)
+	return a, nil
+}
+
+// actorColumns and actorFrom read a member as an actor in one statement:
+// the member, account, subscription, settings, login and role, and the
+// role's permissions (each key and its scopes, between ASCII unit and
+// record separators, which JSON text never holds unescaped), so that the
+// request path reads who is asking and what they may do with one
+// indexed statement (SessionActor and TokenActor put their own row in
+// front of these). The two-factor column tells whether the member's role
+// requires two-factor sign-in that the login has not set up.
+const actorColumns = `m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
 		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access,
-		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on, sub.id
-		  FROM members m
+		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on, sub.id,
+		       (SELECT group_concat(rp.permission || char(31) || rp.scopes, char(30)) FROM role_permissions rp WHERE rp.role_id = m.role_id),
+		       EXISTS (SELECT 1 FROM two_factor_roles tf WHERE tf.account_id = m.account_id AND tf.role_id = m.role_id)
+		         AND NOT EXISTS (SELECT 1 FROM totp_secrets ts WHERE ts.user_id = m.user_id AND ts.confirmed_at IS NOT NULL)`
+
+const actorFrom = `members m
 		  JOIN accounts a ON a.id = m.account_id
 		  JOIN subscriptions sub ON sub.id = a.subscription_id
 		  LEFT JOIN account_settings st ON st.account_id = a.id
 		  JOIN users u ON u.id = m.user_id
-		  JOIN roles r ON r.id = m.role_id
-		 WHERE m.id = ?`, memberID).Scan(
-		&a.UserID, &a.MemberID, &a.AccountID, &a.AccountName, &a.OwnerMemberID, &a.Email, &a.FirstName, &a.LastName,
-		&a.RoleID, &a.RoleName, &builtin, &a.Status, &a.Channel, &a.VehicleAccess,
-		&a.TimeZone, &a.DistanceUnit, &ends, &a.SubscriptionID)
-	if err != nil {
-		return nil, err
-	}
+		  JOIN roles r ON r.id = m.role_id`
+
+// scanTargets are the destinations of actorColumns.
+func (a *Actor) scanTargets(ends *string, perms *sql.NullString) []any {
+	return []any{&a.UserID, &a.MemberID, &a.AccountID, &a.AccountName, &a.OwnerMemberID, &a.Email, &a.FirstName, &a.LastName,
+		&a.RoleID, &a.RoleName, (*string)(&a.Builtin), &a.Status, &a.Channel, &a.VehicleAccess,
+		&a.TimeZone, &a.DistanceUnit, ends, &a.SubscriptionID, perms, &a.twoFactorDue}
+}
+
+// finish completes an actor read by actorColumns: the subscription's end
+// and the effective permissions (every permission for the Owner).
+func (a *Actor) finish(ends string, perms sql.NullString) {
 	a.SubscriptionEnds, _ = time.Parse(time.DateOnly, ends)
-	a.Builtin = perm.Builtin(builtin)
+	a.twoFactorRead = true
 	if a.IsOwner() {
 		a.Perms = perm.Everything()
 		a.VehicleAccess = "all"
-	} else {
-		if a.Perms, err = rolePermissions(ctx, q, a.RoleID); err != nil {
-			return nil, err
-		}
+		return
 	}
-	return a, nil
+	a.Perms = parsePermissions(perms.String)
+}
+
+// TwoFactorDueAtLoad reports what the actor's read found: whether the
+// member's role requires two-factor sign-in that the login has not set up
+// (due), and whether it was read with the actor at all (known). The
+// request's policy check uses it instead of asking again; code that
+// changes two-factor sign-in asks MustSetUpTwoFactor.
+func (a *Actor) TwoFactorDueAtLoad() (due, known bool) { return a.twoFactorDue, a.twoFactorRead }
+
+// parsePermissions reads the permissions of actorColumns; scopes is a
+// JSON object of scope key to integer.
+func parsePermissions(s string) perm.Set {
+	set := perm.Set{}
+	for s != "" {
+		line, rest, _ := strings.Cut(s, "\x1e")
+		s = rest
+		k, scopes, _ := strings.Cut(line, "\x1f")
+		set[perm.Key(k)] = parseScopes(scopes)
+	}
+	return set
+}
+
+// parseScopes reads a role permission's scopes ("{}" for none, the usual
+// case, which needs no JSON decoder).
+func parseScopes(scopes string) map[string]int {
+	sc := map[string]int{}
+	if scopes != "{}" && scopes != "" {
+		_ = json.Unmarshal([]byte(scopes), &sc)
+	}
+	return sc
 }
 
 // actorIn reads the actor again inside a write transaction, so that the
@@ -171,9 +236,10 @@ type Membership struct {
 // WebUsable reports whether this membership may be used in the console.
 func (m Membership) WebUsable() bool { return WebRefusal(m.Status, m.Channel, m.Builtin) == "" }
 
-// Memberships lists the accounts of a login, by account name.
+// Memberships lists the accounts of a login, by account name (every
+// page's account switcher: a prepared statement).
 func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error) {
-	rows, err := d.r.QueryContext(ctx, `
+	rows, err := d.readQuery(ctx, `
 		SELECT m.id, a.id, a.name, r.name, COALESCE(r.builtin, ''), m.status, m.channel
 		  FROM members m JOIN accounts a ON a.id = m.account_id JOIN roles r ON r.id = m.role_id
 		 WHERE m.user_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, userID)

@@ -67,7 +67,7 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 // beyond the member's direct grants.
 func (d *DB) GroupOptions(ctx context.Context, a *Actor) ([]Group, error) {
 	sc := d.scopeOf(a)
-	rows, err := d.r.QueryContext(ctx, sc.with()+`
+	rows, err := d.readQuery(ctx, sc.with()+`
 		SELECT g.id, COALESCE(g.parent_id, 0), g.name, g.version, COALESCE(c.lvl, 0)
 		  FROM vehicle_groups g
 		  LEFT JOIN scope_covered c ON c.group_id = g.id
@@ -108,9 +108,13 @@ func tree(flat []Group) []Group {
 			roots = append(roots, i)
 		}
 	}
+	lower := make([]string, len(flat)) // each name lowered once, not per comparison
+	for i, g := range flat {
+		lower[i] = strings.ToLower(g.Name)
+	}
 	byName := func(ix []int) {
 		sort.Slice(ix, func(x, y int) bool {
-			a, b := strings.ToLower(flat[ix[x]].Name), strings.ToLower(flat[ix[y]].Name)
+			a, b := lower[ix[x]], lower[ix[y]]
 			if a != b {
 				return a < b
 			}

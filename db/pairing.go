@@ -20,30 +20,35 @@ type Pairs map[Pair]bool
 // Has reports whether the vehicle is paired with the client.
 func (p Pairs) Has(vehicleID, clientID int64) bool { return p[Pair{vehicleID, clientID}] }
 
-// PairFilter is the pairing grid's two searches and pages.
+// PairFilter is the pairing grid's two searches and pages: each axis
+// pages with its own cursors (After, Before) and counts only with Count.
 type PairFilter struct {
 	Vehicles VehicleFilter
 	Clients  ClientFilter
 }
 
 // PairingGrid is one page of the actor's vehicles against one page of the
-// clients they see, with the pairings among them.
+// clients they see, with the pairings among them. Each axis says where
+// its page stands (its cursors; the total when known without counting or
+// asked for).
 type PairingGrid struct {
-	Vehicles     []Vehicle
-	VehicleTotal int
-	Clients      []Client
-	ClientTotal  int
-	Paired       Pairs
+	Vehicles    []Vehicle
+	VehicleKeys Keyset
+	Clients     []Client
+	ClientKeys  Keyset
+	Paired      Pairs
 }
 
-// PairingGrid reads one page of the pairing grid.
+// PairingGrid reads one page of the pairing grid: a keyset page of each
+// axis, read through its index (VehiclesPage, ClientsPage), so that its
+// cost follows the page and not the account.
 func (d *DB) PairingGrid(ctx context.Context, a *Actor, f PairFilter) (PairingGrid, error) {
 	var g PairingGrid
 	var err error
-	if g.Vehicles, g.VehicleTotal, err = d.ListVehicles(ctx, a, f.Vehicles); err != nil {
+	if g.Vehicles, g.VehicleKeys, err = d.VehiclesPage(ctx, a, f.Vehicles); err != nil {
 		return g, err
 	}
-	if g.Clients, g.ClientTotal, err = d.ListClients(ctx, a, f.Clients); err != nil {
+	if g.Clients, g.ClientKeys, err = d.ClientsPage(ctx, a, f.Clients); err != nil {
 		return g, err
 	}
 	g.Paired, err = d.pairsAmong(ctx, vehicleIDs(g.Vehicles), clientIDs(g.Clients))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"strings"
 )
 
 // Profile is a login's own details, as "My profile" shows them. Name and
@@ -132,10 +133,9 @@ type Person struct {
 	Name string
 }
 
-// AccountPeople lists the members of the actor's account by name.
-func (d *DB) AccountPeople(ctx context.Context, a *Actor) ([]Person, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM members m JOIN users u ON u.id = m.user_id
-		WHERE m.account_id = ? ORDER BY m.sort_name, m.id`, a.AccountID)
+// scanPeople reads people (member id, first and last name, e-mail).
+func (d *DB) scanPeople(ctx context.Context, q string, args ...any) ([]Person, error) {
+	rows, err := d.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,12 +153,34 @@ func (d *DB) AccountPeople(ctx context.Context, a *Actor) ([]Person, error) {
 	return out, rows.Err()
 }
 
-// IsAccountMember tells whether id is a member of the actor's account
-// (one look-up, where AccountPeople reads them all).
-func (d *DB) IsAccountMember(ctx context.Context, a *Actor, id int64) (bool, error) {
-	var n int
-	err := d.readRow(ctx, `SELECT COUNT(*) FROM members WHERE id = ? AND account_id = ?`, id, a.AccountID).Scan(&n)
-	return n > 0, err
+// FindPeople finds the members of the actor's account a text names, for
+// a person filter: the member with that e-mail (one look-up by the
+// unique e-mail), or else up to limit members, by name, whose names and
+// e-mail hold all the text's words (the users list's search). Its cost
+// follows limit where matches are common; a text no one matches reads
+// the account's members once.
+func (d *DB) FindPeople(ctx context.Context, a *Actor, text string, limit int) ([]Person, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil
+	}
+	if strings.Contains(text, "@") {
+		out, err := d.scanPeople(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM users u JOIN members m ON m.user_id = u.id
+			WHERE u.email = ? AND m.account_id = ?`, text, a.AccountID)
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+	}
+	where := memberWhere(a, MemberFilter{Query: text})
+	return d.scanPeople(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM members m JOIN users u ON u.id = m.user_id
+		WHERE `+where.sql()+` ORDER BY m.sort_name, m.id LIMIT ?`, append(where.args, limit)...)
+}
+
+// PeopleByID reads the member of the actor's account with that id (none
+// when there is no such member in the account).
+func (d *DB) PeopleByID(ctx context.Context, a *Actor, id int64) ([]Person, error) {
+	return d.scanPeople(ctx, `SELECT m.id, u.first_name, u.last_name, u.email FROM members m JOIN users u ON u.id = m.user_id
+		WHERE m.id = ? AND m.account_id = ?`, id, a.AccountID)
 }
 
 // endLoginTokens deletes the API tokens of every membership of a login.

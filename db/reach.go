@@ -42,8 +42,30 @@ func roleSet(ctx context.Context, q queryer, accountID, roleID int64) (perm.Set,
 // not offered: a role needs at least one permission to be saved, and to
 // be given.
 func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error) {
-	all, err := d.RoleOptions(ctx, a)
+	all, err := d.roleOptions(ctx, a, false)
 	if err != nil {
+		return nil, err
+	}
+	// Every role's permissions in one statement, instead of two per role.
+	sets := map[int64]perm.Set{}
+	rows, err := d.readQuery(ctx, `SELECT rp.role_id, rp.permission, rp.scopes
+		  FROM roles r JOIN role_permissions rp ON rp.role_id = r.id WHERE r.account_id = ?`, a.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k, scopes string
+		if err := rows.Scan(&id, &k, &scopes); err != nil {
+			return nil, err
+		}
+		if sets[id] == nil {
+			sets[id] = perm.Set{}
+		}
+		sets[id][perm.Key(k)] = parseScopes(scopes)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []RoleOption
@@ -51,10 +73,7 @@ func (d *DB) GrantableRoles(ctx context.Context, a *Actor) ([]RoleOption, error)
 		if r.Builtin == perm.Owner {
 			continue
 		}
-		set, _, err := d.RoleSet(ctx, a, r.ID)
-		if err != nil {
-			return nil, err
-		}
+		set := sets[r.ID]
 		if r.Builtin == "" && len(set) == 0 {
 			continue
 		}

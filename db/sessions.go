@@ -52,23 +52,24 @@ func (d *DB) CreateSession(ctx context.Context, userID, memberID int64, userAgen
 // idle session, or a member who may no longer use the console, answers
 // ENotFound: the caller treats the visitor as logged out.
 func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
-	var memberID int64
 	var preview sql.NullInt64
 	var lastSeen, expires, created string
 	var maxMin, idleMin int64
-	// The account's settings bound the session too: its lifetime counts
-	// from login, its idle timeout from the last request.
-	err := d.r.QueryRowContext(ctx, `SELECT s.member_id, s.preview_member_id, s.last_seen_at, s.expires_at, s.created_at,
-			COALESCE(st.session_max_minutes, ?), COALESCE(st.session_idle_minutes, ?)
-		  FROM sessions s JOIN members m ON m.id = s.member_id LEFT JOIN account_settings st ON st.account_id = m.account_id
-		 WHERE s.id_hash = ?`, minutes(MaxAge), minutes(IdleTimeout),
-		hashToken(token)).Scan(&memberID, &preview, &lastSeen, &expires, &created, &maxMin, &idleMin)
+	a := &Actor{}
+	var ends string
+	var perms sql.NullString
+	// One statement reads the session and its member as an actor. The
+	// account's settings bound the session too: its lifetime counts from
+	// login, its idle timeout from the last request.
+	err := d.readRow(ctx, sessionActorQuery, minutes(MaxAge), minutes(IdleTimeout), hashToken(token)).
+		Scan(append([]any{&preview, &lastSeen, &expires, &created, &maxMin, &idleMin}, a.scanTargets(&ends, &perms)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Session")
 	}
 	if err != nil {
 		return nil, err
 	}
+	a.finish(ends, perms)
 	now := d.Now()
 	seen, _ := time.Parse(time.RFC3339Nano, lastSeen)
 	exp, _ := time.Parse(time.RFC3339Nano, expires)
@@ -76,10 +77,6 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	if now.After(exp) || now.Sub(born) > time.Duration(maxMin)*time.Minute || now.Sub(seen) > time.Duration(idleMin)*time.Minute {
 		_ = d.EndSession(ctx, token)
 		return nil, notFound("Session")
-	}
-	a, err := d.loadActor(ctx, memberID)
-	if err != nil {
-		return nil, err
 	}
 	if WebRefusal(a.Status, a.Channel, a.Builtin) != "" {
 		_ = d.EndSession(ctx, token)
@@ -105,6 +102,11 @@ func (d *DB) SessionActor(ctx context.Context, token string) (*Actor, error) {
 	}
 	return a, nil
 }
+
+const sessionActorQuery = `SELECT s.preview_member_id, s.last_seen_at, s.expires_at, s.created_at,
+		COALESCE(st.session_max_minutes, ?), COALESCE(st.session_idle_minutes, ?), ` + actorColumns + `
+	  FROM sessions s CROSS JOIN ` + actorFrom + `
+	 WHERE s.id_hash = ? AND m.id = s.member_id`
 
 // EndSession deletes one session (logout).
 func (d *DB) EndSession(ctx context.Context, token string) error {

@@ -37,17 +37,21 @@ func (d *DB) CreateToken(ctx context.Context, memberID int64, name string) (stri
 // without the mobile channel for a mobile app's token (an integration
 // token, made on My profile, works whatever the channel).
 func (d *DB) TokenActor(ctx context.Context, token string) (*Actor, error) {
-	var memberID int64
 	var last, expires sql.NullString
 	use := &TokenUse{}
-	err := d.r.QueryRowContext(ctx, `SELECT id, member_id, last_used_at, expires_at, kind, read_only FROM api_tokens WHERE token_hash = ?`, hashToken(token)).
-		Scan(&use.ID, &memberID, &last, &expires, &use.Kind, &use.ReadOnly)
+	a := &Actor{}
+	var ends string
+	var perms sql.NullString
+	// One statement reads the token and its member as an actor.
+	err := d.readRow(ctx, tokenActorQuery, hashToken(token)).
+		Scan(append([]any{&use.ID, &last, &expires, &use.Kind, &use.ReadOnly}, a.scanTargets(&ends, &perms)...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("Token")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read token: %w", err)
 	}
+	a.finish(ends, perms)
 	if expires.Valid {
 		t, err := time.Parse(time.RFC3339, expires.String)
 		if err != nil {
@@ -56,10 +60,6 @@ func (d *DB) TokenActor(ctx context.Context, token string) (*Actor, error) {
 		if !d.Now().Before(t) {
 			return nil, notFound("Token") // expired: the app signs in again
 		}
-	}
-	a, err := d.loadActor(ctx, memberID)
-	if err != nil {
-		return nil, err
 	}
 	channel := a.Channel
 	if use.Kind == TokenIntegration {
@@ -75,6 +75,10 @@ func (d *DB) TokenActor(ctx context.Context, token string) (*Actor, error) {
 	}
 	return a, nil
 }
+
+const tokenActorQuery = `SELECT t.id, t.last_used_at, t.expires_at, t.kind, t.read_only, ` + actorColumns + `
+	  FROM api_tokens t CROSS JOIN ` + actorFrom + `
+	 WHERE t.token_hash = ? AND m.id = t.member_id`
 
 // RevokeToken deletes one token.
 func (d *DB) RevokeToken(ctx context.Context, token string) error {

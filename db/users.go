@@ -185,45 +185,123 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	return out, total, nil
 }
 
+// memberKeysets are the sorts of the users list (besides by name) that
+// read their page through an index from a cursor (migration 0031): the
+// sort key as a column of the page's rows, the condition of the rows
+// after (or before) a cursor's key and id in the list's order (desc: the
+// "-" sort), and that order (reversed to read backwards). Their
+// arguments are the cursor's key and id.
+// The other sorts (e-mail, role) order by a column of another table and
+// page by offset.
+var memberKeysets = map[string]struct {
+	key   string
+	bound func(desc, before bool, key string) string
+	order func(desc, reversed bool) string
+}{
+	"status": {
+		key: "m.status",
+		bound: func(desc, before bool, _ string) string {
+			if desc != before {
+				return "(m.status, m.id) < (?, ?)"
+			}
+			return "(m.status, m.id) > (?, ?)"
+		},
+		order: func(desc, reversed bool) string {
+			if desc != reversed {
+				return "m.status DESC, m.id DESC"
+			}
+			return "m.status, m.id"
+		},
+	},
+	// Never signed in comes last either way, by id: the key is the stamp,
+	// "" for never.
+	"last_login": {
+		key: "COALESCE(m.last_login_at, '')",
+		bound: func(desc, before bool, key string) string {
+			cmp := map[bool]string{false: ">", true: "<"}[desc != before]
+			switch {
+			case key == "" && !before:
+				return "(m.last_login_at IS NULL AND (? = '' AND m.id " + cmp + " ?))"
+			case key == "":
+				return "(m.last_login_at IS NOT NULL OR (? = '' AND m.id " + cmp + " ?))"
+			case !before:
+				return "(m.last_login_at IS NULL OR (m.last_login_at, m.id) " + cmp + " (?, ?))"
+			}
+			return "(m.last_login_at IS NOT NULL AND (m.last_login_at, m.id) " + cmp + " (?, ?))"
+		},
+		order: func(desc, reversed bool) string {
+			switch {
+			case !desc && !reversed:
+				return "m.last_login_at IS NULL, m.last_login_at, m.id"
+			case !desc:
+				return "m.last_login_at IS NULL DESC, m.last_login_at DESC, m.id DESC"
+			case !reversed:
+				return "m.last_login_at IS NULL, m.last_login_at DESC, m.id DESC"
+			}
+			return "m.last_login_at IS NULL DESC, m.last_login_at, m.id"
+		},
+	},
+}
+
 // MembersPage returns one page of the actor's account's members from the
 // cursor f.After or f.Before (or the page number f.Page of an old link);
 // the total only with f.Count or when one page holds all. By name (the
-// default) the page is read through the index members(account_id,
-// sort_name, id) from the cursor; the other sorts order all matching
-// members anyway, and their cursors are row offsets.
+// default), status and last sign-in the page is read through an index in
+// that order from the cursor (the row's sort key and id); by e-mail and
+// by role (columns of the login and the role) all matching members are
+// ordered, and their cursors are row offsets.
 func (d *DB) MembersPage(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, Keyset, error) {
 	per := f.PerPage
 	if per <= 0 {
 		per = 25
 	}
 	where := memberWhere(a, f)
+	sortKey := strings.TrimPrefix(f.Sort, "-")
+	desc := strings.HasPrefix(f.Sort, "-")
+	ksort, keyed := memberKeysets[sortKey]
 	byName := f.Sort == "" || f.Sort == "name"
 	k := keysetSpec{after: f.After, before: f.Before, per: per}
 	var bound string
 	var bargs []any
 	backwards := false
-	start := 0 // offset of the page (sorts other than by name)
-	if byName {
+	start := 0 // offset of the page (sorts by e-mail or role)
+	order := memberOrder(f.Sort)
+	keyCol := "m.sort_name"
+	switch {
+	case byName:
 		bound, bargs, backwards = k.bounds("m.sort_name", "m.id")
-		if f.After == "" && f.Before == "" && f.Page > 1 {
-			k.offset = (f.Page - 1) * per
+		if backwards {
+			order = "m.sort_name DESC, m.id DESC"
 		}
-	} else {
+	case keyed:
+		keyCol = ksort.key
+		bound = "1 = 1"
+		if key, id, ok := parseNameCursor(f.Before); ok && f.Before != "" {
+			bound = ksort.bound(desc, true, key)
+			bargs, backwards = []any{key, id}, true
+			order = ksort.order(desc, true)
+		} else if key, id, ok := parseNameCursor(f.After); ok && f.After != "" {
+			bound = ksort.bound(desc, false, key)
+			bargs = []any{key, id}
+		} else {
+			k.after, k.before = "", ""
+		}
+	default:
 		bound = "1 = 1"
 		if n, err := strconv.Atoi(f.After); err == nil && n > 0 {
 			start = n
 		} else if n, err := strconv.Atoi(f.Before); err == nil && n > 0 {
 			start = max(0, n-per)
-		} else if f.After == "" && f.Before == "" && f.Page > 1 {
-			start = (f.Page - 1) * per
 		}
 		k = keysetSpec{per: per, offset: start}
 	}
-	order := memberOrder(f.Sort)
-	if backwards {
-		order = "m.sort_name DESC, m.id DESC"
+	if (byName || keyed) && f.After == "" && f.Before == "" && f.Page > 1 {
+		k.offset = (f.Page - 1) * per
+	} else if !byName && !keyed && f.After == "" && f.Before == "" && f.Page > 1 {
+		start = (f.Page - 1) * per
+		k.offset = start
 	}
-	rows, err := d.readQuery(ctx, `SELECT `+memberCols+memberFrom+`
+	rows, err := d.readQuery(ctx, `SELECT `+memberCols+`, `+keyCol+memberFrom+`
 		 WHERE `+where.sql()+` AND `+bound+`
 		 ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(append([]any{}, where.args...), bargs...), per+1, k.offset)...)
 	if err != nil {
@@ -231,19 +309,22 @@ func (d *DB) MembersPage(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	}
 	defer rows.Close()
 	var out []MemberRow
+	var keys = map[int64]string{}
 	for rows.Next() {
-		m, err := scanMember(rows)
+		var key string
+		m, err := scanMember(rows, &key)
 		if err != nil {
 			return nil, Keyset{}, err
 		}
+		keys[m.ID] = key
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, Keyset{}, fmt.Errorf("list members: %w", err)
 	}
 	var ks Keyset
-	if byName {
-		out, ks = finish(out, k, backwards, func(m MemberRow) string { return nameCursor(m.sortName, m.ID) })
+	if byName || keyed {
+		out, ks = finish(out, k, backwards, func(m MemberRow) string { return nameCursor(keys[m.ID], m.ID) })
 	} else {
 		more := len(out) > per
 		if more {
@@ -285,8 +366,23 @@ type RoleOption struct {
 // RoleOptions lists the account's roles, built-in ones first, with the
 // number of members holding each.
 func (d *DB) RoleOptions(ctx context.Context, a *Actor) ([]RoleOption, error) {
-	rows, err := d.r.QueryContext(ctx, `
-		SELECT r.id, r.name, COALESCE(r.builtin, ''), (SELECT COUNT(*) FROM members m WHERE m.role_id = r.id)
+	return d.roleOptions(ctx, a, true)
+}
+
+// RoleChoices is RoleOptions without the member counts (Members is 0):
+// what a filter or a picker offers, without counting the account's
+// members on every view.
+func (d *DB) RoleChoices(ctx context.Context, a *Actor) ([]RoleOption, error) {
+	return d.roleOptions(ctx, a, false)
+}
+
+func (d *DB) roleOptions(ctx context.Context, a *Actor, count bool) ([]RoleOption, error) {
+	members := "0"
+	if count {
+		members = "(SELECT COUNT(*) FROM members m WHERE m.role_id = r.id)"
+	}
+	rows, err := d.readQuery(ctx, `
+		SELECT r.id, r.name, COALESCE(r.builtin, ''), `+members+`
 		  FROM roles r WHERE r.account_id = ?
 		 ORDER BY r.builtin IS NULL, CASE r.builtin WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 WHEN 'manager' THEN 3
 		          WHEN 'accountant' THEN 4 WHEN 'driver' THEN 5 WHEN 'notifications' THEN 6 END, r.name`, a.AccountID)

@@ -206,9 +206,13 @@ type apiMember struct {
 	Version   int    `json:"version"` // bumped by every change of the member
 }
 
-// apiUsers is the users list as JSON, with the page's filters.
+// apiUsers is the users list as JSON, with the page's filters, by name.
+// A page is read through the members' name index from the cursor (the
+// "next" of the previous answer); "total" is in the answer when the page
+// holds every match or when asked for with total=1. The older page=N
+// still reads numbered pages, counted.
 func (s *Server) apiUsers(c echo.Context) error {
-	pg, err := listPage(c)
+	after, err := apiCursor(c, db.ValidNameCursor)
 	if answered(c) {
 		return err
 	}
@@ -216,11 +220,17 @@ func (s *Server) apiUsers(c echo.Context) error {
 		Query:   clip(c.QueryParam("q"), 100),
 		Status:  oneOf(c.QueryParam("status"), "active", "invited", "deactivated"),
 		Channel: oneOf(c.QueryParam("channel"), "web", "mobile", "both"),
-		Page:    pg,
+		After:   after,
+		Count:   c.QueryParam("total") == "1",
 		PerPage: perPage(c, 50),
 	}
 	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
-	rows, total, err := s.db.ListMembers(c.Request().Context(), actor(c), f)
+	answer := map[string]any{"per_page": f.PerPage}
+	if pg := queryInt(c, "page"); pg > 1 && after == "" {
+		f.Page, f.Count = pg, true
+		answer["page"] = pg
+	}
+	rows, ks, err := s.db.MembersPage(c.Request().Context(), actor(c), f)
 	if err != nil {
 		return err
 	}
@@ -228,8 +238,25 @@ func (s *Server) apiUsers(c echo.Context) error {
 	for _, m := range rows {
 		out = append(out, apiMember{m.ID, m.FirstName, m.LastName, m.Email, m.RoleName, m.Status, m.Channel, m.Version})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"members": out, "total": total, "page": f.Page, "per_page": f.PerPage,
-		"next": nextCursor(f.Page, f.PerPage, total)})
+	answer["members"], answer["next"] = out, ks.Next
+	if ks.Total >= 0 {
+		answer["total"] = ks.Total
+	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// apiCursor reads the cursor of a keyset list of the API ("after" is its
+// older name of the vehicle list); one that valid refuses answers 422.
+func apiCursor(c echo.Context, valid func(string) bool) (string, error) {
+	cur := c.QueryParam("cursor")
+	if cur == "" {
+		cur = c.QueryParam("after")
+	}
+	if cur != "" && (len(cur) > 400 || !valid(cur)) {
+		return "", problemFields(c, http.StatusUnprocessableEntity, "Invalid input", "The cursor is not one this API gave.",
+			map[string]string{"cursor": "Send the value of next from the previous page."})
+	}
+	return cur, nil
 }
 
 type apiVehicle struct {
@@ -258,13 +285,9 @@ func toAPIVehicle(v db.Vehicle) apiVehicle {
 func (s *Server) apiVehicles(c echo.Context) error {
 	// The cursor is the keyset one of the vehicle list ("after" is its
 	// older name); page=N still reads numbered pages, counted.
-	after := c.QueryParam("cursor")
-	if after == "" {
-		after = c.QueryParam("after")
-	}
-	if after != "" && !db.ValidNameCursor(after) {
-		return problemFields(c, http.StatusUnprocessableEntity, "Invalid input", "The cursor is not one this API gave.",
-			map[string]string{"cursor": "Send the value of next from the previous page."})
+	after, err := apiCursor(c, db.ValidNameCursor)
+	if answered(c) {
+		return err
 	}
 	pg := max(1, queryInt(c, "page"))
 	f := db.VehicleFilter{

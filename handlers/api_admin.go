@@ -189,14 +189,23 @@ func rawOrNull(s string) json.RawMessage {
 }
 
 // apiAudit reads the audit log, newest first, as the log page shows it to
-// the member (events about vehicles, groups and clients within their scope).
+// the member (events about vehicles, groups and clients within their
+// scope). A page is read through the index from the cursor (the "next" of
+// the previous answer); "total" is in the answer when the page holds every
+// event that matches or when asked for with total=1.
 func (s *Server) apiAudit(c echo.Context) error {
-	pg, err := listPage(c)
+	after, err := apiCursor(c, func(s string) bool {
+		id, err := strconv.ParseInt(s, 10, 64)
+		return err == nil && id > 0
+	})
 	if answered(c) {
 		return err
 	}
 	per := perPage(c, 50)
-	f := db.AuditFilter{Kind: clip(c.QueryParam("kind"), 60), Page: pg, PerPage: per}
+	f := db.AuditFilter{Kind: clip(c.QueryParam("kind"), 60), After: after, PerPage: per, Count: c.QueryParam("total") == "1"}
+	if pg := queryInt(c, "page"); pg > 1 && after == "" {
+		f.Page, f.Count = pg, true // numbered pages of older clients, counted
+	}
 	errs := map[string]string{}
 	if v := c.QueryParam("actor"); v != "" {
 		if f.ActorID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ActorID <= 0 {
@@ -214,7 +223,7 @@ func (s *Server) apiAudit(c echo.Context) error {
 	if len(errs) > 0 {
 		return invalidFields(c, errs, "actor", "from", "to")
 	}
-	rows, total, err := s.db.AuditLog(c.Request().Context(), actor(c), f)
+	rows, ks, err := s.db.AuditPage(c.Request().Context(), actor(c), f)
 	if err != nil {
 		return err
 	}
@@ -223,7 +232,11 @@ func (s *Server) apiAudit(c echo.Context) error {
 		out = append(out, apiAuditEntry{e.ID, e.ActorID, e.ActorName, e.Kind, e.Target, e.Summary, rawOrNull(e.Before), rawOrNull(e.After),
 			e.At.UTC().Format(time.RFC3339)})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"events": out, "total": total, "next": nextCursor(pg, per, total)})
+	answer := map[string]any{"events": out, "next": ks.Next}
+	if ks.Total >= 0 {
+		answer["total"] = ks.Total
+	}
+	return c.JSON(http.StatusOK, answer)
 }
 
 type apiSubscriptionAccount struct {

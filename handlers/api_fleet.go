@@ -259,14 +259,19 @@ func toAPIClient(cl db.Client) apiClient {
 }
 
 // apiClients lists the clients the member sees (the client-usability
-// rule), by name.
+// rule), by name, a page read through the name index from the cursor (the
+// "next" of the previous answer); "total" only when the page holds every
+// match or with total=1. The older page=N still reads numbered pages, counted.
 func (s *Server) apiClients(c echo.Context) error {
-	pg, err := listPage(c)
+	after, err := apiCursor(c, db.ValidNameCursor)
 	if answered(c) {
 		return err
 	}
-	per := perPage(c, 50)
-	rows, total, err := s.db.ListClients(c.Request().Context(), actor(c), db.ClientFilter{Query: clip(c.QueryParam("q"), 100), Page: pg, PerPage: per})
+	f := db.ClientFilter{Query: clip(c.QueryParam("q"), 100), After: after, PerPage: perPage(c, 50), Count: c.QueryParam("total") == "1"}
+	if pg := queryInt(c, "page"); pg > 1 && after == "" {
+		f.Page, f.Count = pg, true
+	}
+	rows, ks, err := s.db.ClientsPage(c.Request().Context(), actor(c), f)
 	if err != nil {
 		return err
 	}
@@ -274,7 +279,11 @@ func (s *Server) apiClients(c echo.Context) error {
 	for _, cl := range rows {
 		out = append(out, toAPIClient(cl))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"clients": out, "total": total, "next": nextCursor(pg, per, total)})
+	answer := map[string]any{"clients": out, "next": ks.Next}
+	if ks.Total >= 0 {
+		answer["total"] = ks.Total
+	}
+	return c.JSON(http.StatusOK, answer)
 }
 
 func (s *Server) answerClient(c echo.Context, status int, id int64) error {

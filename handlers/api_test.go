@@ -84,7 +84,7 @@ func TestAPIFollowsThePolicyOnTheNextRequest(t *testing.T) {
 	// Promoted to Manager in the console: the same token may list users.
 	owner := a.login("owner@demo.test")
 	owner.postEdit(t, fmt.Sprintf("/users/%d", driver), fmt.Sprintf("/users/%d", driver), editForm("Diego", "Driver", roleIDByName(t, a, "Manager"), "both"))
-	res = c.api(http.MethodGet, "/api/v1/users?q=demo&per_page=2", token, "")
+	res = c.api(http.MethodGet, "/api/v1/users?q=demo&per_page=2&total=1", token, "")
 	var page struct {
 		Members []struct{ Email string }
 		Total   int

@@ -23,11 +23,11 @@ const auditPerPage = 50
 func (s *Server) auditLog(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := actor(c)
-	people, f, err := s.auditQuery(c, hxTarget(c) != "audit-results")
+	f, who, err := s.auditQuery(c)
 	if err != nil {
 		return err
 	}
-	p := views.AuditPage{People: people, Kind: f.Kind, ActorID: f.ActorID, From: f.From, To: f.To, CanExport: a.Can(perm.ReportsExport)}
+	p := views.AuditPage{Who: who, Kind: f.Kind, ActorID: max(f.ActorID, 0), From: f.From, To: f.To, CanExport: a.Can(perm.ReportsExport)}
 	// One page read through the index from a cursor (an event id); the
 	// count of all matches only when asked for.
 	f.Page, f.PerPage = queryInt(c, "page"), auditPerPage
@@ -37,12 +37,21 @@ func (s *Server) auditLog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The person field suggests the people of this page (never the whole
+	// account's members: its cost follows the page).
+	seen := map[int64]bool{}
 	for _, e := range entries {
 		p.Rows = append(p.Rows, views.AuditRow{Entry: e, Changes: auditChanges(e.Before, e.After)})
+		if e.ActorID != 0 && !seen[e.ActorID] && len(seen) < auditSuggestions {
+			seen[e.ActorID] = true
+			p.Suggest = append(p.Suggest, db.Person{ID: e.ActorID, Name: e.ActorName})
+		}
 	}
 	params := url.Values{"kind": {p.Kind}, "from": {p.From}, "to": {p.To}}
 	if p.ActorID != 0 {
 		params.Set("person", strconv.FormatInt(p.ActorID, 10))
+	} else if who.Text != "" {
+		params.Set("who", who.Text)
 	}
 	p.Pager = views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: len(entries), PerPage: auditPerPage,
 		Base: "/audit", Params: params}
@@ -52,6 +61,10 @@ func (s *Server) auditLog(c echo.Context) error {
 	p.Shell = s.shell(c, "Audit log", "/audit")
 	return render(c, http.StatusOK, views.Audit(p))
 }
+
+// auditSuggestions is how many people the person field suggests, and
+// how many matches of a text it offers to pick from.
+const auditSuggestions = 20
 
 // auditDay keeps a date filter only if it is a date.
 func auditDay(s string) string {
@@ -63,33 +76,52 @@ func auditDay(s string) string {
 
 // auditQuery reads the log's filter from the query string: a person of
 // the account, a kind, and a date range; what is not valid is no filter.
-// With withPeople it returns the account's people too, for the page's
-// person filter; without, the person is looked up alone (the results
-// fragment and the export have no use for all the account's members).
-func (s *Server) auditQuery(c echo.Context, withPeople bool) ([]db.Person, db.AuditFilter, error) {
+// The person is named by id (person=, as links give it) or by the text
+// of the page's person field (who=: a name or e-mail), looked up alone,
+// never by reading all the account's members. A text that names no one
+// filters to nothing; one that names several filters nothing and the
+// page offers them to pick from (who.Matches).
+func (s *Server) auditQuery(c echo.Context) (db.AuditFilter, views.AuditWho, error) {
 	ctx, a := c.Request().Context(), actor(c)
-	var people []db.Person
-	if withPeople {
-		var err error
-		if people, err = s.db.AccountPeople(ctx, a); err != nil {
-			return nil, db.AuditFilter{}, err
-		}
-	}
 	f := db.AuditFilter{Kind: auditKind(c.QueryParam("kind")), From: auditDay(c.QueryParam("from")), To: auditDay(c.QueryParam("to"))}
-	if id, err := strconv.ParseInt(c.QueryParam("person"), 10, 64); err == nil {
-		if withPeople {
-			for _, m := range people {
-				if m.ID == id {
-					f.ActorID = id
-				}
-			}
-		} else if ok, err := s.db.IsAccountMember(ctx, a, id); err != nil {
-			return nil, db.AuditFilter{}, err
-		} else if ok {
-			f.ActorID = id
+	var who views.AuditWho
+	if id, err := strconv.ParseInt(c.QueryParam("person"), 10, 64); err == nil && id > 0 {
+		people, err := s.db.PeopleByID(ctx, a, id)
+		if err != nil {
+			return f, who, err
+		}
+		if len(people) == 1 {
+			f.ActorID, who.Found, who.Text = id, true, people[0].Name
+			return f, who, nil
 		}
 	}
-	return people, f, nil
+	who.Text = clip(strings.TrimSpace(c.QueryParam("who")), 100)
+	if who.Text == "" {
+		return f, who, nil
+	}
+	people, err := s.db.FindPeople(ctx, a, who.Text, auditSuggestions+1)
+	if err != nil {
+		return f, who, err
+	}
+	// A name or e-mail given whole picks its person among several.
+	var exact []db.Person
+	for _, m := range people {
+		if strings.EqualFold(m.Name, who.Text) {
+			exact = append(exact, m)
+		}
+	}
+	if len(exact) == 1 {
+		people = exact
+	}
+	switch len(people) {
+	case 0:
+		f.ActorID = -1 // no one: no event
+	case 1:
+		f.ActorID, who.Found, who.Text = people[0].ID, true, people[0].Name
+	default:
+		who.Matches, who.More = people[:min(len(people), auditSuggestions)], len(people) > auditSuggestions
+	}
+	return f, who, nil
 }
 
 // auditKind keeps a kind filter only if it looks like a kind or a prefix

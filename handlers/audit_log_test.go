@@ -103,12 +103,47 @@ func TestAuditLogFilters(t *testing.T) {
 	if k := kinds(res); len(k) != 2 || k[0] != "profile.update" || k[1] != "signin.web" {
 		t.Fatalf("person filter: %v", k)
 	}
-	if v, _ := res.doc().Find("#audit-person option[selected]").Attr("value"); v != fmt.Sprint(driver.MemberID) {
+	if v, _ := res.doc().Find("#audit-who").Attr("value"); v != "Diego Dias" {
 		t.Fatalf("person not kept in the filter: %q", v)
+	}
+	// The person field takes a name or an e-mail (no list of all members):
+	// labelled, and a plain GET as without script.
+	if len(res.find("label[for=audit-who]")) != 1 {
+		t.Fatal("the person field has no label")
+	}
+	for _, who := range []string{"diego", "Diego Dias", "DRIVER@demo.test"} {
+		r := c.get("/audit?who=" + url.QueryEscape(who))
+		if k := kinds(r); len(k) != 2 || k[0] != "profile.update" {
+			t.Fatalf("who=%s: %v", who, k)
+		}
+		if v, _ := r.doc().Find("#audit-who").Attr("value"); v != "Diego Dias" {
+			t.Fatalf("who=%s: field %q", who, v)
+		}
+	}
+	// Several match: nothing is filtered, and the page offers them as links.
+	r := c.htmx("/audit?who=demo.test", "audit-results")
+	picks := r.doc().Find("[data-testid=audit-who-pick]")
+	if picks.Length() < 5 || len(kinds(r)) != len(kinds(c.get("/audit"))) {
+		t.Fatalf("several: %d picks, %d rows", picks.Length(), len(kinds(r)))
+	}
+	if href := picks.First().AttrOr("href", ""); !strings.HasPrefix(href, "/audit?") || !strings.Contains(href, "person=") || strings.Contains(href, "who=") {
+		t.Fatalf("pick link: %q", href)
+	}
+	// The field suggests the people of the page shown.
+	people := c.get("/audit").doc().Find("#audit-people option")
+	if people.Length() == 0 || people.Length() > 20 {
+		t.Fatalf("suggestions: %d", people.Length())
 	}
 	// A person of another account, or nonsense, means no filter (not an error).
 	other := secondAccount(t, a, "Beta Fleet", "bea@beta.test", "beta owner password")
 	all := len(kinds(c.get("/audit")))
+	// No one (or someone of another account): said so, and no events.
+	for _, who := range []string{"nobody-here", "Bea", "bea@beta.test"} {
+		r := c.htmx("/audit?who="+url.QueryEscape(who), "audit-results")
+		if len(kinds(r)) != 0 || len(r.find("[data-testid=audit-who-note] .error")) != 1 {
+			t.Fatalf("who=%s: %v", who, kinds(r))
+		}
+	}
 	for _, q := range []string{fmt.Sprintf("person=%d", other.MemberID), "person=abc", "kind=%25", "kind=" + strings.Repeat("a", 41), "page=-3"} {
 		if r := c.get("/audit?" + q); r.status != 200 || len(kinds(r)) != all {
 			t.Errorf("%s: %d, %d rows, want %d", q, r.status, len(kinds(r)), all)
@@ -118,7 +153,7 @@ func TestAuditLogFilters(t *testing.T) {
 		}
 	}
 	// Only members of the account are offered as people.
-	for _, p := range c.get("/audit").find("#audit-person option") {
+	for _, p := range c.get("/audit").doc().Find("#audit-people option").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("value", "") }) {
 		if p == "Bea Other" {
 			t.Fatal("a member of another account is offered")
 		}

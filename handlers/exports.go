@@ -190,7 +190,7 @@ func (s *Server) exportClients(c echo.Context) error {
 // page's filters (person, kind, from, to) when given.
 func (s *Server) exportAudit(c echo.Context) error {
 	a := actor(c)
-	_, f, err := s.auditQuery(c, false)
+	f, _, err := s.auditQuery(c)
 	if err != nil {
 		return err
 	}

@@ -192,9 +192,13 @@ func (s *Server) authorize(need Need) echo.MiddlewareFunc {
 					real = a.PreviewBy
 				}
 				if !twoFactorSetupPaths[c.Request().Method+" "+c.Path()] {
-					must, err := s.db.MustSetUpTwoFactor(c.Request().Context(), real)
-					if err != nil {
-						return err
+					// Read with the session's actor on this request.
+					must, known := real.TwoFactorDueAtLoad()
+					if !known {
+						var err error
+						if must, err = s.db.MustSetUpTwoFactor(c.Request().Context(), real); err != nil {
+							return err
+						}
 					}
 					if must {
 						return s.toTwoFactorSetup(c)

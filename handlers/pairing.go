@@ -24,10 +24,33 @@ func (s *Server) pairingPage(c echo.Context) error {
 	ctx, a := c.Request().Context(), actor(c)
 	vq, cq := clip(c.QueryParam("vq"), 100), clip(c.QueryParam("cq"), 100)
 	group, _ := strconv.ParseInt(c.QueryParam("group"), 10, 64)
-	vp, cp := max(1, queryInt(c, "page")), max(1, queryInt(c, "cp"))
+	// Each axis pages with its own cursors: va/vb (after/before) for the
+	// vehicles, ca/cb for the clients; page and cp are the page numbers of
+	// older links. A cursor that is not one is the first page. The totals
+	// are counted only with count=1.
+	cur := url.Values{}
+	for _, k := range []string{"vq", "cq", "va", "vb", "ca", "cb"} {
+		if x := clip(c.QueryParam(k), 300); x != "" {
+			cur.Set(k, x)
+		}
+	}
+	if group != 0 {
+		cur.Set("group", strconv.FormatInt(group, 10))
+	}
+	for _, k := range []string{"page", "cp"} {
+		if n := queryInt(c, k); n > 1 {
+			cur.Set(k, strconv.Itoa(n))
+		}
+	}
+	count := c.QueryParam("count") == "1"
+	if count {
+		cur.Set("count", "1")
+	}
 	grid, err := s.db.PairingGrid(ctx, a, db.PairFilter{
-		Vehicles: db.VehicleFilter{Query: vq, GroupID: group, Page: vp, PerPage: pairVehiclesPerPage},
-		Clients:  db.ClientFilter{Query: cq, Page: cp, PerPage: pairClientsPerPage},
+		Vehicles: db.VehicleFilter{Query: vq, GroupID: group, PerPage: pairVehiclesPerPage, Count: count,
+			After: cur.Get("va"), Before: cur.Get("vb"), Page: queryInt(c, "page")},
+		Clients: db.ClientFilter{Query: cq, PerPage: pairClientsPerPage, Count: count,
+			After: cur.Get("ca"), Before: cur.Get("cb"), Page: queryInt(c, "cp")},
 	})
 	if err != nil {
 		return err
@@ -37,43 +60,41 @@ func (s *Server) pairingPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	addr := func(vp, cp int) string {
+	// addr is the grid's address with one axis moved to a cursor (key
+	// "va"/"vb" or "ca"/"cb"), the other axis where it stands.
+	addr := func(key, cursor string) string {
 		v := url.Values{}
-		for k, x := range map[string]string{"vq": vq, "cq": cq} {
-			if x != "" {
-				v.Set(k, x)
+		for k, x := range cur {
+			v[k] = x
+		}
+		if key != "" {
+			axis := []string{"va", "vb", "page"}
+			if key[0] == 'c' {
+				axis = []string{"ca", "cb", "cp"}
 			}
-		}
-		if group != 0 {
-			v.Set("group", strconv.FormatInt(group, 10))
-		}
-		if vp > 1 {
-			v.Set("page", strconv.Itoa(vp))
-		}
-		if cp > 1 {
-			v.Set("cp", strconv.Itoa(cp))
+			for _, k := range axis {
+				v.Del(k)
+			}
+			v.Set(key, cursor)
 		}
 		if len(v) == 0 {
 			return "/pairing"
 		}
 		return "/pairing?" + v.Encode()
 	}
-	p := views.PairingPage{VQ: vq, CQ: cq, GroupID: group, Groups: groups, Grid: grid, Back: addr(vp, cp)}
-	vPager := views.Pager{Page: vp, Pages: pages(grid.VehicleTotal, pairVehiclesPerPage), Total: grid.VehicleTotal, PerPage: pairVehiclesPerPage}
-	cPager := views.Pager{Page: cp, Pages: pages(grid.ClientTotal, pairClientsPerPage), Total: grid.ClientTotal, PerPage: pairClientsPerPage}
-	p.Vehicles.Range, p.Clients.Range = vPager.Range(), cPager.Range()
-	if vp > 1 {
-		p.Vehicles.Prev = addr(vp-1, cp)
+	p := views.PairingPage{VQ: vq, CQ: cq, GroupID: group, Groups: groups, Grid: grid, Back: addr("", "")}
+	axis := func(ks db.Keyset, shown, per int, after, before string) views.AxisPager {
+		ap := views.AxisPager{Range: views.Pager{Keyset: true, Next: ks.Next, Prev: ks.Prev, Total: ks.Total, Shown: shown, PerPage: per}.Range()}
+		if ks.Prev != "" {
+			ap.Prev = addr(before, ks.Prev)
+		}
+		if ks.Next != "" {
+			ap.Next = addr(after, ks.Next)
+		}
+		return ap
 	}
-	if vp < vPager.Pages {
-		p.Vehicles.Next = addr(vp+1, cp)
-	}
-	if cp > 1 {
-		p.Clients.Prev = addr(vp, cp-1)
-	}
-	if cp < cPager.Pages {
-		p.Clients.Next = addr(vp, cp+1)
-	}
+	p.Vehicles = axis(grid.VehicleKeys, len(grid.Vehicles), pairVehiclesPerPage, "va", "vb")
+	p.Clients = axis(grid.ClientKeys, len(grid.Clients), pairClientsPerPage, "ca", "cb")
 	p.Shell = s.shell(c, "Pairing", "/pairing")
 	return page(c, http.StatusOK, "pairing-grid", views.PairingGrid(p), views.Pairing(p))
 }

@@ -38,7 +38,8 @@ func (s *Server) usersList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	roles, err := s.db.RoleOptions(ctx, a)
+	// The role filter offers the roles by name only: no member is counted.
+	roles, err := s.db.RoleChoices(ctx, a)
 	if err != nil {
 		return err
 	}

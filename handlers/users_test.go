@@ -106,7 +106,9 @@ func TestUsersPagination(t *testing.T) {
 	// By name (through the index) and by e-mail (offset cursors): each
 	// walk forward and back shows every matching member once, in order,
 	// and every link keeps the filter.
-	for _, sort := range []string{"", "email", "-name"} {
+	// Some signed in (a few at the same second), the others never.
+	mustExec(t, a, `UPDATE members SET last_login_at = '2026-01-0' || (id % 4 + 1) || 'T10:00:00Z' WHERE id % 3 = 0 AND account_id = ?`, acct.ID)
+	for _, sort := range []string{"", "email", "-name", "status", "-status", "last_login", "-last_login", "role"} {
 		keep := url.Values{"role": {driverRole}, "status": {"active"}, "sort": {sort}}
 		first := "/users?" + keep.Encode()
 		forward, backward, pages := keysetWalk(t, c, first, "users-results", "[data-testid=user-row] td[data-label=E-mail]", keep)
@@ -123,6 +125,11 @@ func TestUsersPagination(t *testing.T) {
 		onceEach(t, "back "+sort, backward, forward)
 		if sort == "email" && !slices.IsSorted(forward) {
 			t.Fatalf("not by e-mail: %v", forward)
+		}
+		// A cursor that is not one is the first page.
+		if r := c.htmx(first+"&after=bm90LWEta2V5&before=%25", "users-results"); r.status != 200 ||
+			strings.Join(r.find("[data-testid=user-row] td[data-label=E-mail]"), ",") != strings.Join(forward[:25], ",") {
+			t.Fatalf("sort %q: bad cursor: %d", sort, r.status)
 		}
 	}
 	// No count unless asked for; the count keeps the filter.
