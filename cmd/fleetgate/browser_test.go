@@ -152,6 +152,17 @@ func startChrome() {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-quic", true),
+		// Work a test never looks at: background services and their
+		// components, audio, and images (the console shows none; the
+		// favicon test fetches it itself). chromedp's own list disables
+		// Translate and BlinkGenPropertyTrees; this flag replaces it.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,OptimizationHints,MediaRouter,DialMediaRouteProvider,"+
+			"CertificateTransparencyComponentUpdater,AutofillServerCommunication,Prerender2"),
+		chromedp.Flag("disable-component-extensions-with-background-pages", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("blink-settings", "imagesEnabled=false"),
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.WindowSize(1280, 800),
 		chromedp.UserDataDir(chrome.dir),
