@@ -151,6 +151,12 @@ func (d *DB) GrantsEndingSoon(ctx context.Context, a *Actor, memberID int64, wit
 	if err != nil {
 		return nil, err
 	}
+	return d.EndingSoon(m, within), nil
+}
+
+// EndingSoon is GrantsEndingSoon of a member's access already read (a page
+// that shows both reads it once).
+func (d *DB) EndingSoon(m MemberAccess, within time.Duration) []Grant {
 	limit := d.Now().Add(within)
 	var out []Grant
 	for _, g := range m.Grants {
@@ -158,7 +164,7 @@ func (d *DB) GrantsEndingSoon(ctx context.Context, a *Actor, memberID int64, wit
 			out = append(out, g)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // SetAccessMode switches a member between all vehicles and selected ones.

@@ -78,9 +78,7 @@ func (s *Server) accessPageData(c echo.Context, memberID int64) (views.VehicleAc
 			}
 		}
 	}
-	if p.EndingSoon, err = s.db.GrantsEndingSoon(ctx, a, memberID, endingSoonWithin); err != nil {
-		return p, err
-	}
+	p.EndingSoon = s.db.EndingSoon(m, endingSoonWithin)
 	pg := max(1, queryInt(c, "page"))
 	var total int
 	if p.Explain, total, err = s.db.MemberVehicles(ctx, a, memberID, db.VehicleFilter{Status: "all", Page: pg, PerPage: explainPerPage}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,18 +23,14 @@ import (
 func newBareApp(t testing.TB, cfg handlers.Config) *app {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "bare.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := emptyDB.Open(t)
 	e, s, err := handlers.New(ctx, d, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &app{t: t, db: d, srv: srv, s: s, e: e}
+	return &app{t: t, db: d, srv: srv, s: s, e: e, tr: transport(t, srv)}
 }
 
 var setupCodeInLog = regexp.MustCompile(`code=([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})`)

@@ -265,7 +265,7 @@ func TestLoginThrottleHoldsUnderParallelGuesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &client{a: a, http: &http.Client{Transport: a.srv.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			c := &client{a: a, http: &http.Client{Transport: a.tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 			req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/api/v1/tokens",
 				strings.NewReader(`{"email":"owner@demo.test","password":"wrong-password"}`))
 			req.Header.Set("Content-Type", "application/json")

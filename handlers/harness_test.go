@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,10 @@ import (
 // test binary; every app runs on a copy of its own.
 var demoDB = dbtest.Demo()
 
+// emptyDB is the migrated database without any account, for the first
+// start (newBareApp).
+var emptyDB = dbtest.NewTemplate("empty", nil)
+
 // app is a real server on a migrated temp database with the demo account.
 type app struct {
 	t   testing.TB
@@ -34,6 +39,7 @@ type app struct {
 	s   *handlers.Server
 	e   *echo.Echo
 	cfg handlers.Config
+	tr  *http.Transport // the connections of the app's clients (transport)
 }
 
 func newApp(t testing.TB) *app { return newAppConfigured(t, handlers.Config{}) }
@@ -49,7 +55,22 @@ func newAppConfigured(t testing.TB, cfg handlers.Config) *app {
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &app{t: t, db: d, srv: srv, s: s, e: e, cfg: cfg}
+	return &app{t: t, db: d, srv: srv, s: s, e: e, cfg: cfg, tr: transport(t, srv)}
+}
+
+// transport is the connections of an app's clients: the server's own
+// (srv.Client's), not http.DefaultTransport: closing any test's httptest
+// server closes the default transport's idle connections, which broke a
+// request of another test running in parallel now and then
+// ("CloseIdleConnections called"). It does not ask for gzip on its own:
+// compressing every page on the server and inflating it in the test cost
+// a tenth of the package's CPU under the race detector and proved nothing
+// a test looks at; TestGzip asks for it (Accept-Encoding) and checks it.
+func transport(t testing.TB, srv *httptest.Server) *http.Transport {
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DisableCompression = true
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
 }
 
 // sendMail delivers what the outbox holds, as serve's sender would: over
@@ -74,14 +95,10 @@ type client struct {
 	http *http.Client
 }
 
-// client opens a new browser on the app. Its connections are the app's
-// server's own (a.srv.Client's transport), not http.DefaultTransport:
-// closing any test's httptest server closes the default transport's idle
-// connections, which broke a request of another test running in parallel
-// now and then ("CloseIdleConnections called").
+// client opens a new browser on the app (its connections: transport).
 func (a *app) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{a: a, http: &http.Client{Transport: a.srv.Client().Transport, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &client{a: a, http: &http.Client{Transport: a.tr, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }
@@ -102,16 +119,32 @@ type response struct {
 	status int
 	header http.Header
 	body   string
+	parsed *parsedDoc // the body parsed once, on the first doc()
+}
+
+// parsedDoc is a response's body parsed as HTML, shared by the copies of
+// the response: tests ask several questions of one page, and parsing it
+// again for each one was a good part of their CPU. No test changes a
+// parsed document (goquery's Remove, SetAttr, ...): each question sees
+// the page as it came.
+type parsedDoc struct {
+	once sync.Once
+	doc  *goquery.Document
+	err  error
 }
 
 func (r response) text() string { return r.body }
 
 func (r response) doc() *goquery.Document {
-	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
-	if err != nil {
-		r.t.Fatal(err)
+	p := r.parsed
+	if p == nil { // a response made by hand
+		p = &parsedDoc{}
 	}
-	return d
+	p.once.Do(func() { p.doc, p.err = goquery.NewDocumentFromReader(strings.NewReader(r.body)) })
+	if p.err != nil {
+		r.t.Fatal(p.err)
+	}
+	return p.doc
 }
 
 // find returns the trimmed text of the elements matching sel.
@@ -128,14 +161,13 @@ func (c *client) csrf() string {
 			return ck.Value
 		}
 	}
-	// No token yet: a first GET hands one out.
-	c.get("/login")
-	for _, ck := range c.http.Jar.Cookies(u) {
-		if ck.Name == "fleetgate_csrf" {
-			return ck.Value
-		}
-	}
-	return ""
+	// No token yet. Without a session the token is the cookie's value
+	// (43 characters, as the server makes them), which a first GET would
+	// hand out; setting one as that GET would saves a request and a page
+	// per new client (a login, a stranger's post).
+	tok := db.NewToken()
+	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "fleetgate_csrf", Value: tok, Path: "/"}})
+	return tok
 }
 
 func (c *client) do(req *http.Request) response {
@@ -146,7 +178,7 @@ func (c *client) do(req *http.Request) response {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return response{t: c.a.t, status: res.StatusCode, header: res.Header, body: string(b)}
+	return response{t: c.a.t, status: res.StatusCode, header: res.Header, body: string(b), parsed: &parsedDoc{}}
 }
 
 func (c *client) get(path string, headers ...string) response {

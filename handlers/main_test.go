@@ -18,5 +18,6 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	demoDB.Remove()
+	emptyDB.Remove()
 	os.Exit(code)
 }

@@ -21,10 +21,6 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		ending, err := s.db.GrantsEndingSoon(ctx, actor(c), m.ID, endingSoonWithin)
-		if err != nil {
-			return nil, err
-		}
-		return views.MemberAccessPanel(m.ID, access, ending), nil
+		return views.MemberAccessPanel(m.ID, access, s.db.EndingSoon(access, endingSoonWithin)), nil
 	})
 }

@@ -105,11 +105,11 @@ func TestMetricsCountRequests(t *testing.T) {
 	res.Body.Close()
 	text := string(raw)
 	for _, want := range []string{
-		`fleetgate_http_requests_total{method="GET",route="/login",status="200"} 4`,
+		`fleetgate_http_requests_total{method="GET",route="/login",status="200"} 3`,
 		`fleetgate_http_requests_total{method="GET",route="/users/:id",status="303"} 1`,
 		`fleetgate_http_requests_total{method="GET",route="/users/:id",status="404"} 1`,
 		`fleetgate_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`fleetgate_http_request_duration_seconds_count{method="GET",route="/login"} 4`,
+		`fleetgate_http_request_duration_seconds_count{method="GET",route="/login"} 3`,
 		`fleetgate_login_refusals_total{reason="failed"} 1`,
 		`fleetgate_login_refusals_total{reason="throttled"} 0`,
 		`fleetgate_db_pool_max_open_connections{pool="writer"} 1`,
