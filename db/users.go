@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -93,12 +92,13 @@ type MemberRow struct {
 func (m MemberRow) Name() string { return displayName(m.FirstName, m.LastName, m.Email) }
 
 // MemberSorts are the columns the users list sorts by, with their SQL.
-// By name (the default) reads through an index; the others sort the
-// matching members.
+// Each is a column of members with an index in that order: the e-mail
+// and the role's name are copies on the member kept by triggers
+// (migration 0032).
 var MemberSorts = map[string]string{
 	"name":       "m.sort_name",
-	"email":      "u.email COLLATE NOCASE",
-	"role":       "r.name COLLATE NOCASE",
+	"email":      "m.sort_email",
+	"role":       "m.sort_role",
 	"status":     "m.status",
 	"last_login": "m.last_login_at IS NULL, m.last_login_at",
 }
@@ -185,34 +185,23 @@ func (d *DB) ListMembers(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	return out, total, nil
 }
 
-// memberKeysets are the sorts of the users list (besides by name) that
-// read their page through an index from a cursor (migration 0031): the
-// sort key as a column of the page's rows, the condition of the rows
-// after (or before) a cursor's key and id in the list's order (desc: the
-// "-" sort), and that order (reversed to read backwards). Their
-// arguments are the cursor's key and id.
-// The other sorts (e-mail, role) order by a column of another table and
-// page by offset.
-var memberKeysets = map[string]struct {
+// memberKeyset is a sort of the users list that reads its page through an index from a cursor (migrations 0001,
+// 0031 and 0032): the sort key as a column of the page's rows, the condition of
+// the rows after (or before) a cursor's key and id in the list's order
+// (desc: the "-" sort), and that order (reversed to read backwards).
+// Their arguments are the cursor's key and id.
+type memberKeyset struct {
 	key   string
 	bound func(desc, before bool, key string) string
 	order func(desc, reversed bool) string
-}{
-	"status": {
-		key: "m.status",
-		bound: func(desc, before bool, _ string) string {
-			if desc != before {
-				return "(m.status, m.id) < (?, ?)"
-			}
-			return "(m.status, m.id) > (?, ?)"
-		},
-		order: func(desc, reversed bool) string {
-			if desc != reversed {
-				return "m.status DESC, m.id DESC"
-			}
-			return "m.status, m.id"
-		},
-	},
+}
+
+// memberKeysets are the users list's sorts.
+var memberKeysets = map[string]memberKeyset{
+	"name":   plainKeyset("m.sort_name"),
+	"status": plainKeyset("m.status"),
+	"email":  plainKeyset("m.sort_email"),
+	"role":   plainKeyset("m.sort_role"),
 	// Never signed in comes last either way, by id: the key is the stamp,
 	// "" for never.
 	"last_login": {
@@ -243,65 +232,61 @@ var memberKeysets = map[string]struct {
 	},
 }
 
+// plainKeyset is the keyset of a sort by one NOT NULL column of members
+// (with an index on account, column, id), then id.
+func plainKeyset(col string) memberKeyset {
+	return memberKeyset{
+		key: col,
+		bound: func(desc, before bool, _ string) string {
+			if desc != before {
+				return "(" + col + ", m.id) < (?, ?)"
+			}
+			return "(" + col + ", m.id) > (?, ?)"
+		},
+		order: func(desc, reversed bool) string {
+			if desc != reversed {
+				return col + " DESC, m.id DESC"
+			}
+			return col + ", m.id"
+		},
+	}
+}
+
 // MembersPage returns one page of the actor's account's members from the
 // cursor f.After or f.Before (or the page number f.Page of an old link);
-// the total only with f.Count or when one page holds all. By name (the
-// default), status and last sign-in the page is read through an index in
-// that order from the cursor (the row's sort key and id); by e-mail and
-// by role (columns of the login and the role) all matching members are
-// ordered, and their cursors are row offsets.
+// the total only with f.Count or when one page holds all. Every sort
+// reads its page through an index in its order from the cursor (the
+// row's sort key and id): by name (the default), e-mail, role, status
+// and last sign-in.
 func (d *DB) MembersPage(ctx context.Context, a *Actor, f MemberFilter) ([]MemberRow, Keyset, error) {
 	per := f.PerPage
 	if per <= 0 {
 		per = 25
 	}
 	where := memberWhere(a, f)
-	sortKey := strings.TrimPrefix(f.Sort, "-")
 	desc := strings.HasPrefix(f.Sort, "-")
-	ksort, keyed := memberKeysets[sortKey]
-	byName := f.Sort == "" || f.Sort == "name"
+	ksort, ok := memberKeysets[strings.TrimPrefix(f.Sort, "-")]
+	if !ok {
+		ksort, desc = memberKeysets["name"], false
+	}
 	k := keysetSpec{after: f.After, before: f.Before, per: per}
-	var bound string
+	bound, order := "1 = 1", ksort.order(desc, false)
 	var bargs []any
 	backwards := false
-	start := 0 // offset of the page (sorts by e-mail or role)
-	order := memberOrder(f.Sort)
-	keyCol := "m.sort_name"
-	switch {
-	case byName:
-		bound, bargs, backwards = k.bounds("m.sort_name", "m.id")
-		if backwards {
-			order = "m.sort_name DESC, m.id DESC"
-		}
-	case keyed:
-		keyCol = ksort.key
-		bound = "1 = 1"
-		if key, id, ok := parseNameCursor(f.Before); ok && f.Before != "" {
-			bound = ksort.bound(desc, true, key)
-			bargs, backwards = []any{key, id}, true
-			order = ksort.order(desc, true)
-		} else if key, id, ok := parseNameCursor(f.After); ok && f.After != "" {
-			bound = ksort.bound(desc, false, key)
-			bargs = []any{key, id}
-		} else {
-			k.after, k.before = "", ""
-		}
-	default:
-		bound = "1 = 1"
-		if n, err := strconv.Atoi(f.After); err == nil && n > 0 {
-			start = n
-		} else if n, err := strconv.Atoi(f.Before); err == nil && n > 0 {
-			start = max(0, n-per)
-		}
-		k = keysetSpec{per: per, offset: start}
+	if key, id, ok := parseNameCursor(f.Before); ok && f.Before != "" {
+		bound = ksort.bound(desc, true, key)
+		bargs, backwards = []any{key, id}, true
+		order = ksort.order(desc, true)
+	} else if key, id, ok := parseNameCursor(f.After); ok && f.After != "" {
+		bound = ksort.bound(desc, false, key)
+		bargs = []any{key, id}
+	} else {
+		k.after, k.before = "", ""
 	}
-	if (byName || keyed) && f.After == "" && f.Before == "" && f.Page > 1 {
+	if f.After == "" && f.Before == "" && f.Page > 1 {
 		k.offset = (f.Page - 1) * per
-	} else if !byName && !keyed && f.After == "" && f.Before == "" && f.Page > 1 {
-		start = (f.Page - 1) * per
-		k.offset = start
 	}
-	rows, err := d.readQuery(ctx, `SELECT `+memberCols+`, `+keyCol+memberFrom+`
+	rows, err := d.readQuery(ctx, `SELECT `+memberCols+`, `+ksort.key+memberFrom+`
 		 WHERE `+where.sql()+` AND `+bound+`
 		 ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(append([]any{}, where.args...), bargs...), per+1, k.offset)...)
 	if err != nil {
@@ -322,25 +307,7 @@ func (d *DB) MembersPage(ctx context.Context, a *Actor, f MemberFilter) ([]Membe
 	if err := rows.Err(); err != nil {
 		return nil, Keyset{}, fmt.Errorf("list members: %w", err)
 	}
-	var ks Keyset
-	if byName || keyed {
-		out, ks = finish(out, k, backwards, func(m MemberRow) string { return nameCursor(keys[m.ID], m.ID) })
-	} else {
-		more := len(out) > per
-		if more {
-			out = out[:per]
-		}
-		ks = Keyset{Total: -1}
-		if more {
-			ks.Next = strconv.Itoa(start + per)
-		}
-		if start > 0 {
-			ks.Prev = strconv.Itoa(start)
-		}
-		if start == 0 && !more {
-			ks.Total = len(out)
-		}
-	}
+	out, ks := finish(out, k, backwards, func(m MemberRow) string { return nameCursor(keys[m.ID], m.ID) })
 	if f.Count && ks.Total < 0 {
 		err := d.readRow(ctx, `SELECT COUNT(*) FROM members m JOIN users u ON u.id = m.user_id WHERE `+where.sql(), where.args...).Scan(&ks.Total)
 		if err != nil {

@@ -103,12 +103,12 @@ func TestUsersPagination(t *testing.T) {
 			driverRole, _ = s.Attr("value")
 		}
 	})
-	// By name (through the index) and by e-mail (offset cursors): each
+	// Every sort, each through its index from cursors: each
 	// walk forward and back shows every matching member once, in order,
 	// and every link keeps the filter.
 	// Some signed in (a few at the same second), the others never.
 	mustExec(t, a, `UPDATE members SET last_login_at = '2026-01-0' || (id % 4 + 1) || 'T10:00:00Z' WHERE id % 3 = 0 AND account_id = ?`, acct.ID)
-	for _, sort := range []string{"", "email", "-name", "status", "-status", "last_login", "-last_login", "role"} {
+	for _, sort := range []string{"", "email", "-email", "-name", "status", "-status", "last_login", "-last_login", "role", "-role"} {
 		keep := url.Values{"role": {driverRole}, "status": {"active"}, "sort": {sort}}
 		first := "/users?" + keep.Encode()
 		forward, backward, pages := keysetWalk(t, c, first, "users-results", "[data-testid=user-row] td[data-label=E-mail]", keep)
