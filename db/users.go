@@ -62,7 +62,7 @@ type MemberFilter struct {
 	RoleID  int64
 	Status  string
 	Channel string
-	Sort    string // a key of MemberSorts, "-" first for descending; "" is by name
+	Sort    string // a sort of memberKeysets (KnownMemberSort), "-" first for descending; "" is by name
 	Page    int    // from 1
 	PerPage int
 	// After and Before are cursors (MembersPage); Count asks for the total.
@@ -91,32 +91,21 @@ type MemberRow struct {
 // Name is the member's display name.
 func (m MemberRow) Name() string { return displayName(m.FirstName, m.LastName, m.Email) }
 
-// MemberSorts are the columns the users list sorts by, with their SQL.
-// Each is a column of members with an index in that order: the e-mail
-// and the role's name are copies on the member kept by triggers
-// (migration 0032).
-var MemberSorts = map[string]string{
-	"name":       "m.sort_name",
-	"email":      "m.sort_email",
-	"role":       "m.sort_role",
-	"status":     "m.status",
-	"last_login": "m.last_login_at IS NULL, m.last_login_at",
+// KnownMemberSort tells whether key ("-" first for descending) is one of
+// the users list's sorts (memberKeysets).
+func KnownMemberSort(key string) bool {
+	_, ok := memberKeysets[strings.TrimPrefix(key, "-")]
+	return ok
 }
 
-// memberOrder turns a sort key into an ORDER BY clause from MemberSorts only.
+// memberOrder turns a sort key into the ORDER BY of its keyset; an
+// unknown key is by name.
 func memberOrder(key string) string {
-	desc := strings.HasPrefix(key, "-")
-	col, ok := MemberSorts[strings.TrimPrefix(key, "-")]
+	ks, ok := memberKeysets[strings.TrimPrefix(key, "-")]
 	if !ok {
-		return "m.sort_name, m.id"
+		return memberKeysets["name"].order(false, false)
 	}
-	if desc {
-		if key == "-last_login" {
-			return "m.last_login_at IS NULL, m.last_login_at DESC, m.id DESC"
-		}
-		return col + " DESC, m.id DESC"
-	}
-	return col + ", m.id"
+	return ks.order(strings.HasPrefix(key, "-"), false)
 }
 
 // memberWhere is the users list's filter over members m, users u.
@@ -196,7 +185,8 @@ type memberKeyset struct {
 	order func(desc, reversed bool) string
 }
 
-// memberKeysets are the users list's sorts.
+// memberKeysets are the users list's sorts. The e-mail and the role's
+// name are copies on the member kept by triggers (migration 0032).
 var memberKeysets = map[string]memberKeyset{
 	"name":   plainKeyset("m.sort_name"),
 	"status": plainKeyset("m.status"),

@@ -26,7 +26,7 @@ func (s *Server) usersList(c echo.Context) error {
 		Status:  oneOf(c.QueryParam("status"), "active", "invited", "deactivated"),
 		Channel: oneOf(c.QueryParam("channel"), "web", "mobile", "both"),
 	}
-	if _, ok := db.MemberSorts[strings.TrimPrefix(c.QueryParam("sort"), "-")]; ok {
+	if db.KnownMemberSort(c.QueryParam("sort")) {
 		f.Sort = c.QueryParam("sort")
 	}
 	f.RoleID, _ = strconv.ParseInt(c.QueryParam("role"), 10, 64)
