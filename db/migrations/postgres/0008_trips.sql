@@ -81,9 +81,14 @@ CREATE TRIGGER trips_final_update BEFORE UPDATE OF vehicle_id, client_id, trip_d
     odo_start, odo_end, start_place, end_place, note, version ON trips
 FOR EACH ROW EXECUTE FUNCTION trips_final_update();
 
+-- (PostgreSQL only: the EXISTS on accounts lets an account's deletion
+-- cascade through its trips, as on SQLite, which happens to delete the
+-- finalized months first; PostgreSQL cascades to trips first. Inside that
+-- cascade the account row is already gone; a trip never outlives it.)
 CREATE FUNCTION trips_final_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM trip_months_final WHERE vehicle_id = OLD.vehicle_id AND month = substr(OLD.trip_date, 1, 7)) THEN
+    IF EXISTS (SELECT 1 FROM trip_months_final WHERE vehicle_id = OLD.vehicle_id AND month = substr(OLD.trip_date, 1, 7))
+       AND EXISTS (SELECT 1 FROM accounts WHERE id = OLD.account_id) THEN
         RAISE EXCEPTION 'finalized: this month of the vehicle is finalized';
     END IF;
     RETURN OLD;
