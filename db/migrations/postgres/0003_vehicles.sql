@@ -6,7 +6,7 @@
 --
 -- Vehicle search: SQLite's FTS5 trigram table vehicles_search (and the
 -- three triggers that kept it in step) is, here, the pg_trgm GIN index
--- vehicles_search over one expression of the row. A search word (of any
+-- vehicles_search_trgm over one expression of the row. A search word (of any
 -- length; the index helps from three characters) must be matched with
 -- exactly this expression for the planner to use the index:
 --
@@ -81,7 +81,7 @@ CREATE UNIQUE INDEX vehicles_vin ON vehicles(account_id, vin) WHERE vin <> '';
 -- index is maintained by PostgreSQL itself, so SQLite's triggers
 -- vehicles_search_insert, vehicles_search_delete and
 -- vehicles_search_update have no counterpart here.
-CREATE INDEX vehicles_search ON vehicles USING gin ((name || ' ' || plate || ' ' || vin) gin_trgm_ops);
+CREATE INDEX vehicles_search_trgm ON vehicles USING gin ((name || ' ' || plate || ' ' || vin) gin_trgm_ops);
 
 CREATE FUNCTION vehicles_group_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
