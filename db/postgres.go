@@ -154,21 +154,39 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 type pgConn struct{ *stdlib.Conn }
 
 func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
-	return &pgStmt{c: c, query: rebind(query)}, nil
+	return &pgStmt{c: c, query: query}, nil
 }
 
 // PrepareContext prepares nothing on the server: with the simple
 // protocol every query is sent whole.
 func (c *pgConn) PrepareContext(_ context.Context, query string) (driver.Stmt, error) {
-	return &pgStmt{c: c, query: rebind(query)}, nil
+	return &pgStmt{c: c, query: query}, nil
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(query), args)
+	return c.Conn.ExecContext(ctx, rebindArgs(query, args), args)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(query), args)
+	return c.Conn.QueryContext(ctx, rebindArgs(query, args), args)
+}
+
+// rebindArgs is rebind for a query whose arguments may be named
+// (sql.Named): each :name becomes the $n of its argument.
+func rebindArgs(query string, args []driver.NamedValue) string {
+	var names map[string]int
+	for _, a := range args {
+		if a.Name != "" {
+			if names == nil {
+				names = map[string]int{}
+			}
+			names[a.Name] = a.Ordinal
+		}
+	}
+	if names == nil {
+		return rebind(query)
+	}
+	return rewrite(query, names)
 }
 
 // CheckNamedValue stores arguments as SQLite does: a bool as 0 or 1 (the
@@ -220,11 +238,11 @@ func (s *pgStmt) Query(args []driver.Value) (driver.Rows, error) {
 }
 
 func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	return s.c.Conn.ExecContext(ctx, s.query, args)
+	return s.c.ExecContext(ctx, s.query, args)
 }
 
 func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	return s.c.Conn.QueryContext(ctx, s.query, args)
+	return s.c.QueryContext(ctx, s.query, args)
 }
 
 func (s *pgStmt) CheckNamedValue(nv *driver.NamedValue) error { return s.c.CheckNamedValue(nv) }
@@ -249,6 +267,17 @@ func rebind(query string) string {
 	}
 	if q, ok := rebound.Load(query); ok {
 		return q.(string)
+	}
+	q := rewrite(query, nil)
+	rebound.Store(query, q)
+	return q
+}
+
+// rewrite is rebind's work; names maps the names of named arguments
+// (:name in the query) to their $n.
+func rewrite(query string, names map[string]int) string {
+	if strings.HasPrefix(query, rawSQL) {
+		return query
 	}
 	var b strings.Builder
 	b.Grow(len(query) + 16)
@@ -287,6 +316,22 @@ func rebind(query string) string {
 			}
 			b.WriteString(query[i : i+2+j])
 			i += 2 + j
+		case c == ':' && names != nil && i+1 < len(query) && query[i+1] == ':':
+			b.WriteString("::") // a cast
+			i += 2
+		case c == ':' && names != nil:
+			j := i + 1
+			for j < len(query) && (query[j] == '_' || query[j] >= 'a' && query[j] <= 'z' || query[j] >= 'A' && query[j] <= 'Z' || query[j] >= '0' && query[j] <= '9') {
+				j++
+			}
+			if n, ok := names[query[i+1:j]]; ok && j > i+1 {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+				i = j
+			} else {
+				b.WriteByte(c)
+				i++
+			}
 		case c == '?':
 			n++
 			b.WriteByte('$')
@@ -300,9 +345,7 @@ func rebind(query string) string {
 			i++
 		}
 	}
-	q := b.String()
-	rebound.Store(query, q)
-	return q
+	return b.String()
 }
 
 // isKeywordAt reports whether the word at i is kw (any case), standing alone.

@@ -17,3 +17,11 @@ func TestRebindTurnsPlaceholdersAndLike(t *testing.T) {
 		}
 	}
 }
+
+func TestRebindNamedArguments(t *testing.T) {
+	got := rewrite(`UPDATE o SET a = :lease, b = :lease::text WHERE n <= :now LIMIT :limit`, map[string]int{"lease": 1, "now": 2, "limit": 3})
+	want := `UPDATE o SET a = $1, b = $1::text WHERE n <= $2 LIMIT $3`
+	if got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
