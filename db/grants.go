@@ -508,7 +508,7 @@ func (d *DB) MemberVehicles(ctx context.Context, a *Actor, memberID int64, f Veh
 	sc := d.scopeOf(a)
 	from, level := m.vehicles()
 	from = strings.ReplaceAll(from, "visible s", "m_visible s")
-	ctes, where, cteArgs, condArgs, _ := vehicleWhere(a, f, "v.status")
+	ctes, where, cteArgs, condArgs, _ := d.vehicleWhere(a, f, "v.status")
 	where = "v.account_id = ? AND " + where
 	args := append(append(append([]any{}, cteArgs...), a.AccountID), condArgs...)
 	ctes = append([]string{m.cte}, ctes...)

@@ -62,7 +62,7 @@ func TestMemberSortCopiesFollowTheirSources(t *testing.T) {
 	exec := func(step int, what, q string, args ...any) {
 		t.Helper()
 		err := d.update(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err })
-		if err != nil && !isUnique(err) && !isTriggerAbort(err) && sqliteCode(err) != 787 /* SQLITE_CONSTRAINT_FOREIGNKEY */ {
+		if err != nil && !isUnique(err) && !isTriggerAbort(err) && !isForeignKey(err) {
 			t.Fatalf("step %d (%s): %v", step, what, err)
 		}
 	}

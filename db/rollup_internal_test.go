@@ -151,7 +151,7 @@ func TestTripRollupsFollowTrips(t *testing.T) {
 		t.Fatal("no step went through the trip API")
 	}
 	// The migration's filling gives the same tables from scratch.
-	src, err := migrations.ReadFile("migrations/0030_trip_rollups.sql")
+	src, err := migrations.ReadFile("migrations/" + d.Store() + "/0030_trip_rollups.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,7 +203,7 @@ func TestVehicleAccessFollowsTheRule(t *testing.T) {
 		}
 		if q != "" {
 			err := d.update(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, q, args...); return err })
-			if err != nil && !isUnique(err) && !isTriggerAbort(err) && sqliteCode(err) != 787 /* SQLITE_CONSTRAINT_FOREIGNKEY */ {
+			if err != nil && !isUnique(err) && !isTriggerAbort(err) && !isForeignKey(err) {
 				t.Fatalf("step %d (%s): %v", step, what, err)
 			}
 		}

@@ -68,7 +68,7 @@ func scanVehicle(sc interface{ Scan(...any) error }, extra ...any) (Vehicle, err
 // scope) over vehicles v; the status is tested on statusCol (v.status, or
 // the copy in vehicle_access). plain is true when nothing but the status
 // filters (the list then needs no look-up in vehicles per row).
-func vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, where string, cteArgs, args []any, plain bool) {
+func (d *DB) vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, where string, cteArgs, args []any, plain bool) {
 	var c conds
 	plain = true
 	if f.GroupID != 0 {
@@ -107,8 +107,8 @@ func vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, w
 		c.add(`(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	if len(long) > 0 {
-		cond, arg := vehicleSearch(long)
-		c.add(cond, arg)
+		cond, args := d.vehicleSearch(long)
+		c.add(cond, args...)
 	}
 	// The CTEs come first in the query, so their arguments do too.
 	return ctes, c.sql(), cteArgs, c.args, plain
@@ -137,7 +137,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 	if !all {
 		statusCol = "x.status"
 	}
-	ctes, where, cteArgs, condArgs, plain := vehicleWhere(a, f, statusCol)
+	ctes, where, cteArgs, condArgs, plain := d.vehicleWhere(a, f, statusCol)
 	if !all {
 		from = "vehicle_access x"
 		if !plain {
