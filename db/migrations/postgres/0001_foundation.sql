@@ -19,6 +19,14 @@
 --   * WITHOUT ROWID and PRAGMAs have no meaning here and are left out.
 --   * Names of tables, columns, indexes and triggers are SQLite's; keys
 --     and checks SQLite leaves unnamed get PostgreSQL's default names.
+--   * Data-moving parts (backfills, rebuilds) do the same on PostgreSQL's
+--     terms: a table SQLite rebuilds is altered in place.
+--
+-- What PostgreSQL has beyond SQLite's schema, each said where it is made:
+-- the trigger members_id_sequence (below), the function json_valid (0004),
+-- the trigram index vehicles_search_trgm in place of the FTS5 table
+-- vehicles_search (0003), the functions trip_rollup_add/trip_rollup_sub
+-- (0030), and an account check in trips_final_delete (0008).
 
 CREATE EXTENSION IF NOT EXISTS citext;
 
