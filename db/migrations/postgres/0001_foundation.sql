@@ -16,6 +16,9 @@
 --     P0001) with the same text: the app reads the 'owner: ' and
 --     'builtin: ' prefixes. Conditions that SQLite writes in a trigger's
 --     WHEN are the function's IF (PostgreSQL's WHEN takes no subqueries).
+--     The functions are CREATE OR REPLACE: DROP TABLE takes a table's
+--     triggers with it but not their functions, so a migration run again
+--     after its table was dropped (as on SQLite) still applies.
 --   * WITHOUT ROWID and PRAGMAs have no meaning here and are left out.
 --   * Names of tables, columns, indexes and triggers are SQLite's; keys
 --     and checks SQLite leaves unnamed get PostgreSQL's default names.
@@ -107,7 +110,7 @@ ALTER TABLE accounts ADD CONSTRAINT accounts_owner_member_id_fkey
 -- which an identity column does not see. This moves the identity's
 -- sequence past such an id, so that the next member without an id does
 -- not get it again. Ids the sequence gave out never move it.
-CREATE FUNCTION members_id_sequence() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_id_sequence() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     seq  text := pg_get_serial_sequence(quote_ident(TG_TABLE_SCHEMA) || '.members', 'id');
     last bigint;
@@ -122,7 +125,7 @@ END $$;
 CREATE TRIGGER members_id_sequence AFTER INSERT ON members
 FOR EACH ROW EXECUTE FUNCTION members_id_sequence();
 
-CREATE FUNCTION members_sort_name() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_sort_name() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE members SET sort_name = (SELECT trim(last_name || ' ' || first_name || ' ' || email) FROM users WHERE id = NEW.user_id)
      WHERE id = NEW.id;
@@ -131,7 +134,7 @@ END $$;
 CREATE TRIGGER members_sort_name AFTER INSERT ON members
 FOR EACH ROW EXECUTE FUNCTION members_sort_name();
 
-CREATE FUNCTION users_sort_name() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION users_sort_name() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE members SET sort_name = trim(NEW.last_name || ' ' || NEW.first_name || ' ' || NEW.email) WHERE user_id = NEW.id;
     RETURN NULL;
@@ -140,7 +143,7 @@ CREATE TRIGGER users_sort_name AFTER UPDATE OF first_name, last_name, email ON u
 FOR EACH ROW EXECUTE FUNCTION users_sort_name();
 
 -- The Owner role is held by the account's owner and nobody else.
-CREATE FUNCTION members_owner_role_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_owner_role_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.role_id = (SELECT id FROM roles WHERE account_id = NEW.account_id AND builtin = 'owner'))
        <> (NEW.id = (SELECT owner_member_id FROM accounts WHERE id = NEW.account_id)) THEN
@@ -151,7 +154,7 @@ END $$;
 CREATE TRIGGER members_owner_role_insert AFTER INSERT ON members
 FOR EACH ROW EXECUTE FUNCTION members_owner_role_insert();
 
-CREATE FUNCTION members_owner_role_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_owner_role_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.role_id = (SELECT id FROM roles WHERE account_id = NEW.account_id AND builtin = 'owner'))
        <> (NEW.id = (SELECT owner_member_id FROM accounts WHERE id = NEW.account_id)) THEN
@@ -162,7 +165,7 @@ END $$;
 CREATE TRIGGER members_owner_role_update BEFORE UPDATE OF role_id ON members
 FOR EACH ROW EXECUTE FUNCTION members_owner_role_update();
 
-CREATE FUNCTION members_owner_status() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_owner_status() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.status <> 'active'
        AND NEW.id = (SELECT owner_member_id FROM accounts WHERE id = NEW.account_id) THEN
@@ -173,7 +176,7 @@ END $$;
 CREATE TRIGGER members_owner_status BEFORE UPDATE OF status ON members
 FOR EACH ROW EXECUTE FUNCTION members_owner_status();
 
-CREATE FUNCTION members_owner_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_owner_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.id = (SELECT owner_member_id FROM accounts WHERE id = OLD.account_id) THEN
         RAISE EXCEPTION 'owner: the account owner cannot be deleted';
@@ -186,7 +189,7 @@ FOR EACH ROW EXECUTE FUNCTION members_owner_delete();
 -- Handing over ownership is one UPDATE of accounts.owner_member_id; the
 -- database checks the new owner and swaps the roles itself, so no
 -- transaction can leave zero or two Owners behind.
-CREATE FUNCTION accounts_owner_check() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION accounts_owner_check() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM members WHERE id = NEW.owner_member_id
                    AND account_id = NEW.id AND status = 'active') THEN
@@ -197,7 +200,7 @@ END $$;
 CREATE TRIGGER accounts_owner_check BEFORE UPDATE OF owner_member_id ON accounts
 FOR EACH ROW EXECUTE FUNCTION accounts_owner_check();
 
-CREATE FUNCTION accounts_owner_swap() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION accounts_owner_swap() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.owner_member_id <> OLD.owner_member_id THEN
         UPDATE members SET role_id = (SELECT id FROM roles WHERE account_id = NEW.id AND builtin = 'admin')
@@ -211,7 +214,7 @@ CREATE TRIGGER accounts_owner_swap AFTER UPDATE OF owner_member_id ON accounts
 FOR EACH ROW EXECUTE FUNCTION accounts_owner_swap();
 
 -- Built-in roles are never deleted or renamed.
-CREATE FUNCTION roles_builtin_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION roles_builtin_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.builtin IS NOT NULL AND EXISTS (SELECT 1 FROM accounts WHERE id = OLD.account_id) THEN
         RAISE EXCEPTION 'builtin: built-in roles cannot be deleted';
@@ -222,7 +225,7 @@ CREATE TRIGGER roles_builtin_delete BEFORE DELETE ON roles
 FOR EACH ROW EXECUTE FUNCTION roles_builtin_delete();
 
 -- (name is CITEXT: a change of case only is not a rename, as with NOCASE.)
-CREATE FUNCTION roles_builtin_rename() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION roles_builtin_rename() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.builtin IS NOT NULL AND (NEW.name <> OLD.name OR NEW.builtin IS DISTINCT FROM OLD.builtin) THEN
         RAISE EXCEPTION 'builtin: built-in roles cannot be renamed';

@@ -32,7 +32,7 @@ CREATE TABLE vehicle_groups (
 CREATE UNIQUE INDEX vehicle_groups_name ON vehicle_groups(account_id, COALESCE(parent_id, 0), name);
 CREATE INDEX vehicle_groups_parent ON vehicle_groups(parent_id);
 
-CREATE FUNCTION vehicle_groups_parent_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_groups_parent_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.parent_id IS NOT NULL
        AND (SELECT account_id FROM vehicle_groups WHERE id = NEW.parent_id) IS DISTINCT FROM NEW.account_id THEN
@@ -43,7 +43,7 @@ END $$;
 CREATE TRIGGER vehicle_groups_parent_insert BEFORE INSERT ON vehicle_groups
 FOR EACH ROW EXECUTE FUNCTION vehicle_groups_parent_insert();
 
-CREATE FUNCTION vehicle_groups_parent_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_groups_parent_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.account_id <> OLD.account_id
        OR (NEW.parent_id IS NOT NULL
@@ -83,7 +83,7 @@ CREATE UNIQUE INDEX vehicles_vin ON vehicles(account_id, vin) WHERE vin <> '';
 -- vehicles_search_update have no counterpart here.
 CREATE INDEX vehicles_search_trgm ON vehicles USING gin ((name || ' ' || plate || ' ' || vin) gin_trgm_ops);
 
-CREATE FUNCTION vehicles_group_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicles_group_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.group_id IS NOT NULL
        AND (SELECT account_id FROM vehicle_groups WHERE id = NEW.group_id) IS DISTINCT FROM NEW.account_id THEN
@@ -94,7 +94,7 @@ END $$;
 CREATE TRIGGER vehicles_group_insert BEFORE INSERT ON vehicles
 FOR EACH ROW EXECUTE FUNCTION vehicles_group_insert();
 
-CREATE FUNCTION vehicles_group_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicles_group_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.account_id <> OLD.account_id
        OR (NEW.group_id IS NOT NULL
@@ -118,7 +118,7 @@ CREATE TABLE clients (
 );
 CREATE UNIQUE INDEX clients_name ON clients(account_id, name);
 
-CREATE FUNCTION clients_account_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION clients_account_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'account: a client cannot move to another account';
 END $$;
@@ -136,7 +136,7 @@ CREATE TABLE vehicle_clients (
 );
 CREATE INDEX vehicle_clients_client ON vehicle_clients(client_id, vehicle_id);
 
-CREATE FUNCTION vehicle_clients_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_clients_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT account_id FROM vehicles WHERE id = NEW.vehicle_id)
        IS DISTINCT FROM (SELECT account_id FROM clients WHERE id = NEW.client_id) THEN
@@ -171,7 +171,7 @@ CREATE TABLE member_group_grants (
 );
 CREATE INDEX member_group_grants_group ON member_group_grants(group_id);
 
-CREATE FUNCTION member_vehicle_grants_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION member_vehicle_grants_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT account_id FROM members WHERE id = NEW.member_id)
        IS DISTINCT FROM (SELECT account_id FROM vehicles WHERE id = NEW.vehicle_id) THEN
@@ -182,7 +182,7 @@ END $$;
 CREATE TRIGGER member_vehicle_grants_same_account BEFORE INSERT ON member_vehicle_grants
 FOR EACH ROW EXECUTE FUNCTION member_vehicle_grants_same_account();
 
-CREATE FUNCTION member_group_grants_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION member_group_grants_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT account_id FROM members WHERE id = NEW.member_id)
        IS DISTINCT FROM (SELECT account_id FROM vehicle_groups WHERE id = NEW.group_id) THEN
@@ -211,7 +211,7 @@ CREATE INDEX trips_account_date ON trips(account_id, trip_date);
 CREATE INDEX trips_client ON trips(client_id);
 CREATE INDEX trips_driver ON trips(driver_member_id);
 
-CREATE FUNCTION trips_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trips_same_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT account_id FROM vehicles WHERE id = NEW.vehicle_id) IS DISTINCT FROM NEW.account_id
        OR (NEW.client_id IS NOT NULL AND (SELECT account_id FROM clients WHERE id = NEW.client_id) IS DISTINCT FROM NEW.account_id)
@@ -223,7 +223,7 @@ END $$;
 CREATE TRIGGER trips_same_account BEFORE INSERT ON trips
 FOR EACH ROW EXECUTE FUNCTION trips_same_account();
 
-CREATE FUNCTION trips_same_account_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trips_same_account_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT account_id FROM vehicles WHERE id = NEW.vehicle_id) IS DISTINCT FROM NEW.account_id
        OR (NEW.client_id IS NOT NULL AND (SELECT account_id FROM clients WHERE id = NEW.client_id) IS DISTINCT FROM NEW.account_id)

@@ -10,7 +10,7 @@
 -- json_valid(text) is SQLite's: true for well-formed JSON text, false
 -- otherwise, NULL for NULL (PostgreSQL 15 has no IS JSON), so the check
 -- below reads and refuses as in SQLite (a check violation).
-CREATE FUNCTION json_valid(t text) RETURNS boolean
+CREATE OR REPLACE FUNCTION json_valid(t text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE STRICT AS $$
 BEGIN
     PERFORM t::json;

@@ -57,7 +57,7 @@ CREATE TABLE trip_months_final (
 
 -- The database itself refuses changes to a finalized month, whatever the
 -- code path ("finalized: " marks the message for the app).
-CREATE FUNCTION trips_final_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trips_final_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM trip_months_final WHERE vehicle_id = NEW.vehicle_id AND month = substr(NEW.trip_date, 1, 7)) THEN
         RAISE EXCEPTION 'finalized: this month of the vehicle is finalized';
@@ -69,7 +69,7 @@ FOR EACH ROW EXECUTE FUNCTION trips_final_insert();
 
 -- (A driver leaving the account, which rewrites only driver columns, is
 -- not a change of the log.)
-CREATE FUNCTION trips_final_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trips_final_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM trip_months_final WHERE vehicle_id = OLD.vehicle_id AND month = substr(OLD.trip_date, 1, 7))
        OR EXISTS (SELECT 1 FROM trip_months_final WHERE vehicle_id = NEW.vehicle_id AND month = substr(NEW.trip_date, 1, 7)) THEN
@@ -85,7 +85,7 @@ FOR EACH ROW EXECUTE FUNCTION trips_final_update();
 -- cascade through its trips, as on SQLite, which happens to delete the
 -- finalized months first; PostgreSQL cascades to trips first. Inside that
 -- cascade the account row is already gone; a trip never outlives it.)
-CREATE FUNCTION trips_final_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trips_final_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM trip_months_final WHERE vehicle_id = OLD.vehicle_id AND month = substr(OLD.trip_date, 1, 7))
        AND EXISTS (SELECT 1 FROM accounts WHERE id = OLD.account_id) THEN

@@ -34,7 +34,7 @@ CREATE INDEX vehicle_access_list ON vehicle_access(member_id, status, name, vehi
 CREATE INDEX vehicle_access_vehicle ON vehicle_access(vehicle_id, via);
 
 -- Direct grants: one row each.
-CREATE FUNCTION vehicle_access_direct_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_direct_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO vehicle_access AS va (member_id, vehicle_id, via, lvl, until, status, name)
     SELECT NEW.member_id, v.id, 0, CASE NEW.level WHEN 'manage' THEN 2 ELSE 1 END, NEW.ends_at, v.status, v.name
@@ -46,7 +46,7 @@ END $$;
 CREATE TRIGGER vehicle_access_direct_insert AFTER INSERT ON member_vehicle_grants
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_direct_insert();
 
-CREATE FUNCTION vehicle_access_direct_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_direct_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM vehicle_access WHERE member_id = OLD.member_id AND vehicle_id = OLD.vehicle_id AND via = 0;
     RETURN NULL;
@@ -54,7 +54,7 @@ END $$;
 CREATE TRIGGER vehicle_access_direct_delete AFTER DELETE ON member_vehicle_grants
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_direct_delete();
 
-CREATE FUNCTION vehicle_access_direct_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_direct_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM vehicle_access WHERE member_id = OLD.member_id AND vehicle_id = OLD.vehicle_id AND via = 0;
     INSERT INTO vehicle_access AS va (member_id, vehicle_id, via, lvl, until, status, name)
@@ -68,7 +68,7 @@ CREATE TRIGGER vehicle_access_direct_update AFTER UPDATE ON member_vehicle_grant
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_direct_update();
 
 -- Group grants: a row for every vehicle in the group and its sub-groups.
-CREATE FUNCTION vehicle_access_group_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_group_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     WITH RECURSIVE sub(id) AS (
         SELECT NEW.group_id
@@ -84,7 +84,7 @@ END $$;
 CREATE TRIGGER vehicle_access_group_insert AFTER INSERT ON member_group_grants
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_group_insert();
 
-CREATE FUNCTION vehicle_access_group_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_group_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM vehicle_access WHERE member_id = OLD.member_id AND via = OLD.group_id;
     RETURN NULL;
@@ -92,7 +92,7 @@ END $$;
 CREATE TRIGGER vehicle_access_group_delete AFTER DELETE ON member_group_grants
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_group_delete();
 
-CREATE FUNCTION vehicle_access_group_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_group_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM vehicle_access WHERE member_id = OLD.member_id AND via = OLD.group_id;
     WITH RECURSIVE sub(id) AS (
@@ -112,7 +112,7 @@ FOR EACH ROW EXECUTE FUNCTION vehicle_access_group_update();
 -- Vehicles: a new vehicle gets the rows of the group grants above it; a
 -- moved one has its group rows recomputed; a rename or status change is
 -- copied; a deleted one loses its rows.
-CREATE FUNCTION vehicle_access_vehicle_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_vehicle_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.group_id IS NOT NULL THEN
         WITH RECURSIVE up(id) AS (
@@ -130,7 +130,7 @@ END $$;
 CREATE TRIGGER vehicle_access_vehicle_insert AFTER INSERT ON vehicles
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_vehicle_insert();
 
-CREATE FUNCTION vehicle_access_vehicle_move() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_vehicle_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.group_id IS DISTINCT FROM OLD.group_id THEN
         DELETE FROM vehicle_access WHERE vehicle_id = NEW.id AND via <> 0;
@@ -150,7 +150,7 @@ CREATE TRIGGER vehicle_access_vehicle_move AFTER UPDATE OF group_id ON vehicles
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_vehicle_move();
 
 -- (name is CITEXT: a change of case only is not copied, as with NOCASE.)
-CREATE FUNCTION vehicle_access_vehicle_rename() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_vehicle_rename() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.name IS DISTINCT FROM OLD.name OR NEW.status IS DISTINCT FROM OLD.status THEN
         UPDATE vehicle_access SET name = NEW.name, status = NEW.status WHERE vehicle_id = NEW.id;
@@ -160,7 +160,7 @@ END $$;
 CREATE TRIGGER vehicle_access_vehicle_rename AFTER UPDATE OF name, status ON vehicles
 FOR EACH ROW EXECUTE FUNCTION vehicle_access_vehicle_rename();
 
-CREATE FUNCTION vehicle_access_vehicle_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_vehicle_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM vehicle_access WHERE vehicle_id = OLD.id;
     RETURN NULL;
@@ -170,7 +170,7 @@ FOR EACH ROW EXECUTE FUNCTION vehicle_access_vehicle_delete();
 
 -- Groups: moving a group under another parent recomputes the group rows
 -- of every vehicle in it and its sub-groups.
-CREATE FUNCTION vehicle_access_group_move() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION vehicle_access_group_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN
         DELETE FROM vehicle_access WHERE via <> 0 AND vehicle_id IN (

@@ -33,7 +33,7 @@ CREATE TABLE access_review_items (
 );
 CREATE INDEX access_review_items_position ON access_review_items(review_id, position);
 
-CREATE FUNCTION access_reviews_finished_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION access_reviews_finished_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.finished_at IS NOT NULL THEN
         RAISE EXCEPTION 'review: a finished review cannot be changed';
@@ -43,7 +43,7 @@ END $$;
 CREATE TRIGGER access_reviews_finished_update BEFORE UPDATE ON access_reviews
 FOR EACH ROW EXECUTE FUNCTION access_reviews_finished_update();
 
-CREATE FUNCTION access_reviews_finished_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION access_reviews_finished_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.finished_at IS NOT NULL AND EXISTS (SELECT 1 FROM accounts WHERE id = OLD.account_id) THEN
         RAISE EXCEPTION 'review: a finished review cannot be deleted';
@@ -53,7 +53,7 @@ END $$;
 CREATE TRIGGER access_reviews_finished_delete BEFORE DELETE ON access_reviews
 FOR EACH ROW EXECUTE FUNCTION access_reviews_finished_delete();
 
-CREATE FUNCTION access_review_items_finished_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION access_review_items_finished_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT finished_at FROM access_reviews WHERE id = OLD.review_id) IS NOT NULL THEN
         RAISE EXCEPTION 'review: a finished review cannot be changed';
@@ -63,7 +63,7 @@ END $$;
 CREATE TRIGGER access_review_items_finished_update BEFORE UPDATE ON access_review_items
 FOR EACH ROW EXECUTE FUNCTION access_review_items_finished_update();
 
-CREATE FUNCTION access_review_items_finished_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION access_review_items_finished_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT finished_at FROM access_reviews WHERE id = NEW.review_id) IS NOT NULL THEN
         RAISE EXCEPTION 'review: a finished review cannot be changed';
@@ -73,7 +73,7 @@ END $$;
 CREATE TRIGGER access_review_items_finished_insert BEFORE INSERT ON access_review_items
 FOR EACH ROW EXECUTE FUNCTION access_review_items_finished_insert();
 
-CREATE FUNCTION access_review_items_finished_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION access_review_items_finished_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT finished_at FROM access_reviews WHERE id = OLD.review_id) IS NOT NULL
        AND EXISTS (SELECT 1 FROM access_reviews r JOIN accounts a ON a.id = r.account_id WHERE r.id = OLD.review_id) THEN

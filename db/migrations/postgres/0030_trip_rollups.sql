@@ -54,7 +54,7 @@ CREATE TABLE trip_client_months (
 
 -- A trip counted in its month, its vehicle's month and (with a client)
 -- its client's month.
-CREATE FUNCTION trip_rollup_add(a_account_id bigint, a_trip_date text, a_vehicle_id bigint, a_client_id bigint,
+CREATE OR REPLACE FUNCTION trip_rollup_add(a_account_id bigint, a_trip_date text, a_vehicle_id bigint, a_client_id bigint,
                                 a_purpose text, a_distance_km double precision) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     b  bigint := (a_purpose = 'business')::int;
@@ -82,7 +82,7 @@ BEGIN
 END $$;
 
 -- A trip taken out of its months again; a row whose counts reach zero goes.
-CREATE FUNCTION trip_rollup_sub(a_account_id bigint, a_trip_date text, a_vehicle_id bigint, a_client_id bigint,
+CREATE OR REPLACE FUNCTION trip_rollup_sub(a_account_id bigint, a_trip_date text, a_vehicle_id bigint, a_client_id bigint,
                                 a_purpose text, a_distance_km double precision) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     b bigint := (a_purpose = 'business')::int;
@@ -112,7 +112,7 @@ BEGIN
     DELETE FROM trip_client_months WHERE account_id = a_account_id AND month = m AND client_id = a_client_id AND b_trips = 0 AND p_trips = 0;
 END $$;
 
-CREATE FUNCTION trip_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trip_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM trip_rollup_add(NEW.account_id, NEW.trip_date, NEW.vehicle_id, NEW.client_id, NEW.purpose, NEW.distance_km);
     RETURN NULL;
@@ -120,7 +120,7 @@ END $$;
 CREATE TRIGGER trip_rollup_insert AFTER INSERT ON trips
 FOR EACH ROW EXECUTE FUNCTION trip_rollup_insert();
 
-CREATE FUNCTION trip_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trip_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM trip_rollup_sub(OLD.account_id, OLD.trip_date, OLD.vehicle_id, OLD.client_id, OLD.purpose, OLD.distance_km);
     RETURN NULL;
@@ -128,7 +128,7 @@ END $$;
 CREATE TRIGGER trip_rollup_delete AFTER DELETE ON trips
 FOR EACH ROW EXECUTE FUNCTION trip_rollup_delete();
 
-CREATE FUNCTION trip_rollup_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION trip_rollup_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM trip_rollup_sub(OLD.account_id, OLD.trip_date, OLD.vehicle_id, OLD.client_id, OLD.purpose, OLD.distance_km);
     PERFORM trip_rollup_add(NEW.account_id, NEW.trip_date, NEW.vehicle_id, NEW.client_id, NEW.purpose, NEW.distance_km);

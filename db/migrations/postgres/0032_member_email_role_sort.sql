@@ -16,7 +16,7 @@ UPDATE members SET sort_email = (SELECT email FROM users WHERE id = members.user
 CREATE INDEX members_account_email ON members(account_id, sort_email, id);
 CREATE INDEX members_account_role ON members(account_id, sort_role, id);
 
-CREATE FUNCTION members_sort_email_role_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_sort_email_role_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE members SET sort_email = (SELECT email FROM users WHERE id = NEW.user_id),
                        sort_role = (SELECT name FROM roles WHERE id = NEW.role_id)
@@ -26,7 +26,7 @@ END $$;
 CREATE TRIGGER members_sort_email_role_insert AFTER INSERT ON members
 FOR EACH ROW EXECUTE FUNCTION members_sort_email_role_insert();
 
-CREATE FUNCTION members_sort_email_role_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION members_sort_email_role_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE members SET sort_email = (SELECT email FROM users WHERE id = NEW.user_id),
                        sort_role = (SELECT name FROM roles WHERE id = NEW.role_id)
@@ -36,7 +36,7 @@ END $$;
 CREATE TRIGGER members_sort_email_role_update AFTER UPDATE OF user_id, role_id ON members
 FOR EACH ROW EXECUTE FUNCTION members_sort_email_role_update();
 
-CREATE FUNCTION users_sort_email() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION users_sort_email() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE members SET sort_email = NEW.email WHERE user_id = NEW.id;
     RETURN NULL;
@@ -44,7 +44,7 @@ END $$;
 CREATE TRIGGER users_sort_email AFTER UPDATE OF email ON users
 FOR EACH ROW EXECUTE FUNCTION users_sort_email();
 
-CREATE FUNCTION roles_sort_role() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION roles_sort_role() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE members SET sort_role = NEW.name WHERE role_id = NEW.id;
     RETURN NULL;
