@@ -95,18 +95,14 @@ func (d *DB) StartReview(ctx context.Context, a *Actor) (int64, bool, error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO access_reviews (account_id, reviewer_id, reviewer_name, started_at) VALUES (?, ?, ?, ?)`,
-			a.AccountID, a.MemberID, a.Name(), d.stamp())
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if id, err = insertID(ctx, tx, `INSERT INTO access_reviews (account_id, reviewer_id, reviewer_name, started_at) VALUES (?, ?, ?, ?)`,
+			a.AccountID, a.MemberID, a.Name(), d.stamp()); err != nil {
 			return err
 		}
 		rj, _ := json.Marshal(roles)
 		now := d.nowKey()
 		// Who each member is now, and their vehicle access in words.
-		res, err = tx.ExecContext(ctx, `INSERT INTO access_review_items (review_id, member_id, position, name, email, role_name, access)
+		res, err := tx.ExecContext(ctx, `INSERT INTO access_review_items (review_id, member_id, position, name, email, role_name, access)
 			SELECT ?, m.id, ROW_NUMBER() OVER (ORDER BY ro.name, m.sort_name, m.id),
 			       trim(u.first_name || ' ' || u.last_name), u.email, ro.name,
 			       CASE WHEN m.vehicle_access = 'all' THEN 'all vehicles' ELSE

@@ -32,6 +32,10 @@ type dialect interface {
 	tableExists(ctx context.Context, q queryer, table string) (bool, error)
 	// beginWrite runs first in every write transaction.
 	beginWrite(ctx context.Context, tx *sql.Tx) error
+	// nextID takes the id the next row of table (with an id primary key)
+	// will have, for a row inserted with its id given (the Owner's member
+	// row, named by its account before it exists).
+	nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error)
 	// vehicleSearch is the condition and its argument that keep the
 	// vehicles (alias v) whose name, plate or VIN hold every word (each of
 	// three characters or more) of words.

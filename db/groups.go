@@ -247,7 +247,8 @@ func (d *DB) CreateGroup(ctx context.Context, a *Actor, name string, parentID in
 			"Only members with access to all vehicles can create top-level groups; choose a group you manage."); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO vehicle_groups (account_id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO vehicle_groups (account_id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
 			a.AccountID, nullID(parentID), name, d.stamp())
 		if isUnique(err) {
 			return FieldError("name", "A group named %q already exists there.", name)
@@ -255,7 +256,6 @@ func (d *DB) CreateGroup(ctx context.Context, a *Actor, name string, parentID in
 		if err != nil {
 			return err
 		}
-		id, _ = res.LastInsertId()
 		path, _ := groupPath(ctx, tx, id)
 		return d.audit(ctx, tx, a, Event{Kind: "group.create", Target: path, Summary: "Group created", Group: id,
 			After: map[string]any{"name": name, "parent_id": parentID}})

@@ -44,6 +44,14 @@ func (postgresDialect) beginWrite(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// nextID takes the next value of the id column's identity sequence, so
+// that rows inserted later without an id never collide with it.
+func (postgresDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT nextval(pg_get_serial_sequence(?, 'id'))`, table).Scan(&id)
+	return id, err
+}
+
 // vehicleSearch matches each word anywhere in name, plate or VIN through
 // the pg_trgm index vehicles_search_trgm (its expression is this one).
 func (postgresDialect) vehicleSearch(words []string) (cond string, arg string) {

@@ -129,6 +129,14 @@ func (sqliteDialect) tableExists(ctx context.Context, q queryer, table string) (
 // lock as it began (_txlock=immediate).
 func (sqliteDialect) beginWrite(context.Context, *sql.Tx) error { return nil }
 
+// nextID is one past the table's highest id, as SQLite itself would
+// choose it: the write transaction holds SQLite's one write lock.
+func (sqliteDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM `+table).Scan(&id)
+	return id, err
+}
+
 // vehicleSearch goes through the FTS5 trigram index vehicles_search: each
 // word is a quoted phrase, all of them ANDed.
 func (sqliteDialect) vehicleSearch(words []string) (cond string, arg string) {

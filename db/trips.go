@@ -636,7 +636,7 @@ func (d *DB) recordTrip(ctx context.Context, tx *sql.Tx, a *Actor, vehicleID int
 		return 0, err
 	}
 	now := d.stamp()
-	res, err := tx.ExecContext(ctx, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, client_id, trip_date, distance_km, purpose,
+	id, err := insertID(ctx, tx, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, client_id, trip_date, distance_km, purpose,
 			odo_start, odo_end, start_place, end_place, note, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		a.AccountID, v.ID, in.DriverID, nullID(in.ClientID), in.Date, in.DistanceKm, in.Purpose,
@@ -644,7 +644,6 @@ func (d *DB) recordTrip(ctx context.Context, tx *sql.Tx, a *Actor, vehicleID int
 	if err != nil {
 		return 0, finalRefusal(err)
 	}
-	id, _ := res.LastInsertId()
 	if err := d.followOdometer(ctx, tx, v.ID); err != nil {
 		return 0, err
 	}

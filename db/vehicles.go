@@ -341,12 +341,12 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 			return err
 		}
 		now := d.stamp()
-		res, err := tx.ExecContext(ctx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`, a.AccountID, nullID(in.GroupID), in.Name, in.Plate, in.VIN, in.OdometerKm, now, now)
 		if err != nil {
 			return vinTaken(err)
 		}
-		id, _ = res.LastInsertId()
 		if err := d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in, Vehicle: id}); err != nil {
 			return err
 		}
