@@ -124,7 +124,7 @@ func (d *DB) StartReview(ctx context.Context, a *Actor) (int64, bool, error) {
 // reachableRoles are the roles of the account whose members the actor may
 // act on: those whose permissions the actor holds, the Owner role aside.
 func reachableRoles(ctx context.Context, q queryer, a *Actor) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM roles WHERE account_id = ? AND builtin IS NOT 'owner'`, a.AccountID)
+	rows, err := q.QueryContext(ctx, `SELECT id FROM roles WHERE account_id = ? AND COALESCE(builtin, '') != 'owner'`, a.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ type ReviewReminder struct {
 func (d *DB) RemindReviewsDue(ctx context.Context) (int, error) {
 	today := d.Now().UTC().Format(time.DateOnly)
 	rows, err := d.r.QueryContext(ctx, `SELECT st.account_id, st.next_review_on FROM account_settings st
-		WHERE st.next_review_on IS NOT NULL AND st.next_review_on <= ? AND st.review_reminded_on IS NOT st.next_review_on`, today)
+		WHERE st.next_review_on IS NOT NULL AND st.next_review_on <= ? AND st.review_reminded_on IS DISTINCT FROM st.next_review_on`, today)
 	if err != nil {
 		return 0, err
 	}
@@ -328,7 +328,7 @@ func (d *DB) RemindReviewsDue(ctx context.Context) (int, error) {
 	for _, r := range due {
 		err := d.update(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `UPDATE account_settings SET review_reminded_on = next_review_on
-				WHERE account_id = ? AND next_review_on = ? AND review_reminded_on IS NOT next_review_on`, r.AccountID, r.Due)
+				WHERE account_id = ? AND next_review_on = ? AND review_reminded_on IS DISTINCT FROM next_review_on`, r.AccountID, r.Due)
 			if err != nil {
 				return err
 			}

@@ -242,7 +242,7 @@ func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error
 	rows, err := d.readQuery(ctx, `
 		SELECT m.id, a.id, a.name, r.name, COALESCE(r.builtin, ''), m.status, m.channel
 		  FROM members m JOIN accounts a ON a.id = m.account_id JOIN roles r ON r.id = m.role_id
-		 WHERE m.user_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, userID)
+		 WHERE m.user_id = ? ORDER BY lower(a.name), a.id`, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 	// direct grants on some of their vehicles: those are counted one by one.
 	sc := d.scopeOf(a)
 	rows, err := d.r.QueryContext(ctx, sc.with(`loose(group_id, active, total) AS (
-			SELECT v.group_id, SUM(v.status = 'active'), COUNT(*) FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id
+			SELECT v.group_id, COUNT(CASE WHEN v.status = 'active' THEN 1 END), COUNT(*) FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id
 			 WHERE v.group_id IS NOT NULL AND v.group_id NOT IN (SELECT group_id FROM scope_covered) GROUP BY v.group_id)`)+`
 		SELECT g.id, COALESCE(g.parent_id, 0), g.name, g.version, COALESCE(c.lvl, 0),
 		       CASE WHEN c.group_id IS NULL THEN n.active ELSE (SELECT COUNT(*) FROM vehicles x WHERE x.group_id = g.id AND x.status = 'active') END,

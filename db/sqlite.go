@@ -3,12 +3,12 @@ package db
 // SQLite specifics live in this file: the connection settings, how SQLite
 // errors are classified (by their result code, never their text), the
 // text of the schema triggers' RAISE(ABORT, …), and the FTS5 query syntax.
-// A second store (PostgreSQL) replaces this file, not the queries around it.
+// PostgreSQL's side of the same (postgres.go) replaces this file, not the
+// queries around it: every query outside these two files runs on both.
 //
 // Other SQLite-only SQL, each in one named place: the FTS5 trigram index
-// vehicles_search (migrations; vehicleSearch below), INSERT OR IGNORE in
-// role_versions (roles.go, saveRoleVersion) and in the large-account
-// generator (generate.go), and the migrations themselves.
+// vehicles_search (migrations; vehicleSearch below), the file backup
+// (backup.go), and the migrations themselves.
 
 import (
 	"context"

@@ -185,7 +185,7 @@ func (r tripReach) cond(a *Actor) (string, []any) {
 		args = append(args, r.since)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "1 = 1", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -563,7 +563,7 @@ func (d *DB) followOdometer(ctx context.Context, tx *sql.Tx, vehicleID int64) er
 	_, err := tx.ExecContext(ctx, `UPDATE vehicles SET odometer_km = (SELECT odo_end FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL
 			ORDER BY trip_date DESC, id DESC LIMIT 1), updated_at = ?
 		WHERE id = ? AND EXISTS (SELECT 1 FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL)
-		  AND odometer_km IS NOT (SELECT odo_end FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL ORDER BY trip_date DESC, id DESC LIMIT 1)`,
+		  AND odometer_km IS DISTINCT FROM (SELECT odo_end FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL ORDER BY trip_date DESC, id DESC LIMIT 1)`,
 		vehicleID, d.stamp(), vehicleID, vehicleID, vehicleID)
 	return err
 }

@@ -178,7 +178,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 		if len(ctes) > 0 {
 			cwith = "WITH RECURSIVE " + strings.Join(ctes, ",\n") + "\n"
 		}
-		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`)`,
+		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`) AS matched`,
 			append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...)...).Scan(&ks.Total)
 		if err != nil {
 			return nil, Keyset{}, fmt.Errorf("count vehicles: %w", err)
