@@ -110,7 +110,7 @@ func (d *DB) StartReview(ctx context.Context, a *Actor) (int64, bool, error) {
 			         (SELECT COUNT(*) FROM member_vehicle_grants g WHERE g.member_id = m.id AND (g.ends_at IS NULL OR g.ends_at > ?)) || ' vehicle(s)' END
 			  FROM members m JOIN users u ON u.id = m.user_id JOIN roles ro ON ro.id = m.role_id JOIN accounts ac ON ac.id = m.account_id
 			 WHERE m.account_id = ? AND m.status != 'deactivated' AND m.id != ac.owner_member_id AND m.id != ?
-			   AND m.role_id IN (SELECT value FROM json_each(?))`, id, now, now, a.AccountID, a.MemberID, string(rj))
+			   AND m.role_id IN (`+d.dia.jsonEach("?", true)+`)`, id, now, now, a.AccountID, a.MemberID, string(rj))
 		if err != nil {
 			return fmt.Errorf("list members to review: %w", err)
 		}

@@ -52,6 +52,13 @@ func (postgresDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (in
 	return id, err
 }
 
+func (postgresDialect) jsonEach(arg string, ints bool) string {
+	if ints {
+		return `SELECT CAST(j.value AS BIGINT) AS value FROM json_array_elements_text(CAST(` + arg + ` AS json)) AS j(value)`
+	}
+	return `SELECT j.value FROM json_array_elements_text(CAST(` + arg + ` AS json)) AS j(value)`
+}
+
 // vehicleSearch matches each word anywhere in name, plate or VIN through
 // the pg_trgm index vehicles_search_trgm (its expression is this one).
 func (postgresDialect) vehicleSearch(words []string) (cond string, arg string) {
@@ -96,6 +103,28 @@ func pgRaiseMessage(err error) string {
 		return ""
 	}
 	return pgError(err).Message
+}
+
+// pgReason names a PostgreSQL failure in a few words ("" when err is no
+// PostgreSQL error the health check knows).
+func pgReason(err error) string {
+	e := pgError(err)
+	if e == nil {
+		return ""
+	}
+	switch {
+	case e.Code == "25006": // read_only_sql_transaction (a standby, or read-only by setting)
+		return "the database is read-only"
+	case e.Code == "53100": // disk_full
+		return "the disk is full"
+	case e.Code == "55P03" || e.Code == "40P01" || e.Code == "53300": // lock_not_available, deadlock, too_many_connections
+		return "the database is busy"
+	case strings.HasPrefix(e.Code, "58"): // system errors (I/O)
+		return "disk I/O error"
+	case e.Code == "XX001" || e.Code == "XX002": // data_corrupted, index_corrupted
+		return "the database is damaged"
+	}
+	return ""
 }
 
 // redactAddr is a PostgreSQL address without its password, for messages.

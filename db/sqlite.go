@@ -137,6 +137,10 @@ func (sqliteDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (int6
 	return id, err
 }
 
+func (sqliteDialect) jsonEach(arg string, _ bool) string {
+	return `SELECT value FROM json_each(` + arg + `)`
+}
+
 // vehicleSearch goes through the FTS5 trigram index vehicles_search: each
 // word is a quoted phrase, all of them ANDed.
 func (sqliteDialect) vehicleSearch(words []string) (cond string, arg string) {
