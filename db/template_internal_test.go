@@ -250,7 +250,7 @@ func (c preparedReads) ids(q string, args ...any) []int64 {
 // give it: no row when a and b give the same multiset of rows. One
 // statement compares two tables, each side read once, instead of reading
 // both into Go. Text compares as it is stored: give a column with another
-// collation (NOCASE in SQLite, CITEXT in PostgreSQL) as col || ''.
+// collation (NOCASE in SQLite, CITEXT in PostgreSQL) as col || ”.
 func sameRowsSQL(a, b string, n int) string {
 	cols := make([]string, n)
 	for i := range cols {
