@@ -249,8 +249,9 @@ func (c preparedReads) ids(q string, args ...any) []int64 {
 // columns) do not have in common, each with the number of times a and b
 // give it: no row when a and b give the same multiset of rows. One
 // statement compares two tables, each side read once, instead of reading
-// both into Go. Text compares as it is stored: give a column with another
-// collation (NOCASE in SQLite, CITEXT in PostgreSQL) as col || ”.
+// both into Go. Text compares as it is stored: append the empty text to
+// a column with another collation (NOCASE in SQLite, CITEXT in
+// PostgreSQL), which drops it.
 func sameRowsSQL(a, b string, n int) string {
 	cols := make([]string, n)
 	for i := range cols {
