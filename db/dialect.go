@@ -36,14 +36,14 @@ type dialect interface {
 	// will have, for a row inserted with its id given (the Owner's member
 	// row, named by its account before it exists).
 	nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error)
-	// jsonEach is a subquery of one column named value, the values of the JSON array
-	// in the argument arg ("?" or ":name"): integers when ints is true,
-	// text otherwise.
+	// jsonEach is a subquery of one column named value: the values of
+	// the JSON array in the argument arg ("?" or ":name"), integers when
+	// ints is true, text otherwise.
 	jsonEach(arg string, ints bool) string
-	// vehicleSearch is the condition and its argument that keep the
+	// vehicleSearch is the condition and its arguments that keep the
 	// vehicles (alias v) whose name, plate or VIN hold every word (each of
 	// three characters or more) of words.
-	vehicleSearch(words []string) (cond string, arg string)
+	vehicleSearch(words []string) (cond string, args []any)
 }
 
 // IsPostgres reports whether addr names a PostgreSQL database
@@ -56,7 +56,7 @@ func IsPostgres(addr string) bool {
 func (d *DB) Store() string { return d.dia.name() }
 
 // vehicleSearch is the dialect's vehicle search condition.
-func (d *DB) vehicleSearch(words []string) (string, string) { return d.dia.vehicleSearch(words) }
+func (d *DB) vehicleSearch(words []string) (string, []any) { return d.dia.vehicleSearch(words) }
 
 // isUnique reports whether err is a uniqueness violation (a UNIQUE index
 // or a primary key) in either store.

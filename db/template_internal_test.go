@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"fleetgate/db/internal/pgtest"
+	"fleetgate/db/pgtest"
 )
 
 // The tests inside package db cannot import dbtest (it imports db), so
@@ -85,7 +85,6 @@ func (tp *internalTemplate) make() {
 		}
 	}
 	if pgtest.Server() != "" {
-		// A template is a database; each test gets a copy of it.
 		from := ""
 		if tp.from != nil {
 			from = tp.from.file
@@ -109,11 +108,11 @@ func (tp *internalTemplate) make() {
 			return
 		}
 	}
+	// Everything into the main file, so that the file alone is the database.
 	if pgtest.Server() != "" {
 		tp.err = d.Close()
 		return
 	}
-	// Everything into the main file, so that the file alone is the database.
 	if _, tp.err = d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); tp.err != nil {
 		d.Close()
 		return
@@ -130,7 +129,7 @@ func (tp *internalTemplate) path(t testing.TB) string {
 		t.Fatalf("template database %s: %v", tp.name, tp.err)
 	}
 	if pgtest.Server() != "" {
-		return pgtest.DatabaseFor(t, tp.file)
+		return pgtest.Database(t, tp.file)
 	}
 	dst := filepath.Join(t.TempDir(), tp.name+".db")
 	if err := copyFileForTest(tp.file, dst); err != nil {

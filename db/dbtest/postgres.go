@@ -1,10 +1,10 @@
 package dbtest
 
 import (
-	"context"
+	"path/filepath"
 	"testing"
 
-	"fleetgate/db/internal/pgtest"
+	"fleetgate/db/pgtest"
 )
 
 // Postgres is the PostgreSQL server the tests run on ("" for SQLite).
@@ -15,23 +15,17 @@ func Postgres() string { return pgtest.Server() }
 // name is the file's name on SQLite.
 func Fresh(t testing.TB, name string) string {
 	t.Helper()
-	return pgtest.Fresh(t, name)
+	if Postgres() == "" {
+		return filepath.Join(t.TempDir(), name)
+	}
+	return pgtest.Database(t, "")
 }
 
-// SQLiteOnly skips t on PostgreSQL: the test is about SQLite's own
-// files, pragmas or backups, as why says (shown in the skip message).
+// SQLiteOnly skips t when the tests run on PostgreSQL: the test is about
+// the SQLite file itself (why says what).
 func SQLiteOnly(t testing.TB, why string) {
 	t.Helper()
-	pgtest.SQLiteOnly(t, why)
-}
-
-func createDatabase(ctx context.Context, prefix, template string) (string, error) {
-	return pgtest.CreateDatabase(ctx, prefix, template)
-}
-
-func dropDatabase(ctx context.Context, addr string) { pgtest.DropDatabase(ctx, addr) }
-
-func databaseFor(t testing.TB, template string) string {
-	t.Helper()
-	return pgtest.DatabaseFor(t, template)
+	if Postgres() != "" {
+		t.Skip("SQLite only: " + why)
+	}
 }

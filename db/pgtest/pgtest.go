@@ -1,7 +1,11 @@
-// Package pgtest makes PostgreSQL databases for tests: the address of
-// the server comes from FLEETGATE_TEST_POSTGRES (empty: the tests run on
-// SQLite files). It imports nothing of Fleetgate, so that both the tests
-// inside package db and package dbtest can use it.
+// Package pgtest gives tests databases of their own on the PostgreSQL
+// server named by FLEETGATE_TEST_POSTGRES (its maintenance database, e.g.
+// postgres://postgres@/postgres?host=/tmp/dir; `make test-postgres` starts
+// a throwaway server and sets it). Without it the tests run on SQLite and
+// this package is not used. It does not import package db, so that db's
+// own tests can use it as well as dbtest.
+//
+// Only test code imports this package.
 package pgtest
 
 import (
@@ -12,7 +16,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,26 +26,6 @@ import (
 
 // Server is the PostgreSQL server the tests run on ("" for SQLite).
 func Server() string { return os.Getenv("FLEETGATE_TEST_POSTGRES") }
-
-// SQLiteOnly skips t on PostgreSQL; why says what of SQLite's own the
-// test is about (its files, pragmas, backup), shown in the skip message.
-func SQLiteOnly(t testing.TB, why string) {
-	t.Helper()
-	if Server() != "" {
-		t.Skip("SQLite only: " + why)
-	}
-}
-
-// Fresh is the address of an empty database of t's own, not migrated: a
-// file in a temp dir, or a new PostgreSQL database dropped when t ends.
-// name is the file's name on SQLite.
-func Fresh(t testing.TB, name string) string {
-	t.Helper()
-	if Server() == "" {
-		return filepath.Join(t.TempDir(), name)
-	}
-	return DatabaseFor(t, "")
-}
 
 var (
 	adminOnce sync.Once
@@ -109,16 +92,15 @@ func CreateDatabase(ctx context.Context, prefix, template string) (string, error
 	return addrOf(name), nil
 }
 
-// DropDatabase drops the database at addr, closing its sessions.
 func DropDatabase(ctx context.Context, addr string) {
 	if a, err := maintenance(); err == nil {
 		_, _ = a.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+nameOf(addr)+`" WITH (FORCE)`)
 	}
 }
 
-// DatabaseFor makes a database for t (a copy of template when it is not
+// Database makes a database for t (a copy of template when it is not
 // ""), dropped when t ends.
-func DatabaseFor(t testing.TB, template string) string {
+func Database(t testing.TB, template string) string {
 	t.Helper()
 	addr, err := CreateDatabase(context.Background(), "t", template)
 	if err != nil {
