@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -290,12 +291,18 @@ func named(args []driver.Value) []driver.NamedValue {
 	return out
 }
 
+// crossJoinOn matches a CROSS JOIN of one table (with an optional alias)
+// followed by ON, which PostgreSQL accepts only as INNER JOIN.
+var crossJoinOn = regexp.MustCompile(`^(?i)CROSS\s+JOIN\s+\w+(\s+(AS\s+)?\w+)?\s+ON\b`)
+
 // rebound caches rebind's work: the queries are a fixed set of texts.
 var rebound sync.Map
 
 // rebind rewrites a query written for both stores into PostgreSQL's terms:
-// each `?` outside quotes and comments becomes `$n`, and the keyword LIKE
-// becomes ILIKE. A query starting with rawSQL is returned as it is.
+// each `?` outside quotes and comments becomes `$n`, the keyword LIKE
+// becomes ILIKE, and CROSS JOIN with an ON clause (SQLite's way of fixing
+// the join order: the left table drives) becomes INNER JOIN. A query
+// starting with rawSQL is returned as it is.
 func rebind(query string) string {
 	if strings.HasPrefix(query, rawSQL) {
 		return query
@@ -375,6 +382,9 @@ func rewrite(query string, names map[string]int) string {
 		case (c == 'L' || c == 'l') && isKeywordAt(query, i, "LIKE"):
 			b.WriteString("ILIKE")
 			i += 4
+		case (c == 'C' || c == 'c') && isKeywordAt(query, i, "CROSS") && crossJoinOn.MatchString(query[i:]):
+			b.WriteString("INNER")
+			i += 5
 		default:
 			b.WriteByte(c)
 			i++

@@ -178,9 +178,9 @@ func TestVehicleAccessFollowsTheRule(t *testing.T) {
 			if rng.IntN(3) == 0 {
 				p = nil
 			}
-			what, q, args = "group moved", `UPDATE vehicle_groups SET parent_id = ?1, name = name || '.' || ?2 WHERE id = ?2
-				AND (?1 IS NULL OR ?1 NOT IN (WITH RECURSIVE sub(id) AS (SELECT ?2 UNION SELECT g.id FROM vehicle_groups g JOIN sub ON g.parent_id = sub.id) SELECT id FROM sub))`,
-				[]any{p, g}
+			what, q, args = "group moved", `UPDATE vehicle_groups SET parent_id = :parent, name = name || '.' || :id WHERE id = :id
+				AND (:parent IS NULL OR :parent NOT IN (WITH RECURSIVE sub(id) AS (SELECT :id UNION SELECT g.id FROM vehicle_groups g JOIN sub ON g.parent_id = sub.id) SELECT id FROM sub))`,
+				[]any{sql.Named("parent", p), sql.Named("id", g)}
 		case 11:
 			g := any(pick(groups))
 			if rng.IntN(4) == 0 {
