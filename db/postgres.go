@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -143,9 +144,10 @@ func openPostgres(ctx context.Context, addr string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", redactAddr(addr), err)
 	}
-	// The simple protocol sends each query with its arguments as literals:
-	// the server types them from their place in the query, as SQLite
-	// does, and no statement is prepared per connection.
+	// The simple protocol sends each query whole, its arguments written
+	// in as literals (by interpolate: numbers as numbers, text as untyped
+	// literals the server types from their place in the query, as SQLite
+	// does), and no statement is prepared per connection.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	w := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	w.SetMaxOpenConns(1)
@@ -200,11 +202,119 @@ func (c *pgConn) PrepareContext(_ context.Context, query string) (driver.Stmt, e
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebindArgs(query, args), args)
+	q, err := interpolate(rebindArgs(query, args), args)
+	if err != nil {
+		return nil, err
+	}
+	return c.Conn.ExecContext(ctx, q, nil)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebindArgs(query, args), args)
+	q, err := interpolate(rebindArgs(query, args), args)
+	if err != nil {
+		return nil, err
+	}
+	return c.Conn.QueryContext(ctx, q, nil)
+}
+
+// interpolate writes the arguments into a rebound query in place of their
+// $n, as literals of their own type: an integer as a BIGINT (so that
+// `WITH up(id) AS (SELECT ?)` gives an integer column, as in SQLite;
+// pgx would send every argument as a quoted, untyped literal, which a
+// CTE or UNION column takes as text), a float as double precision, bytes
+// as bytea, and text as an untyped string literal that the server types
+// from its place in the query.
+func interpolate(query string, args []driver.NamedValue) (string, error) {
+	if len(args) == 0 {
+		return query, nil
+	}
+	byOrdinal := make(map[int]any, len(args))
+	for _, a := range args {
+		byOrdinal[a.Ordinal] = a.Value
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16*len(args))
+	for i := 0; i < len(query); {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == c {
+					if j+1 < len(query) && query[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(query))
+			b.WriteString(query[i:j])
+			i = j
+		case c == '-' && strings.HasPrefix(query[i:], "--"):
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				j = len(query) - i
+			}
+			b.WriteString(query[i : i+j])
+			i += j
+		case c == '/' && strings.HasPrefix(query[i:], "/*"):
+			j := strings.Index(query[i+2:], "*/")
+			if j < 0 {
+				j = len(query) - i - 2
+			} else {
+				j += 2
+			}
+			b.WriteString(query[i : i+2+j])
+			i += 2 + j
+		case c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			n, _ := strconv.Atoi(query[i+1 : j])
+			v, ok := byOrdinal[n]
+			if !ok {
+				return "", fmt.Errorf("query has $%d but %d arguments", n, len(args))
+			}
+			if err := writeLiteral(&b, v); err != nil {
+				return "", err
+			}
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+// writeLiteral writes v (a value CheckNamedValue let through) as a SQL
+// literal.
+func writeLiteral(b *strings.Builder, v any) error {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("NULL")
+	case int64:
+		// BIGINT, the schema's one integer type (a recursive CTE needs
+		// its terms' types to agree exactly).
+		b.WriteString("CAST(" + strconv.FormatInt(x, 10) + " AS BIGINT)")
+	case float64:
+		b.WriteString("CAST('" + strconv.FormatFloat(x, 'g', -1, 64) + "' AS DOUBLE PRECISION)")
+	case []byte:
+		b.WriteString(`'\x` + hex.EncodeToString(x) + `'::bytea`)
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			return errors.New("text argument holds a NUL byte")
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(x, "'", "''"))
+		b.WriteByte('\'')
+	default:
+		return fmt.Errorf("argument of type %T", v)
+	}
+	return nil
 }
 
 // rebindArgs is rebind for a query whose arguments may be named
