@@ -96,7 +96,7 @@ func (d *DB) MemberAccess(ctx context.Context, a *Actor, memberID int64) (Member
 	sc := d.scopeOf(a)
 	now := d.nowKey()
 	rows, err := d.r.QueryContext(ctx, sc.with()+`
-		SELECT 'vehicle', g.vehicle_id, v.name, g.level, g.ends_at, g.vehicle_id IN (SELECT vehicle_id FROM visible)
+		SELECT 'vehicle', g.vehicle_id, v.name, g.level, g.ends_at, CASE WHEN g.vehicle_id IN (SELECT vehicle_id FROM visible) THEN 1 ELSE 0 END
 		  FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
 		 WHERE g.member_id = ? AND v.account_id = ?
 		UNION ALL

@@ -30,7 +30,7 @@ rule(vehicle_id, lvl) AS (
 		SELECT v.id AS vehicle_id, c.lvl AS lvl FROM rule_covered c JOIN vehicles v ON v.group_id = c.group_id
 		UNION ALL
 		SELECT vehicle_id, lvl FROM rule_direct
-	) GROUP BY vehicle_id)`
+	) AS levels GROUP BY vehicle_id)`
 
 func ruleArgs(memberID int64, now string) []any { return []any{memberID, now, memberID, now} }
 
@@ -46,7 +46,7 @@ WITH RECURSIVE walk(granted, id) AS (
     UNION SELECT w.granted, g.id FROM walk w JOIN vehicle_groups g ON g.parent_id = w.id
 )
 SELECT gg.member_id, v.id, gg.group_id, CASE gg.level WHEN 'manage' THEN 2 ELSE 1 END, gg.ends_at, v.status, v.name
-  FROM member_group_grants gg JOIN walk w ON w.granted = gg.group_id JOIN vehicles v ON v.group_id = w.id)`
+  FROM member_group_grants gg JOIN walk w ON w.granted = gg.group_id JOIN vehicles v ON v.group_id = w.id) AS via_groups`
 
 // rowQueryer is what rowsOf reads from: the reader pool, or a prepared
 // statement (stmtQueryer).
