@@ -129,6 +129,13 @@ func (sqliteDialect) tableExists(ctx context.Context, q queryer, table string) (
 // lock as it began (_txlock=immediate).
 func (sqliteDialect) beginWrite(context.Context, *sql.Tx) error { return nil }
 
+// tryJob always runs the job: one server holds the file (serve's lock).
+func (sqliteDialect) tryJob(context.Context, *sql.Conn, string) (bool, func(), error) {
+	return true, func() {}, nil
+}
+
+func (sqliteDialect) instant(expr string) string { return "julianday(" + expr + ")" }
+
 // vehicleSearch goes through the FTS5 trigram index vehicles_search: each
 // word is a quoted phrase, all of them ANDed.
 func (sqliteDialect) vehicleSearch(words []string) (cond string, arg string) {
