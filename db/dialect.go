@@ -32,10 +32,10 @@ type dialect interface {
 	tableExists(ctx context.Context, q queryer, table string) (bool, error)
 	// beginWrite runs first in every write transaction.
 	beginWrite(ctx context.Context, tx *sql.Tx) error
-	// vehicleSearch is the condition and its argument that keep the
+	// vehicleSearch is the condition and its arguments that keep the
 	// vehicles (alias v) whose name, plate or VIN hold every word (each of
 	// three characters or more) of words.
-	vehicleSearch(words []string) (cond string, arg string)
+	vehicleSearch(words []string) (cond string, args []any)
 	// tryJob holds the job's lock across instances for as long as conn
 	// holds it, when no other instance holds it (ok false: another one is
 	// running the job now); release gives it back. SQLite has nothing to
@@ -65,7 +65,7 @@ func Redact(addr string) string {
 func (d *DB) Store() string { return d.dia.name() }
 
 // vehicleSearch is the dialect's vehicle search condition.
-func (d *DB) vehicleSearch(words []string) (string, string) { return d.dia.vehicleSearch(words) }
+func (d *DB) vehicleSearch(words []string) (string, []any) { return d.dia.vehicleSearch(words) }
 
 // isUnique reports whether err is a uniqueness violation (a UNIQUE index
 // or a primary key) in either store.

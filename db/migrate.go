@@ -237,7 +237,10 @@ func (d *DB) SchemaCurrent(ctx context.Context) error {
 var errNoSchema = errors.New("not a Fleetgate database (it has no schema_version table)")
 
 // Migrations lists the migrations built into this binary, in order.
-func Migrations() []Migration {
-	ms, _ := known("sqlite")
+func Migrations() []Migration { return MigrationsOf("sqlite") }
+
+// MigrationsOf lists a store's migrations ("sqlite" or "postgres").
+func MigrationsOf(store string) []Migration {
+	ms, _ := known(store)
 	return ms
 }

@@ -74,18 +74,16 @@ func (postgresDialect) tryJob(ctx context.Context, conn *sql.Conn, job string) (
 
 func (postgresDialect) instant(expr string) string { return "(" + expr + ")::timestamptz" }
 
-// vehicleSearch matches each word anywhere in name, plate or VIN through
-// the pg_trgm index vehicles_search_trgm (its expression is this one).
-func (postgresDialect) vehicleSearch(words []string) (cond string, arg string) {
-	// One ILIKE per word would need one argument each; a single pattern
-	// keeps the condition's shape (one argument) the same as SQLite's: all
-	// words must appear, in any order, so each becomes its own ILIKE over
-	// an array of patterns.
-	pats := make([]string, len(words))
+// vehicleSearch matches each word anywhere in name, plate or VIN: one
+// ILIKE per word over the expression of the pg_trgm index
+// vehicles_search_trgm (migrations/postgres), which serves each of them.
+func (postgresDialect) vehicleSearch(words []string) (cond string, args []any) {
+	conds := make([]string, len(words))
 	for i, w := range words {
-		pats[i] = `%` + escapeLike(w) + `%`
+		conds[i] = `(v.name || ' ' || v.plate || ' ' || v.vin) ILIKE ? ESCAPE '\'`
+		args = append(args, "%"+escapeLike(w)+"%")
 	}
-	return `(v.name || ' ' || v.plate || ' ' || v.vin) ILIKE ALL (string_to_array(?, chr(1)))`, strings.Join(pats, "\x01")
+	return "(" + strings.Join(conds, " AND ") + ")", args
 }
 
 // pgError is the PostgreSQL error in err's chain, if any.

@@ -138,10 +138,10 @@ func (sqliteDialect) instant(expr string) string { return "julianday(" + expr + 
 
 // vehicleSearch goes through the FTS5 trigram index vehicles_search: each
 // word is a quoted phrase, all of them ANDed.
-func (sqliteDialect) vehicleSearch(words []string) (cond string, arg string) {
+func (sqliteDialect) vehicleSearch(words []string) (cond string, args []any) {
 	phrases := make([]string, len(words))
 	for i, w := range words {
 		phrases[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 	}
-	return `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`, strings.Join(phrases, " AND ")
+	return `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`, []any{strings.Join(phrases, " AND ")}
 }

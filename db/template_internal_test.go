@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"fleetgate/db/pgtest"
 )
 
 // The tests inside package db cannot import dbtest (it imports db), so
@@ -64,6 +66,9 @@ func RemoveInternalTemplatesForTest() {
 		if tp.dir != "" {
 			os.RemoveAll(tp.dir)
 		}
+		if pgtest.Server() != "" && tp.file != "" {
+			pgtest.DropDatabase(context.Background(), tp.file)
+		}
 	}
 }
 
@@ -78,6 +83,16 @@ func (tp *internalTemplate) make() {
 			tp.err = tp.from.err
 			return
 		}
+	}
+	if pgtest.Server() != "" {
+		from := ""
+		if tp.from != nil {
+			from = tp.from.file
+		}
+		if tp.file, tp.err = pgtest.CreateDatabase(ctx, "tpl_internal_"+tp.name, from); tp.err != nil {
+			return
+		}
+	} else if tp.from != nil {
 		if tp.err = copyFileForTest(tp.from.file, tp.file); tp.err != nil {
 			return
 		}
@@ -94,6 +109,10 @@ func (tp *internalTemplate) make() {
 		}
 	}
 	// Everything into the main file, so that the file alone is the database.
+	if pgtest.Server() != "" {
+		tp.err = d.Close()
+		return
+	}
 	if _, tp.err = d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); tp.err != nil {
 		d.Close()
 		return
@@ -108,6 +127,9 @@ func (tp *internalTemplate) path(t testing.TB) string {
 	tp.once.Do(tp.make)
 	if tp.err != nil {
 		t.Fatalf("template database %s: %v", tp.name, tp.err)
+	}
+	if pgtest.Server() != "" {
+		return pgtest.Database(t, tp.file)
 	}
 	dst := filepath.Join(t.TempDir(), tp.name+".db")
 	if err := copyFileForTest(tp.file, dst); err != nil {

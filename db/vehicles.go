@@ -107,8 +107,8 @@ func (d *DB) vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []s
 		c.add(`(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	if len(long) > 0 {
-		cond, arg := d.vehicleSearch(long)
-		c.add(cond, arg)
+		cond, args := d.vehicleSearch(long)
+		c.add(cond, args...)
 	}
 	// The CTEs come first in the query, so their arguments do too.
 	return ctes, c.sql(), cteArgs, c.args, plain

@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/pgtest"
 )
 
 // Template is a database built once and copied per test.
@@ -83,7 +84,7 @@ func (tp *Template) make() {
 		if tp.from != nil {
 			from = tp.from.path
 		}
-		if tp.path, tp.err = createDatabase(ctx, "tpl_"+tp.name, from); tp.err != nil {
+		if tp.path, tp.err = pgtest.CreateDatabase(ctx, "tpl_"+tp.name, from); tp.err != nil {
 			return
 		}
 	} else if tp.from != nil {
@@ -131,7 +132,7 @@ func (tp *Template) PathAs(t testing.TB, file string) string {
 		t.Fatalf("template database %s: %v", tp.name, tp.err)
 	}
 	if Postgres() != "" {
-		return databaseFor(t, tp.path)
+		return pgtest.Database(t, tp.path)
 	}
 	dst := filepath.Join(t.TempDir(), file)
 	if err := copyFile(tp.path, dst); err != nil {
@@ -157,7 +158,7 @@ func (tp *Template) Remove() {
 		os.RemoveAll(tp.dir)
 	}
 	if Postgres() != "" && tp.path != "" {
-		dropDatabase(context.Background(), tp.path)
+		pgtest.DropDatabase(context.Background(), tp.path)
 	}
 }
 

@@ -1,24 +1,14 @@
 package dbtest
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"fleetgate/db/pgtest"
 )
 
 // Postgres is the PostgreSQL server the tests run on ("" for SQLite).
-func Postgres() string { return os.Getenv("FLEETGATE_TEST_POSTGRES") }
+func Postgres() string { return pgtest.Server() }
 
 // Fresh is the address of an empty database of t's own, not migrated: a
 // file in a temp dir, or a new PostgreSQL database dropped when t ends.
@@ -28,88 +18,14 @@ func Fresh(t testing.TB, name string) string {
 	if Postgres() == "" {
 		return filepath.Join(t.TempDir(), name)
 	}
-	return databaseFor(t, "")
+	return pgtest.Database(t, "")
 }
 
-var (
-	adminOnce sync.Once
-	admin     *sql.DB
-	adminErr  error
-)
-
-// maintenance is a connection to the server's maintenance database.
-func maintenance() (*sql.DB, error) {
-	adminOnce.Do(func() {
-		admin, adminErr = sql.Open("pgx", Postgres())
-		if adminErr == nil {
-			admin.SetMaxOpenConns(2)
-		}
-	})
-	return admin, adminErr
-}
-
-// addrOf is the server's address with the database name replaced.
-func addrOf(name string) string {
-	u, err := url.Parse(Postgres())
-	if err != nil {
-		panic(fmt.Sprintf("FLEETGATE_TEST_POSTGRES: %v", err))
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// nameOf is the database name in an address made by addrOf.
-func nameOf(addr string) string {
-	u, err := url.Parse(addr)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimPrefix(u.Path, "/")
-}
-
-// createDatabase makes a database named prefix_<random>, a copy of the
-// database at template when it is not "", and returns its address.
-func createDatabase(ctx context.Context, prefix, template string) (string, error) {
-	a, err := maintenance()
-	if err != nil {
-		return "", err
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := strings.ToLower(prefix) + "_" + hex.EncodeToString(b)
-	q := `CREATE DATABASE "` + name + `"`
-	if template != "" {
-		q += ` TEMPLATE "` + nameOf(template) + `"`
-	}
-	// A template must have no session open: the sessions of a database
-	// just closed may take a moment to end on the server.
-	for try := 0; ; try++ {
-		_, err = a.ExecContext(ctx, q)
-		if err == nil || try == 100 || !strings.Contains(err.Error(), "being accessed by other users") {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		return "", fmt.Errorf("create database %s: %w", name, err)
-	}
-	return addrOf(name), nil
-}
-
-func dropDatabase(ctx context.Context, addr string) {
-	if a, err := maintenance(); err == nil {
-		_, _ = a.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+nameOf(addr)+`" WITH (FORCE)`)
-	}
-}
-
-// databaseFor makes a database for t (a copy of template when it is not
-// ""), dropped when t ends.
-func databaseFor(t testing.TB, template string) string {
+// SQLiteOnly skips t when the tests run on PostgreSQL: the test is about
+// the SQLite file itself (why says what).
+func SQLiteOnly(t testing.TB, why string) {
 	t.Helper()
-	addr, err := createDatabase(context.Background(), "t", template)
-	if err != nil {
-		t.Fatal(err)
+	if Postgres() != "" {
+		t.Skip("SQLite only: " + why)
 	}
-	t.Cleanup(func() { dropDatabase(context.Background(), addr) })
-	return addr
 }
