@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,7 +65,14 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 	ctx := context.Background()
 	srv := mailtest.Start(t, mailtest.Plain)
 	addr := demoDB.PathAs(t, "fleet.db")
-	args := []string{"--db", addr, "--smtp-host", "127.0.0.1", "--smtp-port", fmt.Sprint(srv.Port), "--smtp-tls", "none",
+	// A password in the address (the test server trusts its users and
+	// asks for none): no instance may write it anywhere.
+	u, err := url.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+	args := []string{"--db", u.String(), "--smtp-host", "127.0.0.1", "--smtp-port", fmt.Sprint(srv.Port), "--smtp-tls", "none",
 		"--smtp-from", "Fleetgate <fleet@example.com>", "--base-url", "http://fleet.example.com",
 		"--mail-poll", "100ms", // every sender looks often: they compete for each message
 		"--notify-every", "0"} // no scheduled e-mails (the demo's digest): only the test's
@@ -214,6 +222,12 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 		if !strings.Contains(c.out.String(), `msg="e-mail sent"`) {
 			t.Logf("instance %d sent no e-mail", i+1)
 		}
+	}
+	if strings.Contains(logs(), "s3cret-pw") {
+		t.Errorf("an instance wrote the database's password")
+	}
+	if !strings.Contains(logs(), "xxxxx@") {
+		t.Errorf("no instance named its database")
 	}
 	if t.Failed() {
 		t.Log(logs())
