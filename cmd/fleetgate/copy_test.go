@@ -26,7 +26,7 @@ func needPostgres(t *testing.T) {
 // TestCopySQLiteToPostgres: fleetgate copy moves the demo installation
 // from a SQLite file into an empty PostgreSQL database: every table's
 // count is printed and the same on both sides, sample rows are equal, the
-// copy serves (the demo Owner signs in) and takes new rows (the sequences
+// copy serves (the demo Owner signs in, the Driver gets an API token) and takes new rows (the sequences
 // moved past the copied ids), and a second copy into it is refused.
 func TestCopySQLiteToPostgres(t *testing.T) {
 	needPostgres(t)
@@ -120,8 +120,11 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 
 	// The copy serves: the demo Owner signs in.
 	addr, log, stop := startServe(t, nil, "--db", to, "--access-log=false", "--notify-every", "0")
-	if st := postJSON(t, "http://"+addr+"/api/v1/tokens", fmt.Sprintf(`{"email":"owner@demo.test","password":%q}`, db.DemoPassword)); st != http.StatusCreated {
+	if st := webSignIn(t, "http://"+addr, "owner@demo.test"); st != http.StatusSeeOther {
 		t.Errorf("the demo Owner signs in on the copy: status %d\n%s", st, log)
+	}
+	if st := postJSON(t, "http://"+addr+"/api/v1/tokens", fmt.Sprintf(`{"email":"driver@demo.test","password":%q}`, db.DemoPassword)); st != http.StatusCreated {
+		t.Errorf("the demo Driver gets an API token on the copy: status %d\n%s", st, log)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)

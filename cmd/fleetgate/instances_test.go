@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"syscall"
@@ -51,6 +52,32 @@ func signIn(t *testing.T, base, email string) string {
 		t.Fatalf("token answer %q: %v", body, err)
 	}
 	return out.Token
+}
+
+// webSignIn logs in on the console at base with the login form, as a
+// browser does, and answers the status of the form's post (303 on success).
+func webSignIn(t *testing.T, base, email string) int {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	u, _ := url.Parse(base)
+	token := ""
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "fleetgate_csrf" {
+			token = ck.Value
+		}
+	}
+	res, err = c.PostForm(base+"/login", url.Values{"email": {email}, "password": {db.DemoPassword}, "_csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 // TestSeveralInstancesOnePostgres: three fleetgate serve processes on one
@@ -102,7 +129,24 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 
 	// A role change through instance 1 applies to the next request
 	// through instance 2 (and 3).
-	owner := signIn(t, bases[0], "owner@demo.test")
+	// The Owner's login is for the web console: the Owner's API token is
+	// an integration token (made as the console's token page would).
+	d := openDB(t, addr)
+	var ownerID int64
+	if err := d.QueryRowForTest(ctx, `SELECT owner_member_id FROM accounts`).Scan(&ownerID); err != nil {
+		t.Fatal(err)
+	}
+	ownerActor, err := d.ActorByMember(ctx, ownerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, _, err := d.CreateIntegrationToken(ctx, ownerActor, "multi-instance test", 30, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := webSignIn(t, bases[2], "owner@demo.test"); st != http.StatusSeeOther {
+		t.Fatalf("the Owner signs in on instance 3: status %d", st)
+	}
 	driver := signIn(t, bases[1], "driver@demo.test")
 	if st, body := apiCall(t, "GET", bases[1]+"/api/v1/users", driver, ""); st != http.StatusForbidden {
 		t.Fatalf("the Driver lists users: %d %s", st, body)
@@ -127,7 +171,7 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 		}
 	}
 	var driverID, version int64
-	if err := openDB(t, addr).QueryRowForTest(ctx, `SELECT m.id, m.version FROM members m JOIN users u ON u.id = m.user_id WHERE u.email = 'driver@demo.test'`).Scan(&driverID, &version); err != nil || adminRole == 0 {
+	if err := d.QueryRowForTest(ctx, `SELECT m.id, m.version FROM members m JOIN users u ON u.id = m.user_id WHERE u.email = 'driver@demo.test'`).Scan(&driverID, &version); err != nil || adminRole == 0 {
 		t.Fatalf("driver %d (%v), admin role %d in %s", driverID, err, adminRole, body)
 	}
 	if st, body := apiCall(t, "PUT", fmt.Sprintf("%s/api/v1/users/%d", bases[0], driverID), owner, fmt.Sprintf(`{"role_id":%d}`, adminRole),
@@ -167,7 +211,7 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 		t.Errorf("the replay through instance 2: %d %s\nthe first answer: %d %s", st2, again, st1, first)
 	}
 	var vans int
-	if err := openDB(t, addr).QueryRowForTest(ctx, `SELECT count(*) FROM vehicles WHERE plate = 'MULTI-1'`).Scan(&vans); err != nil || vans != 1 {
+	if err := d.QueryRowForTest(ctx, `SELECT count(*) FROM vehicles WHERE plate = 'MULTI-1'`).Scan(&vans); err != nil || vans != 1 {
 		t.Errorf("%d vehicles MULTI-1 (%v), want 1", vans, err)
 	}
 
@@ -175,7 +219,6 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 	// password resets asked for through each instance, and messages
 	// queued beside them (no instance is woken for those: every sender
 	// finds them at its next look).
-	d := openDB(t, addr)
 	var before int
 	if err := d.QueryRowForTest(ctx, `SELECT count(*) FROM outbox`).Scan(&before); err != nil {
 		t.Fatal(err)
