@@ -118,3 +118,46 @@ func TestPruneTwiceAtOnce(t *testing.T) {
 		t.Errorf("%d throttle rows left (%v)", left, err)
 	}
 }
+
+// TestScheduledMailTwiceAtOnce: two instances writing the scheduled
+// e-mails at the same moment (without the job's exclusive run) queue each
+// one once: the claim of each is in its serialized write transaction.
+func TestScheduledMailTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := db.DemoCopyForTest(t)
+	now := time.Now().UTC()
+	var ds []*db.DB
+	for range 2 {
+		d, err := db.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		d.Now = func() time.Time { return now }
+		ds = append(ds, d)
+	}
+	var wg sync.WaitGroup
+	got := make([]db.Scheduled, 2)
+	errs := make([]error, 2)
+	for i, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = d.SendScheduled(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := got[0].Digests + got[1].Digests; n != 1 {
+		t.Errorf("%d + %d digests written, want 1 in all", got[0].Digests, got[1].Digests)
+	}
+	var queued int
+	if err := ds[0].QueryRowForTest(ctx, `SELECT count(*) FROM outbox WHERE kind = ?`, db.KindDigest).Scan(&queued); err != nil || queued != 1 {
+		t.Errorf("%d digests in the outbox (%v), want 1", queued, err)
+	}
+}

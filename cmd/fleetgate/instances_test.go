@@ -260,12 +260,12 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 	if err := d.QueryRowForTest(ctx, `SELECT count(*) FROM outbox WHERE state = 'sent' AND via = 'smtp'`).Scan(&sent); err != nil || sent != total {
 		t.Errorf("%d marked sent (%v), want %d", sent, err, total)
 	}
-	// Each instance's sender took part.
+	// Which sender sent what (they compete; any split is right).
+	var split []string
 	for i, c := range children {
-		if !strings.Contains(c.out.String(), `msg="e-mail sent"`) {
-			t.Logf("instance %d sent no e-mail", i+1)
-		}
+		split = append(split, fmt.Sprintf("instance %d: %d", i+1, strings.Count(c.out.String(), `msg="e-mail sent"`)))
 	}
+	t.Logf("%d e-mails sent once each; %s", total, strings.Join(split, ", "))
 	if strings.Contains(logs(), "s3cret-pw") {
 		t.Errorf("an instance wrote the database's password")
 	}
