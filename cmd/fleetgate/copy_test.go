@@ -120,7 +120,7 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 
 	// The copy serves: the demo Owner signs in.
 	addr, log, stop := startServe(t, nil, "--db", to, "--access-log=false", "--notify-every", "0")
-	if st := webSignIn(t, "http://"+addr, "owner@demo.test"); st != http.StatusSeeOther {
+	if st, _ := webSignIn(t, "http://"+addr, "owner@demo.test"); st != http.StatusSeeOther {
 		t.Errorf("the demo Owner signs in on the copy: status %d\n%s", st, log)
 	}
 	if st := postJSON(t, "http://"+addr+"/api/v1/tokens", fmt.Sprintf(`{"email":"driver@demo.test","password":%q}`, db.DemoPassword)); st != http.StatusCreated {

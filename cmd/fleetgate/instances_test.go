@@ -55,8 +55,9 @@ func signIn(t *testing.T, base, email string) string {
 }
 
 // webSignIn logs in on the console at base with the login form, as a
-// browser does, and answers the status of the form's post (303 on success).
-func webSignIn(t *testing.T, base, email string) int {
+// browser does, and answers the status of the form's post (303 on
+// success) and the browser (its cookies) for the next requests.
+func webSignIn(t *testing.T, base, email string) (int, *http.Client) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -77,13 +78,14 @@ func webSignIn(t *testing.T, base, email string) int {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	return res.StatusCode
+	return res.StatusCode, c
 }
 
 // TestSeveralInstancesOnePostgres: three fleetgate serve processes on one
 // PostgreSQL database serve one installation as one: a role changed
 // through one applies to the next request through another; failed logins
-// through one lock the login on the others; an Idempotency-Key replayed
+// through one lock the login on the others; a console session begun on one
+// is good on another; an Idempotency-Key replayed
 // through another answers the first result and creates nothing more; and
 // e-mails queued once are sent once while all three senders run.
 func TestSeveralInstancesOnePostgres(t *testing.T) {
@@ -144,8 +146,20 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := webSignIn(t, bases[2], "owner@demo.test"); st != http.StatusSeeOther {
+	// A console session begun on instance 3 is good on instance 1 (the
+	// cookie keys and the sessions are the database's).
+	st, browser := webSignIn(t, bases[2], "owner@demo.test")
+	if st != http.StatusSeeOther {
 		t.Fatalf("the Owner signs in on instance 3: status %d", st)
+	}
+	if res, err := browser.Get(bases[0] + "/users"); err != nil {
+		t.Fatal(err)
+	} else {
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(page), "driver@demo.test") {
+			t.Fatalf("the Owner's session from instance 3 on instance 1: status %d", res.StatusCode)
+		}
 	}
 	driver := signIn(t, bases[1], "driver@demo.test")
 	if st, body := apiCall(t, "GET", bases[1]+"/api/v1/users", driver, ""); st != http.StatusForbidden {
