@@ -219,6 +219,15 @@ type queryer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// insertID runs an INSERT and returns the id of the row it added, read
+// through RETURNING id (PostgreSQL has no last insert id). An
+// INSERT … SELECT that added no row answers sql.ErrNoRows.
+func insertID(ctx context.Context, q queryer, query string, args ...any) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
+}
+
 // Secret returns the named server secret, creating n random bytes once.
 func (d *DB) Secret(ctx context.Context, name string, n int) ([]byte, error) {
 	var v []byte

@@ -32,6 +32,14 @@ type dialect interface {
 	tableExists(ctx context.Context, q queryer, table string) (bool, error)
 	// beginWrite runs first in every write transaction.
 	beginWrite(ctx context.Context, tx *sql.Tx) error
+	// nextID takes the id the next row of table (with an id primary key)
+	// will have, for a row inserted with its id given (the Owner's member
+	// row, named by its account before it exists).
+	nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error)
+	// jsonEach is a subquery of one column named value: the values of
+	// the JSON array in the argument arg ("?" or ":name"), integers when
+	// ints is true, text otherwise.
+	jsonEach(arg string, ints bool) string
 	// vehicleSearch is the condition and its arguments that keep the
 	// vehicles (alias v) whose name, plate or VIN hold every word (each of
 	// three characters or more) of words.

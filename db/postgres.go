@@ -9,10 +9,12 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +76,21 @@ func (postgresDialect) tryJob(ctx context.Context, conn *sql.Conn, job string) (
 
 func (postgresDialect) instant(expr string) string { return "(" + expr + ")::timestamptz" }
 
+// nextID takes the next value of the id column's identity sequence, so
+// that rows inserted later without an id never collide with it.
+func (postgresDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT nextval(pg_get_serial_sequence(?, 'id'))`, table).Scan(&id)
+	return id, err
+}
+
+func (postgresDialect) jsonEach(arg string, ints bool) string {
+	if ints {
+		return `SELECT CAST(j.value AS BIGINT) AS value FROM json_array_elements_text(CAST(` + arg + ` AS json)) AS j(value)`
+	}
+	return `SELECT j.value FROM json_array_elements_text(CAST(` + arg + ` AS json)) AS j(value)`
+}
+
 // vehicleSearch matches each word anywhere in name, plate or VIN: one
 // ILIKE per word over the expression of the pg_trgm index
 // vehicles_search_trgm (migrations/postgres), which serves each of them.
@@ -118,6 +135,28 @@ func pgRaiseMessage(err error) string {
 	return pgError(err).Message
 }
 
+// pgReason names a PostgreSQL failure in a few words ("" when err is no
+// PostgreSQL error the health check knows).
+func pgReason(err error) string {
+	e := pgError(err)
+	if e == nil {
+		return ""
+	}
+	switch {
+	case e.Code == "25006": // read_only_sql_transaction (a standby, or read-only by setting)
+		return "the database is read-only"
+	case e.Code == "53100": // disk_full
+		return "the disk is full"
+	case e.Code == "55P03" || e.Code == "40P01" || e.Code == "53300": // lock_not_available, deadlock, too_many_connections
+		return "the database is busy"
+	case strings.HasPrefix(e.Code, "58"): // system errors (I/O)
+		return "disk I/O error"
+	case e.Code == "XX001" || e.Code == "XX002": // data_corrupted, index_corrupted
+		return "the database is damaged"
+	}
+	return ""
+}
+
 // redactAddr is a PostgreSQL address without its password, for messages.
 func redactAddr(addr string) string {
 	u, err := url.Parse(addr)
@@ -135,9 +174,10 @@ func openPostgres(ctx context.Context, addr string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", redactAddr(addr), err)
 	}
-	// The simple protocol sends each query with its arguments as literals:
-	// the server types them from their place in the query, as SQLite
-	// does, and no statement is prepared per connection.
+	// The simple protocol sends each query whole, its arguments written
+	// in as literals (by interpolate: numbers as numbers, text as untyped
+	// literals the server types from their place in the query, as SQLite
+	// does), and no statement is prepared per connection.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	w := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	w.SetMaxOpenConns(1)
@@ -192,11 +232,119 @@ func (c *pgConn) PrepareContext(_ context.Context, query string) (driver.Stmt, e
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebindArgs(query, args), args)
+	q, err := interpolate(rebindArgs(query, args), args)
+	if err != nil {
+		return nil, err
+	}
+	return c.Conn.ExecContext(ctx, q, nil)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebindArgs(query, args), args)
+	q, err := interpolate(rebindArgs(query, args), args)
+	if err != nil {
+		return nil, err
+	}
+	return c.Conn.QueryContext(ctx, q, nil)
+}
+
+// interpolate writes the arguments into a rebound query in place of their
+// $n, as literals of their own type: an integer as a BIGINT (so that
+// `WITH up(id) AS (SELECT ?)` gives an integer column, as in SQLite;
+// pgx would send every argument as a quoted, untyped literal, which a
+// CTE or UNION column takes as text), a float as double precision, bytes
+// as bytea, and text as an untyped string literal that the server types
+// from its place in the query.
+func interpolate(query string, args []driver.NamedValue) (string, error) {
+	if len(args) == 0 {
+		return query, nil
+	}
+	byOrdinal := make(map[int]any, len(args))
+	for _, a := range args {
+		byOrdinal[a.Ordinal] = a.Value
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16*len(args))
+	for i := 0; i < len(query); {
+		c := query[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(query) {
+				if query[j] == c {
+					if j+1 < len(query) && query[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(query))
+			b.WriteString(query[i:j])
+			i = j
+		case c == '-' && strings.HasPrefix(query[i:], "--"):
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				j = len(query) - i
+			}
+			b.WriteString(query[i : i+j])
+			i += j
+		case c == '/' && strings.HasPrefix(query[i:], "/*"):
+			j := strings.Index(query[i+2:], "*/")
+			if j < 0 {
+				j = len(query) - i - 2
+			} else {
+				j += 2
+			}
+			b.WriteString(query[i : i+2+j])
+			i += 2 + j
+		case c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			n, _ := strconv.Atoi(query[i+1 : j])
+			v, ok := byOrdinal[n]
+			if !ok {
+				return "", fmt.Errorf("query has $%d but %d arguments", n, len(args))
+			}
+			if err := writeLiteral(&b, v); err != nil {
+				return "", err
+			}
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), nil
+}
+
+// writeLiteral writes v (a value CheckNamedValue let through) as a SQL
+// literal.
+func writeLiteral(b *strings.Builder, v any) error {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("NULL")
+	case int64:
+		// BIGINT, the schema's one integer type (a recursive CTE needs
+		// its terms' types to agree exactly).
+		b.WriteString("CAST(" + strconv.FormatInt(x, 10) + " AS BIGINT)")
+	case float64:
+		b.WriteString("CAST('" + strconv.FormatFloat(x, 'g', -1, 64) + "' AS DOUBLE PRECISION)")
+	case []byte:
+		b.WriteString(`'\x` + hex.EncodeToString(x) + `'::bytea`)
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			return errors.New("text argument holds a NUL byte")
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(x, "'", "''"))
+		b.WriteByte('\'')
+	default:
+		return fmt.Errorf("argument of type %T", v)
+	}
+	return nil
 }
 
 // rebindArgs is rebind for a query whose arguments may be named
@@ -283,12 +431,18 @@ func named(args []driver.Value) []driver.NamedValue {
 	return out
 }
 
+// crossJoinOn matches a CROSS JOIN of one table (with an optional alias)
+// followed by ON, which PostgreSQL accepts only as INNER JOIN.
+var crossJoinOn = regexp.MustCompile(`^(?i)CROSS\s+JOIN\s+\w+(\s+(AS\s+)?\w+)?\s+ON\b`)
+
 // rebound caches rebind's work: the queries are a fixed set of texts.
 var rebound sync.Map
 
 // rebind rewrites a query written for both stores into PostgreSQL's terms:
-// each `?` outside quotes and comments becomes `$n`, and the keyword LIKE
-// becomes ILIKE. A query starting with rawSQL is returned as it is.
+// each `?` outside quotes and comments becomes `$n`, the keyword LIKE
+// becomes ILIKE, and CROSS JOIN with an ON clause (SQLite's way of fixing
+// the join order: the left table drives) becomes INNER JOIN. A query
+// starting with rawSQL is returned as it is.
 func rebind(query string) string {
 	if strings.HasPrefix(query, rawSQL) {
 		return query
@@ -368,6 +522,9 @@ func rewrite(query string, names map[string]int) string {
 		case (c == 'L' || c == 'l') && isKeywordAt(query, i, "LIKE"):
 			b.WriteString("ILIKE")
 			i += 4
+		case (c == 'C' || c == 'c') && isKeywordAt(query, i, "CROSS") && crossJoinOn.MatchString(query[i:]):
+			b.WriteString("INNER")
+			i += 5
 		default:
 			b.WriteByte(c)
 			i++

@@ -20,6 +20,10 @@ func TestRebindTurnsPlaceholdersAndLike(t *testing.T) {
 		{`WHERE name LIKE ? ESCAPE '\' AND kind not like 'x%'`, `WHERE name ILIKE $1 ESCAPE '\' AND kind not ILIKE 'x%'`},
 		{`SELECT likes, unlike, like_count FROM t`, `SELECT likes, unlike, like_count FROM t`},
 		{rawSQL + `SELECT ? LIKE ?`, rawSQL + `SELECT ? LIKE ?`},
+		{`FROM visible s CROSS JOIN vehicles v ON v.id = s.vehicle_id, page p cross join t ON t.id = p.id`,
+			`FROM visible s INNER JOIN vehicles v ON v.id = s.vehicle_id, page p INNER join t ON t.id = p.id`},
+		{`FROM vehicles v CROSS JOIN k WHERE a, s CROSS JOIN members m JOIN accounts a ON a.id = m.account_id`,
+			`FROM vehicles v CROSS JOIN k WHERE a, s CROSS JOIN members m JOIN accounts a ON a.id = m.account_id`},
 	}
 	for _, c := range cases {
 		if got := rebind(c.in); got != c.want {

@@ -3,12 +3,12 @@ package db
 // SQLite specifics live in this file: the connection settings, how SQLite
 // errors are classified (by their result code, never their text), the
 // text of the schema triggers' RAISE(ABORT, …), and the FTS5 query syntax.
-// A second store (PostgreSQL) replaces this file, not the queries around it.
+// PostgreSQL's side of the same (postgres.go) replaces this file, not the
+// queries around it: every query outside these two files runs on both.
 //
 // Other SQLite-only SQL, each in one named place: the FTS5 trigram index
-// vehicles_search (migrations; vehicleSearch below), INSERT OR IGNORE in
-// role_versions (roles.go, saveRoleVersion) and in the large-account
-// generator (generate.go), and the migrations themselves.
+// vehicles_search (migrations; vehicleSearch below), the file backup
+// (backup.go), and the migrations themselves.
 
 import (
 	"context"
@@ -135,6 +135,18 @@ func (sqliteDialect) tryJob(context.Context, *sql.Conn, string) (bool, func(), e
 }
 
 func (sqliteDialect) instant(expr string) string { return "julianday(" + expr + ")" }
+
+// nextID is one past the table's highest id, as SQLite itself would
+// choose it: the write transaction holds SQLite's one write lock.
+func (sqliteDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM `+table).Scan(&id)
+	return id, err
+}
+
+func (sqliteDialect) jsonEach(arg string, _ bool) string {
+	return `SELECT value FROM json_each(` + arg + `)`
+}
 
 // vehicleSearch goes through the FTS5 trigram index vehicles_search: each
 // word is a quoted phrase, all of them ANDed.

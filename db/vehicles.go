@@ -178,7 +178,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 		if len(ctes) > 0 {
 			cwith = "WITH RECURSIVE " + strings.Join(ctes, ",\n") + "\n"
 		}
-		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`)`,
+		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`) AS matched`,
 			append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...)...).Scan(&ks.Total)
 		if err != nil {
 			return nil, Keyset{}, fmt.Errorf("count vehicles: %w", err)
@@ -341,12 +341,12 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 			return err
 		}
 		now := d.stamp()
-		res, err := tx.ExecContext(ctx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`, a.AccountID, nullID(in.GroupID), in.Name, in.Plate, in.VIN, in.OdometerKm, now, now)
 		if err != nil {
 			return vinTaken(err)
 		}
-		id, _ = res.LastInsertId()
 		if err := d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in, Vehicle: id}); err != nil {
 			return err
 		}
