@@ -44,12 +44,29 @@ type dialect interface {
 	// vehicles (alias v) whose name, plate or VIN hold every word (each of
 	// three characters or more) of words.
 	vehicleSearch(words []string) (cond string, args []any)
+	// tryJob holds the job's lock across instances for as long as conn
+	// holds it, when no other instance holds it (ok false: another one is
+	// running the job now); release gives it back. SQLite has nothing to
+	// do: one server holds the file (serve's lock), so no other one runs.
+	tryJob(ctx context.Context, conn *sql.Conn, job string) (ok bool, release func(), err error)
+	// instant is an expression of the stored time expr (RFC 3339 text
+	// of any precision) that compares in time order.
+	instant(expr string) string
 }
 
 // IsPostgres reports whether addr names a PostgreSQL database
 // (postgres://… or postgresql://…) rather than a SQLite file.
 func IsPostgres(addr string) bool {
 	return strings.HasPrefix(addr, "postgres://") || strings.HasPrefix(addr, "postgresql://")
+}
+
+// Redact is a database address fit for messages and logs: a PostgreSQL
+// address without its password; a file path as it is.
+func Redact(addr string) string {
+	if IsPostgres(addr) {
+		return redactAddr(addr)
+	}
+	return addr
 }
 
 // Store names the store of the open database: "sqlite" or "postgres".

@@ -24,6 +24,17 @@ import (
 // message at once. The attempt number is the claim's token: marking a
 // message sent or failed names it, and a sender whose lease ran out (its
 // message claimed again meanwhile) changes nothing.
+//
+// Several instances on one PostgreSQL database run a sender each, and a
+// message still goes once: the claim runs in a write transaction, and
+// write transactions are serialized across instances (the advisory lock
+// of beginWrite), so the second claimer reads the first one's lease and
+// finds the message not due. No row lock is ever waited for or skipped
+// (FOR UPDATE SKIP LOCKED would add nothing: no other writer runs beside
+// the claim). A claim's lease is taken on the claiming instance's clock:
+// the instances' clocks must agree to well within a lease (minutes).
+// Messages a dead instance had claimed are taken back when their lease
+// ends (ReclaimMail is for SQLite's single server only).
 
 // Mail is one e-mail for the outbox.
 type Mail struct {
@@ -136,7 +147,7 @@ var ErrLeaseLost = errors.New("outbox: the claim on the message was lost")
 func (d *DB) MailSent(ctx context.Context, m OutboxMail, via string) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, via = ?, last_error = '', leased_until = NULL,
-			body = CASE WHEN secret THEN '' ELSE body END
+			body = CASE WHEN secret <> 0 THEN '' ELSE body END
 			WHERE id = ? AND attempts = ? AND state = 'queued'`, d.stamp(), via, m.ID, m.Attempt)
 		return leaseHeld(res, err)
 	})

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -45,6 +46,35 @@ func (postgresDialect) beginWrite(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+strconv.Itoa(writeLockKey)+`)`)
 	return err
 }
+
+// jobLockSpace is the first key of the advisory locks of background jobs
+// (the second is the job name's hash): a space of its own, apart from
+// writeLockKey, which is a single 64-bit key.
+const jobLockSpace = 7431
+
+// tryJob takes the job's advisory lock on conn's session without waiting.
+// The session holds it until release, or until the session ends (an
+// instance that dies drops it with its connection).
+func (postgresDialect) tryJob(ctx context.Context, conn *sql.Conn, job string) (bool, func(), error) {
+	h := fnv.New32a()
+	h.Write([]byte(job))
+	key := int32(h.Sum32())
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?, ?)`, jobLockSpace, key).Scan(&ok); err != nil || !ok {
+		return false, func() {}, err
+	}
+	return true, func() {
+		var done bool
+		err := conn.QueryRowContext(context.Background(), `SELECT pg_advisory_unlock(?, ?)`, jobLockSpace, key).Scan(&done)
+		if err != nil || !done {
+			// Not given back: end the session, which drops the lock,
+			// rather than return it to the pool holding the lock.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}, nil
+}
+
+func (postgresDialect) instant(expr string) string { return "(" + expr + ")::timestamptz" }
 
 // nextID takes the next value of the id column's identity sequence, so
 // that rows inserted later without an id never collide with it.

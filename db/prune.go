@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -74,31 +75,42 @@ func (d *DB) Prune(ctx context.Context, keep Retention) (Pruned, error) {
 		where      string
 		args       []any
 	}
+	t := d.dia.instant
 	jobs := []job{
-		{&p.Sessions, "sessions", "id_hash", `julianday(expires_at) < julianday(?) OR julianday(last_seen_at) < julianday(?)`,
+		{&p.Sessions, "sessions", "id_hash", t("expires_at") + ` < ` + t("?") + ` OR ` + t("last_seen_at") + ` < ` + t("?"),
 			[]any{stamp(now), stamp(now.Add(-IdleTimeout))}},
-		{&p.Tokens, "api_tokens", "id", `julianday(expires_at) <= julianday(?) OR member_id IN (SELECT id FROM members WHERE status = 'deactivated')`,
+		{&p.Tokens, "api_tokens", "id", t("expires_at") + ` <= ` + t("?") + ` OR member_id IN (SELECT id FROM members WHERE status = 'deactivated')`,
 			[]any{stamp(now)}},
-		{&p.Throttles, "login_failures", "key", `julianday(first_at) < julianday(?) AND (locked_until IS NULL OR julianday(locked_until) < julianday(?))`,
+		{&p.Throttles, "login_failures", "key", t("first_at") + ` < ` + t("?") + ` AND (locked_until IS NULL OR ` + t("locked_until") + ` < ` + t("?") + `)`,
 			[]any{stamp(now.Add(-window)), stamp(now)}},
-		{&p.Invitations, "invitations", "id", `julianday(COALESCE(accepted_at, revoked_at, expires_at)) < julianday(?)`,
+		{&p.Invitations, "invitations", "id", t("COALESCE(accepted_at, revoked_at, expires_at)") + ` < ` + t("?"),
 			[]any{stamp(now.Add(-keep.Invitations))}},
-		{&p.SignIns, "sign_ins", "id", `julianday(at) < julianday(?)`, []any{stamp(now.Add(-keep.SignIns))}},
-		{&p.IdempotencyKeys, "api_idempotency", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-IdempotencyKeep))}},
+		{&p.SignIns, "sign_ins", "id", t("at") + ` < ` + t("?"), []any{stamp(now.Add(-keep.SignIns))}},
+		{&p.IdempotencyKeys, "api_idempotency", "id", t("created_at") + ` < ` + t("?"), []any{stamp(now.Add(-IdempotencyKeep))}},
 		{&p.PermissionUses, "permission_uses", "(member_id, permission, day)", `day < ?`,
 			[]any{now.Add(-UseRetention).UTC().Format(time.DateOnly)}},
 	}
 	if keep.Audit > 0 {
-		jobs = append(jobs, job{&p.AuditEvents, "audit_events", "id", `julianday(created_at) < julianday(?)`, []any{stamp(now.Add(-keep.Audit))}})
+		jobs = append(jobs, job{&p.AuditEvents, "audit_events", "id", t("created_at") + ` < ` + t("?"), []any{stamp(now.Add(-keep.Audit))}})
 	}
+	// Each batch is a write transaction of its own: serialized with every
+	// other write (across instances on PostgreSQL), so two instances
+	// pruning at once delete each row once and count it once.
 	for _, j := range jobs {
 		q := fmt.Sprintf(`DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s LIMIT %d)`, j.table, j.key, strings.Trim(j.key, "()"), j.table, j.where, pruneBatch)
 		for {
-			res, err := d.w.ExecContext(ctx, q, j.args...)
+			var n int64
+			err := d.update(ctx, func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, q, j.args...)
+				if err != nil {
+					return err
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
 			if err != nil {
 				return p, fmt.Errorf("prune %s: %w", j.table, err)
 			}
-			n, _ := res.RowsAffected()
 			*j.n += n
 			if n < pruneBatch {
 				break

@@ -15,6 +15,12 @@ func backupFlags(f *flags) runner {
 	var dbPath, file string
 	f.Arg(&file, "FILE", checkNewFile)
 	dbFlag(f, &dbPath)
+	f.check(func() error {
+		if db.IsPostgres(dbPath) {
+			return errors.New("backs up a SQLite file: back up a PostgreSQL database with its own tools, e.g. pg_dump --format=custom --file=fleet.dump (README: Running on PostgreSQL)")
+		}
+		return nil
+	})
 	return func(ctx context.Context, c *cli) error {
 		d, err := db.OpenWith(ctx, dbPath, db.Options{NoMigrate: true})
 		if err != nil {
@@ -39,6 +45,12 @@ func restoreFlags(f *flags) runner {
 	var dbPath, file string
 	f.Arg(&file, "FILE", checkExistingFile)
 	dbFlag(f, &dbPath)
+	f.check(func() error {
+		if db.IsPostgres(dbPath) {
+			return errors.New("restores a SQLite file: restore a PostgreSQL database with pg_restore from a pg_dump (README: Running on PostgreSQL)")
+		}
+		return nil
+	})
 	return func(ctx context.Context, c *cli) error {
 		r, err := db.Restore(ctx, file, dbPath)
 		if err != nil {

@@ -37,6 +37,7 @@ func TestBadCommandLines(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "ok.db")
+	const pgAddr = "postgres://fleet:s3cret-pw@db.example.com/fleet"
 	notDir := filepath.Join(dir, "file")
 	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -91,8 +92,19 @@ func TestBadCommandLines(t *testing.T) {
 		{"base url with a query", map[string]string{"FLEETGATE_BASE_URL": "https://fleet.example.com/?a=1"}, []string{"serve", "--db", db}, []string{"FLEETGATE_BASE_URL="}},
 		{"a bad environment value is refused even when the flag is given", map[string]string{"FLEETGATE_SMTP_PORT": "abc"}, []string{"serve", "--db", db, "--smtp-port", "25"}, []string{`FLEETGATE_SMTP_PORT="abc"`}},
 		{"no command", nil, nil, []string{"no command given", "fleetgate --help"}},
-		{"help on an unknown command", nil, []string{"help", "start"}, []string{`no help on "start"`, "serve, migrate, backup, restore, account, version"}},
-		{"unknown command", nil, []string{"start"}, []string{`unknown command "start"`, "serve, migrate, backup, restore, account, version"}},
+		{"help on an unknown command", nil, []string{"help", "start"}, []string{`no help on "start"`, "serve, migrate, backup, restore, copy, account, version"}},
+		{"unknown command", nil, []string{"start"}, []string{`unknown command "start"`, "serve, migrate, backup, restore, copy, account, version"}},
+		// PostgreSQL: what works on a SQLite file only is refused with
+		// what to use instead; an address is never shown with its password.
+		{"backup of PostgreSQL", nil, []string{"backup", filepath.Join(dir, "b.db"), "--db", pgAddr}, []string{"fleetgate backup:", "pg_dump"}},
+		{"restore into PostgreSQL", map[string]string{"FLEETGATE_DB": pgAddr}, []string{"restore", notDir}, []string{"pg_restore"}},
+		{"scheduled backups of PostgreSQL", map[string]string{"FLEETGATE_DB": pgAddr}, []string{"serve", "--backup-dir", dir, "--backup-every", "1h"}, []string{"--backup-every", "pg_dump"}},
+		{"full durability on PostgreSQL", nil, []string{"serve", "--db", pgAddr, "--durability", "full"}, []string{"--durability is SQLite's", "synchronous_commit"}},
+		{"PostgreSQL address without a server", nil, []string{"serve", "--db", "postgres://fleet:s3cret-pw@/fleet"}, []string{`--db "postgres://fleet:xxxxx@/fleet"`, "names no server"}},
+		{"PostgreSQL address that does not parse", map[string]string{"FLEETGATE_DB": "postgres://fleet:s3cret-pw@db.example.com:port/fleet"}, []string{"migrate"}, []string{`FLEETGATE_DB="postgres://…"`, "not a PostgreSQL address"}},
+		{"copy without --to", nil, []string{"copy", "--from", notDir}, []string{"--to is required"}},
+		{"copy to a file", nil, []string{"copy", "--from", notDir, "--to", db}, []string{"--to", "must be a PostgreSQL database"}},
+		{"copy from PostgreSQL", nil, []string{"copy", "--from", pgAddr, "--to", pgAddr}, []string{"--from", "must be a SQLite file"}},
 		{"flag before the command", nil, []string{"--addr", "127.0.0.1:1", "serve"}, []string{"--addr must come after a command"}},
 	}
 	for _, tt := range tests {
@@ -113,6 +125,9 @@ func TestBadCommandLines(t *testing.T) {
 			}
 			if out != "" {
 				t.Errorf("wrote %q before refusing", out)
+			}
+			if strings.Contains(msg, "s3cret-pw") {
+				t.Errorf("the message shows the database's password: %q", msg)
 			}
 		})
 	}

@@ -37,6 +37,8 @@ var commands = []command{
 		about: "Writes a consistent copy of the database to FILE, which must not exist, while the server may keep\nrunning; then checks the copy (PRAGMA integrity_check)."},
 	{name: "restore", summary: "replace the database with a backup (the server must be stopped)", synopsis: "restore FILE [flags]", flags: restoreFlags,
 		about: "Checks the backup FILE (integrity_check, a schema this binary knows) and replaces the database with\nit. Refused while a server holds the database. The replaced database is kept beside it."},
+	{name: "copy", summary: "copy a SQLite installation into an empty PostgreSQL database", synopsis: "copy --from FILE --to URL", flags: copyFlags,
+		about: "Copies every table of the SQLite file into the PostgreSQL database (migrated first, to the file's schema version),\nin one transaction, then compares the rows of every table on both sides and prints them. The target must hold no data."},
 	{name: "account", summary: "create an account and its Owner, printing the link where the Owner sets a password",
 		synopsis: "account create --name NAME --owner-email EMAIL [flags]", flags: accountFlags,
 		about: "Creates an account with a new one-year subscription and its Owner. When the Owner's e-mail has no login yet,\nprints a single-use link (valid 7 days) where the Owner chooses a password."},

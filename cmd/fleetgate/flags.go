@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"fleetgate/db"
 )
 
 // flags is the flag set of one command. Every flag is bound to an
@@ -55,6 +57,17 @@ type binding struct {
 	fromCommand bool
 	fromEnv     bool
 	defErr      error // the default does not work here (e.g. ./fleetgate.db is a directory)
+	// shown is how a value is written in messages (nil: as it is); a
+	// database address is shown without its password.
+	shown func(string) string
+}
+
+// show is v as messages write it.
+func (b *binding) show(v string) string {
+	if b.shown != nil {
+		return b.shown(v)
+	}
+	return v
 }
 
 func (b *binding) String() string { return b.def }
@@ -63,7 +76,7 @@ func (b *binding) String() string { return b.def }
 func (b *binding) Set(v string) error {
 	if err := b.parse(v); err != nil {
 		if b.f.argErr == nil {
-			b.f.argErr = fmt.Errorf("--%s %q: %w", b.name, v, err)
+			b.f.argErr = fmt.Errorf("--%s %q: %w", b.name, b.show(v), err)
 		}
 		return err
 	}
@@ -80,14 +93,19 @@ func (b *binding) shownDefault() string { return b.def }
 // bind declares a flag. parse turns a text into the option (and refuses a
 // bad one with a short reason); the default must parse.
 func (f *flags) bind(name, env, def, meta, usage string, isBool bool, parse func(string) error) {
-	b := &binding{f: f, name: name, env: env, def: def, meta: meta, usage: usage, isBool: isBool, parse: parse}
+	f.bindShown(name, env, def, meta, usage, isBool, parse, nil)
+}
+
+// bindShown is bind with how values are shown in messages.
+func (f *flags) bindShown(name, env, def, meta, usage string, isBool bool, parse func(string) error, shown func(string) string) {
+	b := &binding{f: f, name: name, env: env, def: def, meta: meta, usage: usage, isBool: isBool, parse: parse, shown: shown}
 	if err := parse(def); err != nil {
 		b.defErr = fmt.Errorf("--%s (default %q): %w", name, def, err)
 	}
 	if v, ok := f.lookup(env); ok && v != "" {
 		b.fromEnv = true
 		if err := parse(v); err != nil && f.envErr == nil {
-			f.envErr = fmt.Errorf("%s=%q: %w", env, v, err)
+			f.envErr = fmt.Errorf("%s=%q: %w", env, b.show(v), err)
 		}
 	}
 	f.fs.Var(b, name, usage)
@@ -391,6 +409,23 @@ func checkAddr(v string) error {
 	}
 	if strings.ContainsAny(host, " /") {
 		return fmt.Errorf("host %q is not a host name or address", host)
+	}
+	return nil
+}
+
+// checkDBAddr accepts a PostgreSQL address (postgres://… or
+// postgresql://…) that parses, or else the path of an SQLite file
+// (checkDBPath).
+func checkDBAddr(v string) error {
+	if !db.IsPostgres(v) {
+		return checkDBPath(v)
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Fragment != "" {
+		return errors.New("not a PostgreSQL address, e.g. postgres://fleetgate@db.example.com/fleetgate (special characters of the password %-encoded)")
+	}
+	if u.Host == "" && u.Query().Get("host") == "" {
+		return errors.New("names no server: write postgres://USER@HOST/DATABASE, or ?host=/run/postgresql for a unix socket")
 	}
 	return nil
 }

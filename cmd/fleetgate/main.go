@@ -4,6 +4,7 @@
 //	fleetgate migrate [flags]   create or update the database (--dry-run: list what would run)
 //	fleetgate backup FILE       a consistent copy of the database, also while the server runs
 //	fleetgate restore FILE      replace the database with a checked backup (server stopped)
+//	fleetgate copy --from FILE --to URL   copy a SQLite installation into an empty PostgreSQL database
 //	fleetgate version           print the version (also --version)
 //
 // Each command lists its flags with "fleetgate COMMAND --help"; every flag

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/dbtest"
 )
 
 // serveWithHooks starts serve like startServe and also reports when the
@@ -100,7 +101,11 @@ func TestShutdownLetsRequestsFinish(t *testing.T) {
 		t.Fatalf("serve returned %v", err)
 	}
 	log := out.String()
-	for _, want := range []string{`msg="shutting down" grace=30s`, `msg="database checkpointed and closed"`, `msg=stopped`} {
+	closed := `msg="database checkpointed and closed"`
+	if dbtest.Postgres() != "" {
+		closed = `msg="database closed"`
+	}
+	for _, want := range []string{`msg="shutting down" grace=30s`, closed, `msg=stopped`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %s:\n%s", want, log)
 		}
@@ -178,6 +183,7 @@ func TestServeMetricsAddress(t *testing.T) {
 // backup works beside a running server; restore and a second server are
 // refused while it holds the database, and restore works once it stopped.
 func TestBackupAndRestoreCommands(t *testing.T) {
+	dbtest.SQLiteOnly(t, "backs up and restores the file (PostgreSQL: pg_dump, refused by TestBadCommandLines)")
 	t.Parallel()
 	path := demoDB.PathAs(t, "fleet.db")
 	dir := filepath.Dir(path)
@@ -267,6 +273,7 @@ func TestMigrateDryRunAndNewerSchema(t *testing.T) {
 }
 
 func TestServeStartUpErrors(t *testing.T) {
+	dbtest.SQLiteOnly(t, "errors of the database file")
 	t.Parallel()
 	dir := t.TempDir()
 	code, _, err := runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "nope", "x.db"))

@@ -56,6 +56,20 @@ func serveFlags(f *flags) runner {
 	logFlags(f, &o.log)
 	opsFlags(f, &o.ops)
 	f.check(func() error {
+		if !db.IsPostgres(o.dbPath) {
+			return nil
+		}
+		// What the server does to its SQLite file has no meaning on
+		// PostgreSQL, whose server keeps and backs up its data.
+		switch {
+		case o.ops.backupEvery > 0:
+			return errors.New("--backup-every and --backup-dir back up a SQLite file: back up a PostgreSQL database with pg_dump (README: Running on PostgreSQL)")
+		case o.ops.durability == "full":
+			return errors.New("--durability is SQLite's: on PostgreSQL every commit is durable unless its server's synchronous_commit says otherwise")
+		}
+		return nil
+	})
+	f.check(func() error {
 		if o.smtp.Host == "" {
 			return nil
 		}
@@ -77,17 +91,21 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	log := o.log.logger(c.out)
 	v, commit := versionInfo()
 	log.Info("starting Fleetgate", "version", v, "commit", commit)
-	path, err := filepath.Abs(o.dbPath)
-	if err != nil {
-		path = o.dbPath
+	pg := db.IsPostgres(o.dbPath)
+	path := db.Redact(o.dbPath) // a PostgreSQL address without its password
+	if !pg {
+		if abs, err := filepath.Abs(o.dbPath); err == nil {
+			path = abs
+		}
+		// While the server runs it holds the database's lock: restore and
+		// migrate refuse to touch the file, and a second server refuses
+		// to start. Several servers share one PostgreSQL database.
+		lock, err := db.TryLock(o.dbPath, "fleetgate serve")
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
 	}
-	// While the server runs it holds the database's lock: restore and
-	// migrate refuse to touch the file, and a second server refuses to start.
-	lock, err := db.TryLock(o.dbPath, "fleetgate serve")
-	if err != nil {
-		return err
-	}
-	defer lock.Release()
 	d, err := db.OpenWith(ctx, o.dbPath, db.Options{Durability: o.ops.durability, BackedUp: func(file string) {
 		log.Info("backed up the database before migrating", "file", file)
 	}})
@@ -104,9 +122,19 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	if err != nil {
 		return fmt.Errorf("database %s: %w", path, err)
 	}
-	log.Info("database opened", "database", path, "schema_version", schema, "durability", o.ops.durability)
+	if pg {
+		log.Info("database opened", "database", path, "store", "postgres", "schema_version", schema)
+	} else {
+		log.Info("database opened", "database", path, "schema_version", schema, "durability", o.ops.durability)
+	}
 	if o.demo {
-		created, err := d.EnsureDemo(ctx)
+		// Instances started together on one PostgreSQL database: one
+		// makes the demo account, the others leave it to that one.
+		var created bool
+		_, err := d.Exclusive(ctx, "demo", func(ctx context.Context) (err error) {
+			created, err = d.EnsureDemo(ctx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("demo account: %w", err)
 		}
@@ -192,6 +220,8 @@ func (o *serveOptions) run(ctx context.Context, c *cli) error {
 	closed = true
 	if err := d.Close(); err != nil {
 		log.Error("closing the database", "err", err)
+	} else if pg {
+		log.Info("database closed", "database", path)
 	} else {
 		log.Info("database checkpointed and closed", "database", path)
 	}

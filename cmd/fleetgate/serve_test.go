@@ -123,7 +123,7 @@ func TestServeLogOptions(t *testing.T) {
 				}
 				switch m["msg"] {
 				case "database opened":
-					sawDB = strings.HasSuffix(m["database"].(string), "x.db")
+					sawDB = strings.HasSuffix(m["database"].(string), "x.db") || m["store"] == "postgres"
 				case "login failed":
 					sawFail = m["ip"] == "127.0.0.1" && m["level"] == "WARN"
 				}

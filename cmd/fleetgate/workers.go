@@ -123,16 +123,25 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	w := &workers{}
 	// The outbox's sender: what was queued while the server was stopped
 	// goes at once, then each message as it is queued.
-	// serve holds the database's lock: no other sender runs on it.
-	sender := &mailer.Sender{DB: d, SMTP: smtp, Log: log, Poll: o.mailPoll, MaxAttempts: o.mailAttempts, Alone: true}
+	// On SQLite serve holds the database's lock: no other sender runs on
+	// it, and what a dead server had claimed is taken back at start. On
+	// PostgreSQL other instances' senders run beside this one: a claim
+	// they hold is left to its lease.
+	sender := &mailer.Sender{DB: d, SMTP: smtp, Log: log, Poll: o.mailPoll, MaxAttempts: o.mailAttempts, Alone: d.Store() == "sqlite"}
 	w.run(func() {
 		if err := sender.Run(ctx); err != nil {
 			log.Error("the e-mail sender stopped", "err", err)
 		}
 	})
 	keep := db.Retention{Invitations: o.inviteKeep, SignIns: o.signInKeep, Audit: o.auditRetention}
+	// Each job runs in one instance at a time (db.Exclusive); another
+	// instance whose timer fires meanwhile leaves the run to it.
 	prune := func(ctx context.Context) {
-		p, err := d.Prune(ctx, keep)
+		var p db.Pruned
+		_, err := d.Exclusive(ctx, "prune", func(ctx context.Context) (err error) {
+			p, err = d.Prune(ctx, keep)
+			return err
+		})
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("pruning failed", "err", err)
@@ -147,7 +156,11 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	// An Owner whose account's access review is due gets one reminder
 	// e-mail per due date (written to the outbox).
 	w.every(ctx, time.Hour, true, func(ctx context.Context) {
-		n, err := d.RemindReviewsDue(ctx)
+		var n int
+		_, err := d.Exclusive(ctx, "review-reminders", func(ctx context.Context) (err error) {
+			n, err = d.RemindReviewsDue(ctx)
+			return err
+		})
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("access review reminders failed", "err", err)
@@ -167,7 +180,11 @@ func (o *opsOptions) startWorkers(ctx context.Context, d *db.DB, log *slog.Logge
 	// twice, and what fell due while stopped goes at once.
 	if o.notifyEvery > 0 {
 		w.every(ctx, o.notifyEvery, true, func(ctx context.Context) {
-			n, err := d.SendScheduled(ctx)
+			var n db.Scheduled
+			_, err := d.Exclusive(ctx, "scheduled-mail", func(ctx context.Context) (err error) {
+				n, err = d.SendScheduled(ctx)
+				return err
+			})
 			switch {
 			case err != nil && ctx.Err() == nil:
 				log.Error("scheduled e-mails failed", "err", err)

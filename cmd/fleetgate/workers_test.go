@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fleetgate/db"
+	"fleetgate/db/dbtest"
 	"fleetgate/db/mailer"
 )
 
@@ -24,6 +25,7 @@ func (l lines) Write(p []byte) (int, error) {
 // The workers prune at start and then on schedule, write scheduled
 // backups keeping the newest, and stop when their context ends.
 func TestWorkersPruneAndBackUp(t *testing.T) {
+	dbtest.SQLiteOnly(t, "scheduled backups of the file")
 	t.Parallel()
 	ctx := context.Background()
 	path := migratedDB.PathAs(t, "w.db")
