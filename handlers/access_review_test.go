@@ -293,8 +293,8 @@ func TestAccessReviewFixStaysWithinTheManagersReach(t *testing.T) {
 		t.Errorf("remove a grant in South: %d, want 404", res.status)
 	}
 	var n int
-	if err := a.db.QueryRowForTest(ctx, `SELECT (SELECT vehicle_access FROM members WHERE id = ?) = 'all' AND (SELECT vehicle_access FROM members WHERE id = ?) = 'all'
-		AND (SELECT COUNT(*) FROM member_vehicle_grants WHERE member_id = ?) = 1 AND (SELECT COUNT(*) FROM api_tokens WHERE member_id = ?) = 1`,
+	if err := a.db.QueryRowForTest(ctx, `SELECT CASE WHEN (SELECT vehicle_access FROM members WHERE id = ?) = 'all' AND (SELECT vehicle_access FROM members WHERE id = ?) = 'all'
+		AND (SELECT COUNT(*) FROM member_vehicle_grants WHERE member_id = ?) = 1 AND (SELECT COUNT(*) FROM api_tokens WHERE member_id = ?) = 1 THEN 1 ELSE 0 END`,
 		admin.ID, driverAll.ID, driverS.ID, admin.ID).Scan(&n); err != nil || n != 1 {
 		t.Errorf("a refused fix changed something (%v)", err)
 	}

@@ -54,11 +54,17 @@ func TestLivezAndReadyz(t *testing.T) {
 }
 
 // A database opened read-only by SQLite answers writes with
-// SQLITE_READONLY; query_only gives the writer that very answer.
+// SQLITE_READONLY; query_only gives the writer that very answer. A
+// read-only PostgreSQL (a standby, or read-only by setting) answers
+// read_only_sql_transaction; a read-only session gives the writer that.
 func TestReadyzOnReadOnlyConnection(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	if err := a.db.ExecForTest(context.Background(), `PRAGMA query_only = 1`); err != nil {
+	readOnly := `PRAGMA query_only = 1`
+	if a.db.Store() == "postgres" {
+		readOnly = `SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`
+	}
+	if err := a.db.ExecForTest(context.Background(), readOnly); err != nil {
 		t.Fatal(err)
 	}
 	res := a.client().get("/readyz")
