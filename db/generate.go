@@ -56,16 +56,16 @@ func (d *DB) GenerateFleet(ctx context.Context, accountID int64, vehicles, clien
 				[]any{vehicles, accountID}},
 			{`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
 				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-				SELECT ?, NULL, 'Region ' || `+zeroPad("i", 2)+`, ? FROM n`, []any{accountID, now}},
+				SELECT ?, NULL, 'Region ' || ` + zeroPad("i", 2) + `, ? FROM n`, []any{accountID, now}},
 			{`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
 				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-				SELECT ?, r.id, r.name || ' depot ' || `+zeroPad("n.i", 2)+`, ? FROM vehicle_groups r, n
+				SELECT ?, r.id, r.name || ' depot ' || ` + zeroPad("n.i", 2) + `, ? FROM vehicle_groups r, n
 				 WHERE r.account_id = ? AND r.parent_id IS NULL AND r.name LIKE 'Region %'`, []any{accountID, now, accountID}},
 			{`INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
 				WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
 				depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups
 				            WHERE account_id = ? AND name LIKE 'Region % depot %')
-				SELECT ?, (SELECT id FROM depots WHERE k = n.i % 100), 'Load vehicle ' || `+zeroPad("(n.i * 7919) % ?", 6)+`, 'LD ' || `+zeroPad("n.i", 6)+`,
+				SELECT ?, (SELECT id FROM depots WHERE k = n.i % 100), 'Load vehicle ' || ` + zeroPad("(n.i * 7919) % ?", 6) + `, 'LD ' || ` + zeroPad("n.i", 6) + `,
 				       '', n.i % 500000, CASE WHEN n.i % 20 = 0 THEN 'archived' ELSE 'active' END, ?, ? FROM n`,
 				[]any{vehicles, accountID, accountID, vehicles, vehicles, now, now}},
 		}
@@ -76,7 +76,7 @@ func (d *DB) GenerateFleet(ctx context.Context, accountID int64, vehicles, clien
 					args []any
 				}{`INSERT INTO clients (account_id, name, email, created_at, updated_at)
 					WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-					SELECT ?, 'Load client ' || `+zeroPad("i", 6)+`, 'c' || i || '@load.test', ?, ? FROM n`, []any{clients, accountID, now, now}},
+					SELECT ?, 'Load client ' || ` + zeroPad("i", 6) + `, 'c' || i || '@load.test', ?, ? FROM n`, []any{clients, accountID, now, now}},
 				struct {
 					q    string
 					args []any
