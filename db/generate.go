@@ -4,8 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
+
+// zeroPad is the integer expression expr as text of at least n digits,
+// zeros in front (printf('%0nd') in SQLite, lpad in PostgreSQL: neither
+// store has the other's), for expr of at most n digits. A "?" in expr
+// appears twice in the SQL: give its argument twice.
+func zeroPad(expr string, n int) string {
+	zeros := "'" + strings.Repeat("0", n) + "'"
+	return "substr(" + zeros + " || (" + expr + "), length(" + zeros + " || (" + expr + ")) - " + fmt.Sprint(n-1) + ")"
+}
 
 // GenerateMembers adds n generated people to an account (drivers, one in
 // ten deactivated), for load tests and benchmarks of large accounts. They
@@ -18,8 +28,8 @@ func (d *DB) GenerateMembers(ctx context.Context, accountID int64, n int, passwo
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, created_at)
 			WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-			SELECT 'person' || (i + ?) || '@load.test', ?, 'Person', printf('%06d', i + ?), ? FROM n`,
-			n, start, passwordHash, start, d.stamp()); err != nil {
+			SELECT 'person' || (i + ?) || '@load.test', ?, 'Person', `+zeroPad("i + ?", 6)+`, ? FROM n`,
+			n, start, passwordHash, start, start, d.stamp()); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO members (account_id, user_id, role_id, status, channel, created_at)
@@ -46,18 +56,18 @@ func (d *DB) GenerateFleet(ctx context.Context, accountID int64, vehicles, clien
 				[]any{vehicles, accountID}},
 			{`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
 				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-				SELECT ?, NULL, printf('Region %02d', i), ? FROM n`, []any{accountID, now}},
+				SELECT ?, NULL, 'Region ' || ` + zeroPad("i", 2) + `, ? FROM n`, []any{accountID, now}},
 			{`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at)
 				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)
-				SELECT ?, r.id, r.name || printf(' depot %02d', n.i), ? FROM vehicle_groups r, n
+				SELECT ?, r.id, r.name || ' depot ' || ` + zeroPad("n.i", 2) + `, ? FROM vehicle_groups r, n
 				 WHERE r.account_id = ? AND r.parent_id IS NULL AND r.name LIKE 'Region %'`, []any{accountID, now, accountID}},
 			{`INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
 				WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
 				depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups
 				            WHERE account_id = ? AND name LIKE 'Region % depot %')
-				SELECT ?, (SELECT id FROM depots WHERE k = n.i % 100), printf('Load vehicle %06d', (n.i * 7919) % ?), printf('LD %06d', n.i),
+				SELECT ?, (SELECT id FROM depots WHERE k = n.i % 100), 'Load vehicle ' || ` + zeroPad("(n.i * 7919) % ?", 6) + `, 'LD ' || ` + zeroPad("n.i", 6) + `,
 				       '', n.i % 500000, CASE WHEN n.i % 20 = 0 THEN 'archived' ELSE 'active' END, ?, ? FROM n`,
-				[]any{vehicles, accountID, accountID, vehicles, now, now}},
+				[]any{vehicles, accountID, accountID, vehicles, vehicles, now, now}},
 		}
 		if clients > 0 {
 			steps = append(steps,
@@ -66,18 +76,19 @@ func (d *DB) GenerateFleet(ctx context.Context, accountID int64, vehicles, clien
 					args []any
 				}{`INSERT INTO clients (account_id, name, email, created_at, updated_at)
 					WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-					SELECT ?, printf('Load client %06d', i), printf('c%d@load.test', i), ?, ? FROM n`, []any{clients, accountID, now, now}},
+					SELECT ?, 'Load client ' || ` + zeroPad("i", 6) + `, 'c' || i || '@load.test', ?, ? FROM n`, []any{clients, accountID, now, now}},
 				struct {
 					q    string
 					args []any
-				}{`INSERT OR IGNORE INTO vehicle_clients (vehicle_id, client_id, created_at)
+				}{`INSERT INTO vehicle_clients (vehicle_id, client_id, created_at)
 					SELECT v.id, c.first + (v.id * 13) % ?, ? FROM vehicles v,
 					       (SELECT MIN(id) AS first FROM clients WHERE account_id = ? AND name LIKE 'Load client %') c
 					 WHERE v.account_id = ? AND v.name LIKE 'Load vehicle %' AND v.id % 10 = 0
 					UNION
 					SELECT v.id, c.first + (v.id * 17 + 1) % ?, ? FROM vehicles v,
 					       (SELECT MIN(id) AS first FROM clients WHERE account_id = ? AND name LIKE 'Load client %') c
-					 WHERE v.account_id = ? AND v.name LIKE 'Load vehicle %' AND v.id % 10 = 0`,
+					 WHERE v.account_id = ? AND v.name LIKE 'Load vehicle %' AND v.id % 10 = 0
+					ON CONFLICT DO NOTHING`,
 					[]any{clients, now, accountID, accountID, clients, now, accountID, accountID}})
 		}
 		for _, s := range steps {
@@ -117,18 +128,24 @@ func (d *DB) GenerateTrips(ctx context.Context, accountID int64, perVehicle int,
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE gen_drivers (r INTEGER PRIMARY KEY, id INTEGER NOT NULL)`); err != nil {
 			return err
 		}
-		defer tx.ExecContext(ctx, `DROP TABLE temp.gen_drivers`)
+		defer tx.ExecContext(ctx, `DROP TABLE gen_drivers`)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO gen_drivers (r, id)
 			SELECT ROW_NUMBER() OVER (ORDER BY id) - 1, id FROM members WHERE account_id = ? AND status = 'active'`, accountID); err != nil {
 			return err
 		}
+		// Trip k of a vehicle is dated 1 + 2 * (per - 1 - k) days ago.
+		today := time.Now().UTC()
+		days := make([]string, perVehicle)
+		for k := range days {
+			days[k] = fmt.Sprintf("(%d, '%s')", k, today.AddDate(0, 0, -(1+2*(perVehicle-1-k))).Format(time.DateOnly))
+		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, client_id, trip_date,
 				distance_km, purpose, odo_start, odo_end, start_place, end_place, version, created_at, updated_at)
-			WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < :per - 1)
+			WITH k(i, day) AS (VALUES `+strings.Join(days, ", ")+`)
 			SELECT :account, v.id, (SELECT id FROM gen_drivers WHERE r = (v.id * 31 + k.i) % :drivers),
 			       CASE WHEN k.i % 5 = 0 THEN NULL
 			            ELSE (SELECT client_id FROM vehicle_clients WHERE vehicle_id = v.id ORDER BY client_id LIMIT 1) END,
-			       date('now', '-' || (1 + 2 * (:per - 1 - k.i)) || ' days'),
+			       k.day,
 			       10 + (v.id * 7 + k.i * 13) % 40,
 			       CASE WHEN k.i % 5 = 0 THEN 'private' ELSE 'business' END,
 			       v.odometer_km + k.i * 50, v.odometer_km + k.i * 50 + 10 + (v.id * 7 + k.i * 13) % 40,
@@ -145,7 +162,7 @@ func (d *DB) GenerateTrips(ctx context.Context, accountID int64, perVehicle int,
 		done := 0
 		for lo := first; lo <= last; lo += slice {
 			hi := min(lo+slice-1, last)
-			res, err := stmt.ExecContext(ctx, sql.Named("per", perVehicle), sql.Named("account", accountID), sql.Named("drivers", mn),
+			res, err := stmt.ExecContext(ctx, sql.Named("account", accountID), sql.Named("drivers", mn),
 				sql.Named("now", now), sql.Named("lo", lo), sql.Named("hi", hi))
 			if err != nil {
 				return err
@@ -175,6 +192,10 @@ func (d *DB) GenerateAccessHistory(ctx context.Context, accountID int64, days in
 	return d.update(ctx, func(tx *sql.Tx) error {
 		now := d.Now().UTC()
 		stamp := func(t time.Time) string { return t.Format(time.RFC3339) }
+		dayList := make([]string, days)
+		for i := range dayList {
+			dayList[i] = "('" + now.AddDate(0, 0, -i).Format(time.DateOnly) + "')"
+		}
 		steps := []struct {
 			q    string
 			args []any
@@ -184,36 +205,60 @@ func (d *DB) GenerateAccessHistory(ctx context.Context, accountID int64, days in
 			{`WITH depots AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicle_groups
 			                  WHERE account_id = ? AND name LIKE 'Region % depot %'),
 			       nd AS (SELECT COUNT(*) AS n FROM depots)
-			  INSERT OR IGNORE INTO member_group_grants (member_id, group_id, level, created_at)
+			  INSERT INTO member_group_grants (member_id, group_id, level, created_at)
 			  SELECT m.id, (SELECT id FROM depots WHERE k = m.id % (SELECT n FROM nd)), CASE WHEN m.id % 4 = 0 THEN 'manage' ELSE 'view' END, ?
 			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test'
-			     AND EXISTS (SELECT 1 FROM depots)`, []any{accountID, stamp(now), accountID}},
+			     AND EXISTS (SELECT 1 FROM depots)
+			  ON CONFLICT DO NOTHING`, []any{accountID, stamp(now), accountID}},
 			{`WITH vs AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM vehicles WHERE account_id = ? AND name LIKE 'Load vehicle %'),
 			       nv AS (SELECT COUNT(*) AS n FROM vs)
-			  INSERT OR IGNORE INTO member_vehicle_grants (member_id, vehicle_id, level, ends_at, created_at)
+			  INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, ends_at, created_at)
 			  SELECT m.id, (SELECT id FROM vs WHERE k = (m.id * 7) % (SELECT n FROM nv)), 'view',
 			         CASE m.id % 6 WHEN 0 THEN ? WHEN 3 THEN ? ELSE NULL END, ?
 			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 3 = 0
-			     AND EXISTS (SELECT 1 FROM vs)`,
+			     AND EXISTS (SELECT 1 FROM vs)
+			  ON CONFLICT DO NOTHING`,
 				[]any{accountID, stamp(now.Add(5 * 24 * time.Hour)), stamp(now.Add(-5 * 24 * time.Hour)), stamp(now), accountID}},
 			{`INSERT INTO sign_ins (user_id, member_id, at, channel, outcome)
 			  SELECT m.user_id, m.id, CASE WHEN m.id % 5 = 0 THEN ? ELSE ? END, 'web', 'ok'
 			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test'`,
 				[]any{stamp(now.Add(-100 * 24 * time.Hour)), stamp(now.Add(-24 * time.Hour)), accountID}},
-			{`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1),
+			{`WITH n(day) AS (VALUES ` + strings.Join(dayList, ", ") + `),
 			       p(k) AS (VALUES ('trips.view'), ('vehicles.view'))
-			  INSERT OR IGNORE INTO permission_uses (member_id, permission, day)
-			  SELECT m.id, p.k, date(?, '-' || n.i || ' days')
+			  INSERT INTO permission_uses (member_id, permission, day)
+			  SELECT m.id, p.k, n.day
 			    FROM members m JOIN users u ON u.id = m.user_id, n, p
-			   WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 7 != 0`,
-				[]any{days, now.Format(time.DateOnly), accountID}},
-			{`INSERT INTO api_tokens (member_id, name, token_hash, created_at, expires_at)
-			  SELECT m.id, 'load', randomblob(32), ?, ?
-			    FROM members m JOIN users u ON u.id = m.user_id WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 10 = 1`,
-				[]any{stamp(now.Add(-40 * 24 * time.Hour)), stamp(now.Add(50 * 24 * time.Hour)), accountID}},
+			   WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 7 != 0
+			  ON CONFLICT DO NOTHING`,
+				[]any{accountID}},
 		}
 		for _, s := range steps {
 			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
+				return fmt.Errorf("generate access history: %w", err)
+			}
+		}
+		// An API token for one member in ten, each with a hash of its own.
+		rows, err := tx.QueryContext(ctx, `SELECT m.id FROM members m JOIN users u ON u.id = m.user_id
+			WHERE m.account_id = ? AND u.email LIKE '%@load.test' AND m.id % 10 = 1`, accountID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (member_id, name, token_hash, created_at, expires_at) VALUES (?, 'load', ?, ?, ?)`,
+				id, hashToken(NewToken()), stamp(now.Add(-40*24*time.Hour)), stamp(now.Add(50*24*time.Hour))); err != nil {
 				return fmt.Errorf("generate access history: %w", err)
 			}
 		}

@@ -87,10 +87,8 @@ func sameIDSet(t testing.TB, what string, got, want []int64) {
 // reports.view, which export requires).
 func giveExport(t testing.TB, a *app, builtin string) {
 	t.Helper()
-	mustExec(t, a, `INSERT INTO role_permissions (role_id, permission) SELECT id, 'reports.view' FROM roles WHERE account_id = 1 AND builtin = ?
-		ON CONFLICT DO NOTHING`, builtin)
-	mustExec(t, a, `INSERT INTO role_permissions (role_id, permission) SELECT id, 'reports.export' FROM roles WHERE account_id = 1 AND builtin = ?
-		ON CONFLICT DO NOTHING`, builtin)
+	mustExec(t, a, `INSERT INTO role_permissions (role_id, permission) SELECT id, 'reports.view' FROM roles WHERE account_id = 1 AND builtin = ? ON CONFLICT DO NOTHING`, builtin)
+	mustExec(t, a, `INSERT INTO role_permissions (role_id, permission) SELECT id, 'reports.export' FROM roles WHERE account_id = 1 AND builtin = ? ON CONFLICT DO NOTHING`, builtin)
 }
 
 // yearPeriod is the last 365 days up to today (UTC, the demo's zone).
@@ -268,8 +266,7 @@ func TestExportVehiclesAndClientsScope(t *testing.T) {
 	// A member with selected vehicles and without clients.manage: only
 	// the clients usable with their vehicles (the Driver's role, given export).
 	giveExport(t, a, "driver")
-	mustExec(t, a, `INSERT INTO role_permissions (role_id, permission) SELECT id, 'clients.view' FROM roles WHERE account_id = 1 AND builtin = 'driver'
-		ON CONFLICT DO NOTHING`)
+	mustExec(t, a, `INSERT INTO role_permissions (role_id, permission) SELECT id, 'clients.view' FROM roles WHERE account_id = 1 AND builtin = 'driver' ON CONFLICT DO NOTHING`)
 	d := a.login("driver@demo.test")
 	dc := readCSV(t, d.get("/exports/clients.csv"))
 	page := d.get("/clients")
