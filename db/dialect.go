@@ -7,17 +7,26 @@ import (
 )
 
 // Two stores share one query layer. The queries are written once, in SQL
-// both stores run: `?` placeholders, LIKE meaning SQLite's ASCII
-// case-insensitive LIKE, ON CONFLICT upserts, RETURNING, window functions.
+// both stores run: `?` placeholders (or :name with sql.Named), LIKE
+// meaning SQLite's ASCII case-insensitive LIKE, ON CONFLICT upserts,
+// INSERT … RETURNING id (there is no last insert id), IS DISTINCT FROM,
+// string_agg, window functions, CASE where SQLite has scalar max/min or
+// sums of conditions, `flag = 1` for the integer flags, an alias on every
+// subquery in FROM, lower() for a case-insensitive order or match of a
+// column that is not NOCASE/CITEXT. CROSS JOIN … ON (SQLite's way of fixing
+// the join order) is run as INNER JOIN on PostgreSQL.
 // What cannot be written once lives in a dialect, one value per store,
 // whose methods are the few named places that differ:
 //
 //   - sqlite.go: the file's connection settings, SQLite's error codes, the
-//     FTS5 vehicle search, the file backup (backup.go).
-//   - postgres.go: the pgx pools and the driver that turns `?` into `$n`
-//     and LIKE into ILIKE, PostgreSQL's error codes (SQLSTATE), the
-//     pg_trgm vehicle search, and the advisory lock that serializes write
-//     transactions across instances as SQLite's single writer does.
+//     FTS5 vehicle search, JSON arrays read by json_each, the file backup
+//     (backup.go).
+//   - postgres.go: the pgx pools and the driver that turns `?` into `$n`,
+//     writes the arguments in as typed literals, and turns LIKE into ILIKE,
+//     PostgreSQL's error codes (SQLSTATE), the pg_trgm vehicle search,
+//     JSON arrays read by json_array_elements_text, identity sequences,
+//     and the advisory lock that serializes write transactions across
+//     instances as SQLite's single writer does.
 //
 // The schema is written once per store: migrations/sqlite and
 // migrations/postgres hold the same numbered files (one list of versions),

@@ -232,7 +232,7 @@ func (c *pgConn) PrepareContext(_ context.Context, query string) (driver.Stmt, e
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	q, err := interpolate(rebindArgs(query, args), args)
+	q, err := c.interpolate(query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +240,20 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	q, err := interpolate(rebindArgs(query, args), args)
+	q, err := c.interpolate(query, args)
 	if err != nil {
 		return nil, err
 	}
 	return c.Conn.QueryContext(ctx, q, nil)
+}
+
+// interpolate is the query rebound, with its arguments written in. A text
+// literal is safe only while backslashes are plain characters in it.
+func (c *pgConn) interpolate(query string, args []driver.NamedValue) (string, error) {
+	if len(args) > 0 && c.Conn.Conn().PgConn().ParameterStatus("standard_conforming_strings") != "on" {
+		return "", errors.New("PostgreSQL must run with standard_conforming_strings on")
+	}
+	return interpolate(rebindArgs(query, args), args)
 }
 
 // interpolate writes the arguments into a rebound query in place of their

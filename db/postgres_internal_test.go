@@ -105,3 +105,22 @@ func mustConnector(t *testing.T, addr string) driver.Connector {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	return stdlib.GetConnector(*cfg)
 }
+
+// Arguments are written in as literals of their own type; a `$1` inside
+// quotes or comments is text, not an argument.
+func TestInterpolateWritesTypedLiterals(t *testing.T) {
+	args := []driver.NamedValue{{Ordinal: 1, Value: int64(-7)}, {Ordinal: 2, Value: "it's"}, {Ordinal: 3, Value: 2.5},
+		{Ordinal: 4, Value: []byte{0xab, 1}}, {Ordinal: 5, Value: nil}}
+	got, err := interpolate(`SELECT $1, $2, '$2', "$2" -- $2`+"\n"+`/* $3 */ , $3, $4, $5, x-$1`, args)
+	want := `SELECT CAST(-7 AS BIGINT), 'it''s', '$2', "$2" -- $2` + "\n" +
+		`/* $3 */ , CAST('2.5' AS DOUBLE PRECISION), '\xab01'::bytea, NULL, x-CAST(-7 AS BIGINT)`
+	if err != nil || got != want {
+		t.Errorf("interpolate:\n got %q (%v)\nwant %q", got, err, want)
+	}
+	if _, err := interpolate(`SELECT $2`, args[:1]); err == nil {
+		t.Error("a $n without its argument was accepted")
+	}
+	if _, err := interpolate(`SELECT $1`, []driver.NamedValue{{Ordinal: 1, Value: "a\x00b"}}); err == nil {
+		t.Error("a NUL byte in text was accepted")
+	}
+}
