@@ -39,7 +39,11 @@ func TestExclusiveJobs(t *testing.T) {
 		})
 		done <- err
 	}()
-	<-running
+	select {
+	case <-running:
+	case err := <-done:
+		t.Fatalf("the first run did not start: %v", err)
+	}
 	ranSame, err := two.Exclusive(ctx, "prune", func(context.Context) error { return nil })
 	if err != nil {
 		t.Fatal(err)

@@ -451,7 +451,7 @@ func TestPrune(t *testing.T) {
 	role := roleID(t, d, o, perm.Driver)
 	inv := func(email string, expires time.Duration, accepted, revoked any) {
 		exec(`INSERT INTO invitations (account_id, email, role_id, token_hash, created_at, sent_at, expires_at, accepted_at, revoked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.AccountID, email, role, []byte(email), ts(-40*24*time.Hour), ts(-40*24*time.Hour), ts(expires), accepted, revoked)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.AccountID, email, role, []byte(fmt.Sprintf("%-32s", email)), ts(-40*24*time.Hour), ts(-40*24*time.Hour), ts(expires), accepted, revoked)
 	}
 	inv("pending@x.test", 24*time.Hour, nil, nil)
 	inv("expired-recently@x.test", -24*time.Hour, nil, nil)

@@ -60,12 +60,12 @@ func (postgresDialect) tryJob(ctx context.Context, conn *sql.Conn, job string) (
 	h.Write([]byte(job))
 	key := int32(h.Sum32())
 	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?, ?)`, jobLockSpace, key).Scan(&ok); err != nil || !ok {
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(CAST(? AS integer), CAST(? AS integer))`, jobLockSpace, key).Scan(&ok); err != nil || !ok {
 		return false, func() {}, err
 	}
 	return true, func() {
 		var done bool
-		err := conn.QueryRowContext(context.Background(), `SELECT pg_advisory_unlock(?, ?)`, jobLockSpace, key).Scan(&done)
+		err := conn.QueryRowContext(context.Background(), `SELECT pg_advisory_unlock(CAST(? AS integer), CAST(? AS integer))`, jobLockSpace, key).Scan(&done)
 		if err != nil || !done {
 			// Not given back: end the session, which drops the lock,
 			// rather than return it to the pool holding the lock.

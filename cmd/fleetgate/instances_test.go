@@ -280,6 +280,15 @@ func TestSeveralInstancesOnePostgres(t *testing.T) {
 		split = append(split, fmt.Sprintf("instance %d: %d", i+1, strings.Count(c.out.String(), `msg="e-mail sent"`)))
 	}
 	t.Logf("%d e-mails sent once each; %s", total, strings.Join(split, ", "))
+	// The background jobs (pruning, reminders, the senders) ran without
+	// an error on any instance.
+	for i, c := range children {
+		for _, l := range strings.Split(c.out.String(), "\n") {
+			if strings.Contains(l, "level=ERROR") {
+				t.Errorf("instance %d: %s", i+1, l)
+			}
+		}
+	}
 	if strings.Contains(logs(), "s3cret-pw") {
 		t.Errorf("an instance wrote the database's password")
 	}
