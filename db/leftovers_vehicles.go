@@ -78,8 +78,8 @@ func init() {
 				// An existing grant of the recipient keeps whichever is wider.
 				if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (member_id, `+col+`, level, ends_at, created_at) VALUES (?, ?, 'manage', ?, ?)
 					ON CONFLICT (member_id, `+col+`) DO UPDATE SET level = 'manage',
-					  ends_at = CASE WHEN level = 'manage' AND (ends_at IS NULL OR (excluded.ends_at IS NOT NULL AND ends_at > excluded.ends_at))
-					                 THEN ends_at ELSE excluded.ends_at END`,
+					  ends_at = CASE WHEN `+table+`.level = 'manage' AND (`+table+`.ends_at IS NULL OR (excluded.ends_at IS NOT NULL AND `+table+`.ends_at > excluded.ends_at))
+					                 THEN `+table+`.ends_at ELSE excluded.ends_at END`,
 					h.ToMemberID, g.targetID, ends, now); err != nil {
 					return "", err
 				}

@@ -136,7 +136,7 @@ var ErrLeaseLost = errors.New("outbox: the claim on the message was lost")
 func (d *DB) MailSent(ctx context.Context, m OutboxMail, via string) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', sent_at = ?, via = ?, last_error = '', leased_until = NULL,
-			body = CASE WHEN secret THEN '' ELSE body END
+			body = CASE WHEN secret <> 0 THEN '' ELSE body END
 			WHERE id = ? AND attempts = ? AND state = 'queued'`, d.stamp(), via, m.ID, m.Attempt)
 		return leaseHeld(res, err)
 	})

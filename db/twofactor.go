@@ -521,7 +521,7 @@ func (d *DB) SaveTwoFactorPolicy(ctx context.Context, a *Actor, roleIDs []int64,
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO two_factor_policy (account_id, version) VALUES (?, 1)
-			ON CONFLICT (account_id) DO UPDATE SET version = version + 1`, a.AccountID); err != nil {
+			ON CONFLICT (account_id) DO UPDATE SET version = two_factor_policy.version + 1`, a.AccountID); err != nil {
 			return err
 		}
 		if before == nil {

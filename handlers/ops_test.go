@@ -55,10 +55,16 @@ func TestLivezAndReadyz(t *testing.T) {
 
 // A database opened read-only by SQLite answers writes with
 // SQLITE_READONLY; query_only gives the writer that very answer.
+// PostgreSQL answers a read-only server (a standby) as a read-only
+// transaction.
 func TestReadyzOnReadOnlyConnection(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	if err := a.db.ExecForTest(context.Background(), `PRAGMA query_only = 1`); err != nil {
+	readOnly := `PRAGMA query_only = 1`
+	if a.db.Store() == "postgres" {
+		readOnly = `SET default_transaction_read_only = on`
+	}
+	if err := a.db.ExecForTest(context.Background(), readOnly); err != nil {
 		t.Fatal(err)
 	}
 	res := a.client().get("/readyz")
