@@ -59,15 +59,15 @@ func TestLivezAndReadyz(t *testing.T) {
 }
 
 // A database opened read-only by SQLite answers writes with
-// SQLITE_READONLY; query_only gives the writer that very answer. A
-// read-only PostgreSQL (a standby, or read-only by setting) answers
-// read_only_sql_transaction; a read-only session gives the writer that.
+// SQLITE_READONLY; query_only gives the writer that very answer.
+// PostgreSQL answers a read-only server (a standby) as a read-only
+// transaction.
 func TestReadyzOnReadOnlyConnection(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	readOnly := `PRAGMA query_only = 1`
 	if a.db.Store() == "postgres" {
-		readOnly = `SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY`
+		readOnly = `SET default_transaction_read_only = on`
 	}
 	if err := a.db.ExecForTest(context.Background(), readOnly); err != nil {
 		t.Fatal(err)
