@@ -48,8 +48,9 @@ RACE_GCFLAGS ?= -gcflags='modernc.org/...=-d=checkptr=0' -gcflags='modernc.org/s
 # go test shows a passing package's output only with -v, so the browser
 # tests' skip is said here too (their TestMain says it under -v).
 test:
-	@[ -n "$$CHROME_PATH" ] || [ "$$FLEETGATE_E2E" = required ] || command -v chromium >/dev/null 2>&1 || \
-		echo 'browser tests skipped: no Chromium found; install with `apt-get install chromium` or set CHROME_PATH' >&2
+	@[ -n "$$CHROME_PATH" ] || [ "$$FLEETGATE_E2E" = required ] || command -v chromium-headless-shell >/dev/null 2>&1 || \
+		command -v chromium >/dev/null 2>&1 || \
+		echo 'browser tests skipped: no Chromium found; install with `apt-get install chromium-headless-shell` (or chromium) or set CHROME_PATH' >&2
 	$(GO) test -race $(RACE_GCFLAGS) -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 generate:

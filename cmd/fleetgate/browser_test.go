@@ -21,18 +21,24 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromePath finds Chromium: $CHROME_PATH, then chromium on PATH (Debian's
-// real binary behind its wrapper script when present).
+// chromePath finds Chromium: $CHROME_PATH, then Debian's
+// chromium-headless-shell, then chromium on PATH (Debian's real binaries
+// behind their wrapper scripts when present). The headless shell is
+// Chromium's headless mode made for automation, without the browser's
+// window layer: the same pages and tests take about half the CPU they take
+// in chromium --headless (measured on the browser tests: 68 against 131
+// CPU seconds of Chromium processes).
 func chromePath() string {
 	if p := os.Getenv("CHROME_PATH"); p != "" {
 		return p
 	}
-	if _, err := exec.LookPath("chromium"); err == nil {
-		if _, err := os.Stat("/usr/lib/chromium/chromium"); err == nil {
-			return "/usr/lib/chromium/chromium"
+	for _, name := range []string{"chromium-headless-shell", "chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			if _, err := os.Stat("/usr/lib/chromium/" + name); err == nil {
+				return "/usr/lib/chromium/" + name
+			}
+			return p
 		}
-		p, _ := exec.LookPath("chromium")
-		return p
 	}
 	return ""
 }
@@ -130,14 +136,14 @@ var chrome struct {
 }
 
 const (
-	chromiumHint = "no Chromium found; install with `apt-get install chromium` or set CHROME_PATH"
+	chromiumHint = "no Chromium found; install with `apt-get install chromium-headless-shell` (or chromium) or set CHROME_PATH"
 	noChromium   = "browser tests skipped: " + chromiumHint
 )
 
 func startChrome() {
 	path := chromePath()
 	if path == "" {
-		chrome.err = errors.New("no Chromium found ($CHROME_PATH or chromium on PATH)")
+		chrome.err = errors.New("no Chromium found ($CHROME_PATH, or chromium-headless-shell or chromium on PATH)")
 		return
 	}
 	chrome.dir, chrome.err = os.MkdirTemp("", "fleetgate-chromium-")
