@@ -4,7 +4,7 @@ GO ?= go
 ADDR ?= 127.0.0.1:8080
 DB ?= fleetgate.db
 
-.PHONY: run test check fmt-check templ-fmt-check vet generate generate-check bench build load
+.PHONY: run test test-postgres check fmt-check templ-fmt-check vet generate generate-check bench build load
 
 # An explicit limit for each test binary, so that a stuck test fails the run
 # with its goroutines dumped. Hangs in browser steps fail sooner on their own
@@ -59,6 +59,12 @@ test:
 		command -v chromium >/dev/null 2>&1 || \
 		echo 'browser tests skipped: no Chromium found; install with `apt-get install chromium-headless-shell` (or chromium) or set CHROME_PATH' >&2
 	$(RACE_ENV) $(GO) test -race $(RACE_GCFLAGS) -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# The same tests on PostgreSQL: .ci/with-postgres starts a throwaway
+# cluster (Debian's postgresql package) in a temp dir for the run, and
+# each test gets a database of its own on it (db/dbtest).
+test-postgres:
+	.ci/with-postgres $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 generate:
 	$(GO) tool templ generate

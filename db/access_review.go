@@ -175,27 +175,34 @@ var manageKeysJSON = func() string {
 // for the counts, the filter and the badges alike. Only active members
 // other than the Owner have findings (the Owner cannot be deactivated or
 // narrowed; deactivated members hold nothing).
-var findingSQL = map[Finding]string{
-	FindStale: `m.created_at < :stale AND MAX(COALESCE(m.last_login_at, ''),
-		COALESCE((SELECT MAX(s.at) FROM sign_ins s WHERE s.member_id = m.id AND s.outcome = 'ok'), '')) < :stale`,
-	FindAllVehicles: `m.vehicle_access = 'all'`,
-	FindWiderThanRole: `NOT EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = m.role_id AND rp.permission IN (SELECT value FROM json_each(:manageperms)))
+//
+// The lists of permissions (:manageperms, :measured) and of members
+// (:ids) are JSON arrays, read by the dialect's jsonEach.
+func (d *DB) findingSQL() map[Finding]string {
+	return map[Finding]string{
+		FindStale: `m.created_at < :stale AND COALESCE(m.last_login_at, '') < :stale
+		AND COALESCE((SELECT MAX(s.at) FROM sign_ins s WHERE s.member_id = m.id AND s.outcome = 'ok'), '') < :stale`,
+		FindAllVehicles: `m.vehicle_access = 'all'`,
+		FindWiderThanRole: `NOT EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = m.role_id AND rp.permission IN (` + d.dia.jsonEach(":manageperms", false) + `))
 		AND (EXISTS (SELECT 1 FROM member_group_grants g WHERE g.member_id = m.id AND g.level = 'manage' AND (g.ends_at IS NULL OR g.ends_at > :now))
 		  OR EXISTS (SELECT 1 FROM member_vehicle_grants g WHERE g.member_id = m.id AND g.level = 'manage' AND (g.ends_at IS NULL OR g.ends_at > :now)))`,
-	FindEnding: `(EXISTS (SELECT 1 FROM member_group_grants g WHERE g.member_id = m.id AND g.ends_at > :now AND g.ends_at <= :soon)
+		FindEnding: `(EXISTS (SELECT 1 FROM member_group_grants g WHERE g.member_id = m.id AND g.ends_at > :now AND g.ends_at <= :soon)
 		OR EXISTS (SELECT 1 FROM member_vehicle_grants g WHERE g.member_id = m.id AND g.ends_at > :now AND g.ends_at <= :soon))`,
-	FindEnded: `(EXISTS (SELECT 1 FROM member_group_grants g WHERE g.member_id = m.id AND g.ends_at <= :now)
+		FindEnded: `(EXISTS (SELECT 1 FROM member_group_grants g WHERE g.member_id = m.id AND g.ends_at <= :now)
 		OR EXISTS (SELECT 1 FROM member_vehicle_grants g WHERE g.member_id = m.id AND g.ends_at <= :now))`,
-	FindUnusedPerms: `m.created_at < :unused AND ` + unusedSQL,
-	FindUnusedTokens: `EXISTS (SELECT 1 FROM api_tokens t WHERE t.member_id = m.id AND (t.expires_at IS NULL OR t.expires_at > :now)
+		FindUnusedPerms: `m.created_at < :unused AND ` + d.unusedSQL(),
+		FindUnusedTokens: `EXISTS (SELECT 1 FROM api_tokens t WHERE t.member_id = m.id AND (t.expires_at IS NULL OR t.expires_at > :now)
 		AND COALESCE(t.last_used_at, t.created_at) < :tokcut)`,
+	}
 }
 
 // unusedSQL is whether m's role holds a permission that requests are
 // checked for and that m has not used since :unused.
-const unusedSQL = `EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = m.role_id
-	AND rp.permission IN (SELECT value FROM json_each(:measured))
+func (d *DB) unusedSQL() string {
+	return `EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = m.role_id
+	AND rp.permission IN (` + d.dia.jsonEach(":measured", false) + `)
 	AND NOT EXISTS (SELECT 1 FROM permission_uses u WHERE u.member_id = m.id AND u.permission = rp.permission AND u.day >= :unused))`
+}
 
 // findingBase is the FROM and WHERE of members that can have findings.
 const findingBase = `FROM members m JOIN accounts ac ON ac.id = m.account_id JOIN roles r ON r.id = m.role_id
@@ -232,8 +239,9 @@ func (d *DB) AccessOverview(ctx context.Context, a *Actor, measured []perm.Key) 
 	}
 	fa := d.findingArgs(a, o.Settings, measured)
 	var cols []string
+	findingSQL := d.findingSQL()
 	for _, f := range Findings {
-		cols = append(cols, "COALESCE(SUM("+findingSQL[f]+"), 0)")
+		cols = append(cols, "COUNT(CASE WHEN "+findingSQL[f]+" THEN 1 END)")
 	}
 	dest := make([]any, len(Findings))
 	counts := make([]int, len(Findings))
@@ -263,7 +271,7 @@ func (d *DB) rolesUnused(ctx context.Context, fa findingArgs) ([]RoleUnused, err
 			SELECT m.role_id, COUNT(*) `+findingBase+` GROUP BY m.role_id)
 		SELECT r.id, r.name, h.n, rp.permission
 		  FROM holders h JOIN roles r ON r.id = h.role_id JOIN role_permissions rp ON rp.role_id = r.id
-		 WHERE rp.permission IN (SELECT value FROM json_each(:measured))
+		 WHERE rp.permission IN (`+d.dia.jsonEach(":measured", false)+`)
 		   AND NOT EXISTS (SELECT 1 FROM members m JOIN permission_uses u ON u.member_id = m.id
 		                    WHERE m.role_id = r.id AND m.status = 'active' AND u.permission = rp.permission AND u.day >= :unused)
 		 ORDER BY r.name, r.id, rp.permission`, fa.named()...)
@@ -370,6 +378,7 @@ func (d *DB) ReviewMembers(ctx context.Context, a *Actor, measured []perm.Key, f
 	fa := d.findingArgs(a, s, measured)
 	active := `(m.status = 'active' AND m.id != ac.owner_member_id AND COALESCE(r.builtin, '') != 'notifications')`
 	var flags []string
+	findingSQL := d.findingSQL()
 	for _, fd := range Findings {
 		flags = append(flags, "("+active+" AND "+findingSQL[fd]+")")
 	}
@@ -388,7 +397,7 @@ func (d *DB) ReviewMembers(ctx context.Context, a *Actor, measured []perm.Key, f
 			 ORDER BY r.name, r.id, m.sort_name, m.id LIMIT :limit OFFSET :offset)
 		SELECT m.id, u.first_name, u.last_name, u.email, m.role_id, r.name, m.status, m.id = ac.owner_member_id,
 		       m.vehicle_access = 'all' OR m.id = ac.owner_member_id,
-		       NULLIF(MAX(COALESCE(m.last_login_at, ''), COALESCE((SELECT MAX(s.at) FROM sign_ins s WHERE s.member_id = m.id AND s.outcome = 'ok'), '')), ''),
+		       m.last_login_at, (SELECT MAX(s.at) FROM sign_ins s WHERE s.member_id = m.id AND s.outcome = 'ok'),
 		       ` + strings.Join(flags, ", ") + `, page.total
 		  FROM page JOIN members m ON m.id = page.id JOIN accounts ac ON ac.id = m.account_id JOIN roles r ON r.id = m.role_id JOIN users u ON u.id = m.user_id
 		 ORDER BY page.n`
@@ -401,9 +410,9 @@ func (d *DB) ReviewMembers(ctx context.Context, a *Actor, measured []perm.Key, f
 	for rows.Next() {
 		var m ReviewMember
 		var first, last string
-		var lastSign sql.NullString
+		var lastLogin, lastSign sql.NullString
 		fl := make([]bool, len(Findings))
-		dest := []any{&m.ID, &first, &last, &m.Email, &m.RoleID, &m.RoleName, &m.Status, &m.IsOwner, &m.AllVehicles, &lastSign}
+		dest := []any{&m.ID, &first, &last, &m.Email, &m.RoleID, &m.RoleName, &m.Status, &m.IsOwner, &m.AllVehicles, &lastLogin, &lastSign}
 		for i := range fl {
 			dest = append(dest, &fl[i])
 		}
@@ -412,7 +421,10 @@ func (d *DB) ReviewMembers(ctx context.Context, a *Actor, measured []perm.Key, f
 			return nil, 0, err
 		}
 		m.Name = displayName(first, last, m.Email)
-		if lastSign.Valid {
+		if lastLogin.String > lastSign.String { // the later of the two
+			lastSign = lastLogin
+		}
+		if lastSign.Valid && lastSign.String != "" {
 			if t, err := parseStoredTime(lastSign.String); err == nil {
 				m.LastSignIn = &t
 			}
@@ -457,14 +469,14 @@ func (d *DB) reviewDetails(ctx context.Context, fa findingArgs, ms []ReviewMembe
 	// Vehicle reach: grants in force and the vehicles their groups cover.
 	rows, err := d.r.QueryContext(ctx, `WITH RECURSIVE walk(member_id, group_id) AS (
 			SELECT g.member_id, g.group_id FROM member_group_grants g
-			 WHERE g.member_id IN (SELECT value FROM json_each(:ids)) AND (g.ends_at IS NULL OR g.ends_at > :now)
+			 WHERE g.member_id IN (`+d.dia.jsonEach(":ids", true)+`) AND (g.ends_at IS NULL OR g.ends_at > :now)
 			UNION
 			SELECT w.member_id, c.id FROM walk w JOIN vehicle_groups c ON c.parent_id = w.group_id)
-		SELECT x.id,
-		       (SELECT COUNT(*) FROM member_group_grants g WHERE g.member_id = x.id AND (g.ends_at IS NULL OR g.ends_at > :now)),
-		       (SELECT COUNT(*) FROM member_vehicle_grants g WHERE g.member_id = x.id AND (g.ends_at IS NULL OR g.ends_at > :now)),
-		       (SELECT COUNT(*) FROM walk w JOIN vehicles v ON v.group_id = w.group_id WHERE w.member_id = x.id AND v.status = 'active')
-		  FROM (SELECT value AS id FROM json_each(:ids)) x`, args...)
+		SELECT x.value,
+		       (SELECT COUNT(*) FROM member_group_grants g WHERE g.member_id = x.value AND (g.ends_at IS NULL OR g.ends_at > :now)),
+		       (SELECT COUNT(*) FROM member_vehicle_grants g WHERE g.member_id = x.value AND (g.ends_at IS NULL OR g.ends_at > :now)),
+		       (SELECT COUNT(*) FROM walk w JOIN vehicles v ON v.group_id = w.group_id WHERE w.member_id = x.value AND v.status = 'active')
+		  FROM (`+d.dia.jsonEach(":ids", true)+`) AS x`, args...)
 	if err != nil {
 		return fmt.Errorf("vehicle reach: %w", err)
 	}
@@ -485,15 +497,15 @@ func (d *DB) reviewDetails(ctx context.Context, fa findingArgs, ms []ReviewMembe
 	// Grants that findings are about.
 	rows, err = d.r.QueryContext(ctx, `SELECT g.member_id, 'group', g.group_id, vg.name, g.level, g.ends_at,
 		       NOT EXISTS (SELECT 1 FROM role_permissions rp JOIN members m ON m.role_id = rp.role_id
-		                    WHERE m.id = g.member_id AND rp.permission IN (SELECT value FROM json_each(:manageperms)))
+		                    WHERE m.id = g.member_id AND rp.permission IN (`+d.dia.jsonEach(":manageperms", false)+`))
 		  FROM member_group_grants g JOIN vehicle_groups vg ON vg.id = g.group_id
-		 WHERE g.member_id IN (SELECT value FROM json_each(:ids)) AND (g.ends_at <= :soon OR g.level = 'manage')
+		 WHERE g.member_id IN (`+d.dia.jsonEach(":ids", true)+`) AND (g.ends_at <= :soon OR g.level = 'manage')
 		UNION ALL
 		SELECT g.member_id, 'vehicle', g.vehicle_id, v.name, g.level, g.ends_at,
 		       NOT EXISTS (SELECT 1 FROM role_permissions rp JOIN members m ON m.role_id = rp.role_id
-		                    WHERE m.id = g.member_id AND rp.permission IN (SELECT value FROM json_each(:manageperms)))
+		                    WHERE m.id = g.member_id AND rp.permission IN (`+d.dia.jsonEach(":manageperms", false)+`))
 		  FROM member_vehicle_grants g JOIN vehicles v ON v.id = g.vehicle_id
-		 WHERE g.member_id IN (SELECT value FROM json_each(:ids)) AND (g.ends_at <= :soon OR g.level = 'manage')
+		 WHERE g.member_id IN (`+d.dia.jsonEach(":ids", true)+`) AND (g.ends_at <= :soon OR g.level = 'manage')
 		ORDER BY 1, 2, 4`, args...)
 	if err != nil {
 		return fmt.Errorf("review grants: %w", err)
@@ -525,7 +537,7 @@ func (d *DB) reviewDetails(ctx context.Context, fa findingArgs, ms []ReviewMembe
 	}
 	// Unused API tokens.
 	rows, err = d.r.QueryContext(ctx, `SELECT t.member_id, t.id, t.name, t.last_used_at, t.created_at FROM api_tokens t
-		 WHERE t.member_id IN (SELECT value FROM json_each(:ids)) AND (t.expires_at IS NULL OR t.expires_at > :now)
+		 WHERE t.member_id IN (`+d.dia.jsonEach(":ids", true)+`) AND (t.expires_at IS NULL OR t.expires_at > :now)
 		   AND COALESCE(t.last_used_at, t.created_at) < :tokcut ORDER BY t.member_id, t.id`, args...)
 	if err != nil {
 		return fmt.Errorf("review tokens: %w", err)
@@ -547,7 +559,7 @@ func (d *DB) reviewDetails(ctx context.Context, fa findingArgs, ms []ReviewMembe
 	}
 	// Unused permissions of the members who have that finding.
 	rows, err = d.r.QueryContext(ctx, `SELECT m.id, rp.permission FROM members m JOIN role_permissions rp ON rp.role_id = m.role_id
-		 WHERE m.id IN (SELECT value FROM json_each(:ids)) AND rp.permission IN (SELECT value FROM json_each(:measured))
+		 WHERE m.id IN (`+d.dia.jsonEach(":ids", true)+`) AND rp.permission IN (`+d.dia.jsonEach(":measured", false)+`)
 		   AND NOT EXISTS (SELECT 1 FROM permission_uses u WHERE u.member_id = m.id AND u.permission = rp.permission AND u.day >= :unused)
 		 ORDER BY m.id, rp.permission`, args...)
 	if err != nil {

@@ -95,18 +95,14 @@ func (d *DB) StartReview(ctx context.Context, a *Actor) (int64, bool, error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO access_reviews (account_id, reviewer_id, reviewer_name, started_at) VALUES (?, ?, ?, ?)`,
-			a.AccountID, a.MemberID, a.Name(), d.stamp())
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		if id, err = insertID(ctx, tx, `INSERT INTO access_reviews (account_id, reviewer_id, reviewer_name, started_at) VALUES (?, ?, ?, ?)`,
+			a.AccountID, a.MemberID, a.Name(), d.stamp()); err != nil {
 			return err
 		}
 		rj, _ := json.Marshal(roles)
 		now := d.nowKey()
 		// Who each member is now, and their vehicle access in words.
-		res, err = tx.ExecContext(ctx, `INSERT INTO access_review_items (review_id, member_id, position, name, email, role_name, access)
+		res, err := tx.ExecContext(ctx, `INSERT INTO access_review_items (review_id, member_id, position, name, email, role_name, access)
 			SELECT ?, m.id, ROW_NUMBER() OVER (ORDER BY ro.name, m.sort_name, m.id),
 			       trim(u.first_name || ' ' || u.last_name), u.email, ro.name,
 			       CASE WHEN m.vehicle_access = 'all' THEN 'all vehicles' ELSE
@@ -114,7 +110,7 @@ func (d *DB) StartReview(ctx context.Context, a *Actor) (int64, bool, error) {
 			         (SELECT COUNT(*) FROM member_vehicle_grants g WHERE g.member_id = m.id AND (g.ends_at IS NULL OR g.ends_at > ?)) || ' vehicle(s)' END
 			  FROM members m JOIN users u ON u.id = m.user_id JOIN roles ro ON ro.id = m.role_id JOIN accounts ac ON ac.id = m.account_id
 			 WHERE m.account_id = ? AND m.status != 'deactivated' AND m.id != ac.owner_member_id AND m.id != ?
-			   AND m.role_id IN (SELECT value FROM json_each(?))`, id, now, now, a.AccountID, a.MemberID, string(rj))
+			   AND m.role_id IN (`+d.dia.jsonEach("?", true)+`)`, id, now, now, a.AccountID, a.MemberID, string(rj))
 		if err != nil {
 			return fmt.Errorf("list members to review: %w", err)
 		}
@@ -128,7 +124,7 @@ func (d *DB) StartReview(ctx context.Context, a *Actor) (int64, bool, error) {
 // reachableRoles are the roles of the account whose members the actor may
 // act on: those whose permissions the actor holds, the Owner role aside.
 func reachableRoles(ctx context.Context, q queryer, a *Actor) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM roles WHERE account_id = ? AND builtin IS NOT 'owner'`, a.AccountID)
+	rows, err := q.QueryContext(ctx, `SELECT id FROM roles WHERE account_id = ? AND COALESCE(builtin, '') != 'owner'`, a.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +307,7 @@ type ReviewReminder struct {
 func (d *DB) RemindReviewsDue(ctx context.Context) (int, error) {
 	today := d.Now().UTC().Format(time.DateOnly)
 	rows, err := d.r.QueryContext(ctx, `SELECT st.account_id, st.next_review_on FROM account_settings st
-		WHERE st.next_review_on IS NOT NULL AND st.next_review_on <= ? AND st.review_reminded_on IS NOT st.next_review_on`, today)
+		WHERE st.next_review_on IS NOT NULL AND st.next_review_on <= ? AND st.review_reminded_on IS DISTINCT FROM st.next_review_on`, today)
 	if err != nil {
 		return 0, err
 	}
@@ -332,7 +328,7 @@ func (d *DB) RemindReviewsDue(ctx context.Context) (int, error) {
 	for _, r := range due {
 		err := d.update(ctx, func(tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `UPDATE account_settings SET review_reminded_on = next_review_on
-				WHERE account_id = ? AND next_review_on = ? AND review_reminded_on IS NOT next_review_on`, r.AccountID, r.Due)
+				WHERE account_id = ? AND next_review_on = ? AND review_reminded_on IS DISTINCT FROM next_review_on`, r.AccountID, r.Due)
 			if err != nil {
 				return err
 			}

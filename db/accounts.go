@@ -36,24 +36,24 @@ func (d *DB) createAccount(ctx context.Context, tx *sql.Tx, na NewAccount) (acco
 		subID := na.SubscriptionID
 		if subID == 0 {
 			start := d.Now()
-			res, err := tx.ExecContext(ctx, `INSERT INTO subscriptions (starts_on, ends_on, paid_vehicles) VALUES (?, ?, ?)`,
+			var err error
+			subID, err = insertID(ctx, tx, `INSERT INTO subscriptions (starts_on, ends_on, paid_vehicles) VALUES (?, ?, ?)`,
 				start.Format(time.DateOnly), start.AddDate(1, 0, 0).Format(time.DateOnly), na.PaidVehicles)
 			if err != nil {
 				return err
 			}
-			subID, _ = res.LastInsertId()
 		}
 		// The owner's member id is chosen first: the account row names it,
 		// and the deferred foreign key is checked at commit.
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM members`).Scan(&ownerMemberID); err != nil {
+		var err error
+		if ownerMemberID, err = d.dia.nextID(ctx, tx, "members"); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO accounts (subscription_id, name, owner_member_id, created_at) VALUES (?, ?, ?, ?)`,
+		accountID, err = insertID(ctx, tx, `INSERT INTO accounts (subscription_id, name, owner_member_id, created_at) VALUES (?, ?, ?, ?)`,
 			subID, strings.TrimSpace(na.Name), ownerMemberID, now)
 		if err != nil {
 			return err
 		}
-		accountID, _ = res.LastInsertId()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO account_settings (account_id) VALUES (?)`, accountID); err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func insertRole(ctx context.Context, tx *sql.Tx, accountID int64, name, builtin 
 	if builtin != "" {
 		b = builtin
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO roles (account_id, name, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+	id, err := insertID(ctx, tx, `INSERT INTO roles (account_id, name, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		accountID, name, b, now, now)
 	if err != nil {
 		if isUnique(err) {
@@ -88,7 +88,6 @@ func insertRole(ctx context.Context, tx *sql.Tx, accountID int64, name, builtin 
 		}
 		return 0, err
 	}
-	id, _ := res.LastInsertId()
 	return id, writeRolePermissions(ctx, tx, id, set)
 }
 

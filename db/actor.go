@@ -115,7 +115,7 @@ func loadActorOn(ctx context.Context, q queryer, memberID int64) (*Actor, error)
 const actorColumns = `m.user_id, m.id, m.account_id, a.name, a.owner_member_id, u.email, u.first_name, u.last_name,
 		       m.role_id, r.name, COALESCE(r.builtin, ''), m.status, m.channel, m.vehicle_access,
 		       COALESCE(st.time_zone, 'UTC'), COALESCE(st.distance_unit, 'km'), sub.ends_on, sub.id,
-		       (SELECT group_concat(rp.permission || char(31) || rp.scopes, char(30)) FROM role_permissions rp WHERE rp.role_id = m.role_id),
+		       (SELECT string_agg(rp.permission || '` + "\x1f" + `' || rp.scopes, '` + "\x1e" + `') FROM role_permissions rp WHERE rp.role_id = m.role_id),
 		       EXISTS (SELECT 1 FROM two_factor_roles tf WHERE tf.account_id = m.account_id AND tf.role_id = m.role_id)
 		         AND NOT EXISTS (SELECT 1 FROM totp_secrets ts WHERE ts.user_id = m.user_id AND ts.confirmed_at IS NOT NULL)`
 
@@ -242,7 +242,7 @@ func (d *DB) Memberships(ctx context.Context, userID int64) ([]Membership, error
 	rows, err := d.readQuery(ctx, `
 		SELECT m.id, a.id, a.name, r.name, COALESCE(r.builtin, ''), m.status, m.channel
 		  FROM members m JOIN accounts a ON a.id = m.account_id JOIN roles r ON r.id = m.role_id
-		 WHERE m.user_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, userID)
+		 WHERE m.user_id = ? ORDER BY lower(a.name), a.id`, userID)
 	if err != nil {
 		return nil, err
 	}

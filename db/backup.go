@@ -22,6 +22,9 @@ import (
 // written beside file under a temporary name, synced, and then linked to
 // file, which must not exist: a backup never overwrites anything.
 func (d *DB) Backup(ctx context.Context, file string) error {
+	if d.dia.name() != "sqlite" {
+		return errors.New("backup: a PostgreSQL database is backed up with pg_dump (README, Running on PostgreSQL)")
+	}
 	if _, err := os.Lstat(file); err == nil {
 		return fmt.Errorf("backup %s: the file exists; a backup never overwrites one (choose another name)", file)
 	}
@@ -164,7 +167,7 @@ func CheckBackup(ctx context.Context, file string) (int, error) {
 	if len(problems) > 0 {
 		return 0, fmt.Errorf("backup %s is damaged (integrity_check: %s)", file, strings.Join(problems[:min(3, len(problems))], "; "))
 	}
-	s, err := readSchema(ctx, c)
+	s, err := readSchema(ctx, sqliteDialect{}, c)
 	if err != nil {
 		return 0, err
 	}

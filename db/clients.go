@@ -248,12 +248,12 @@ func (d *DB) CreateClient(ctx context.Context, a *Actor, in ClientInput) (int64,
 	var id int64
 	err := d.update(ctx, func(tx *sql.Tx) error {
 		now := d.stamp()
-		res, err := tx.ExecContext(ctx, `INSERT INTO clients (account_id, name, email, phone, address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO clients (account_id, name, email, phone, address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			a.AccountID, in.Name, in.Email, in.Phone, in.Address, now, now)
 		if err != nil {
 			return clientNameTaken(err, in.Name)
 		}
-		id, _ = res.LastInsertId()
 		return d.audit(ctx, tx, a, Event{Kind: "client.create", Target: in.Name, Summary: "Client created", After: in, Client: id})
 	})
 	return id, err

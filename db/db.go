@@ -14,12 +14,14 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// DB holds the two connection pools of one SQLite file.
+// DB holds the two connection pools of one database: a SQLite file, or a
+// PostgreSQL database (postgres.go).
 type DB struct {
 	w    *sql.DB // exactly one connection: SQLite has one writer at a time
 	r    *sql.DB // readers; WAL lets them run beside the writer
-	path string
+	path string  // the file, or the PostgreSQL address without its password
 	opt  Options
+	dia  dialect // what the store does its own way (dialect.go)
 	Now  func() time.Time
 
 	stmts stmtCache // prepared statements of r (stmts.go)
@@ -65,6 +67,8 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
+// A path of the form postgres://… (or postgresql://…) is a PostgreSQL
+// database; anything else is a SQLite file.
 func Open(ctx context.Context, path string) (*DB, error) { return OpenWith(ctx, path, Options{}) }
 
 // OpenWith is Open with options. Errors name the cause in words an
@@ -74,6 +78,9 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	case "", "normal", "full":
 	default:
 		return nil, fmt.Errorf("durability %q: choose normal or full", o.Durability)
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, o)
 	}
 	if err := checkPath(path, !o.NoMigrate); err != nil {
 		return nil, err
@@ -85,7 +92,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	d := &DB{w: w, path: path, opt: o, Now: func() time.Time { return time.Now().UTC() }, mailNudge: make(chan struct{}, 1)}
+	d := &DB{w: w, path: path, opt: o, dia: sqliteDialect{}, Now: func() time.Time { return time.Now().UTC() }, mailNudge: make(chan struct{}, 1)}
 	if o.NoMigrate {
 		err = d.checkSchema(ctx)
 	} else {
@@ -122,7 +129,7 @@ func (d *DB) Close() error {
 	}
 	d.stmts.close()
 	err1 := d.r.Close()
-	if !d.opt.NoMigrate {
+	if !d.opt.NoMigrate && d.dia.name() == "sqlite" {
 		_, _ = d.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	}
 	err2 := d.w.Close()
@@ -166,6 +173,9 @@ func (d *DB) updateTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := d.dia.beginWrite(ctx, tx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		d.nudgeMail(false)
 		return err
@@ -207,6 +217,15 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insertID runs an INSERT and returns the id of the row it added, read
+// through RETURNING id (PostgreSQL has no last insert id). An
+// INSERT … SELECT that added no row answers sql.ErrNoRows.
+func insertID(ctx context.Context, q queryer, query string, args ...any) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, query+` RETURNING id`, args...).Scan(&id)
+	return id, err
 }
 
 // Secret returns the named server secret, creating n random bytes once.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/dbtest"
 	"fleetgate/db/perm"
 )
 
@@ -104,8 +105,8 @@ func member(t testing.TB, d *db.DB, a *db.Actor, email string, b perm.Builtin) i
 func TestMigrateFromEmptyAndTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "m.db")
+	path := dbtest.Fresh(t, "m.db")
+	dir := filepath.Dir(path) // SQLite's backups would be written there
 	for i := 0; i < 2; i++ {
 		d, err := db.Open(ctx, path)
 		if err != nil {

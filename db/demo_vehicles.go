@@ -45,15 +45,15 @@ var demoClients = []struct{ name, email, phone, address string }{
 
 func demoVehicles(ctx context.Context, tx *sql.Tx, owner *Actor) error {
 	now := timeKey(time.Now())
+	insert := func(q string, args ...any) (int64, error) {
+		return insertID(ctx, tx, q, args...)
+	}
 	exec := func(q string, args ...any) (int64, error) {
-		res, err := tx.ExecContext(ctx, q, args...)
-		if err != nil {
-			return 0, err
-		}
-		return res.LastInsertId()
+		_, err := tx.ExecContext(ctx, q, args...)
+		return 0, err
 	}
 	group := func(name string, parent any) (int64, error) {
-		return exec(`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`, owner.AccountID, parent, name, now)
+		return insert(`INSERT INTO vehicle_groups (account_id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`, owner.AccountID, parent, name, now)
 	}
 	var vehicles []int64
 	regions := map[string]int64{}
@@ -61,7 +61,7 @@ func demoVehicles(ctx context.Context, tx *sql.Tx, owner *Actor) error {
 	addVehicle := func(groupID int64, plate string) error {
 		n++
 		model := demoModels[n%len(demoModels)]
-		id, err := exec(`INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
+		id, err := insert(`INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`, owner.AccountID, groupID,
 			fmt.Sprintf("%s %02d", model, n), fmt.Sprintf("%s %03d %c%c", plate, 100+n*7, 'A'+rune(n%26), 'K'+rune(n%13)),
 			fmt.Sprintf("1FT%c%013d", 'A'+rune(n%26), 48_000_000+n*7919), 12_000+n*3_217, now, now)
@@ -93,7 +93,7 @@ func demoVehicles(ctx context.Context, tx *sql.Tx, owner *Actor) error {
 	}
 	var clients []int64
 	for _, c := range demoClients {
-		id, err := exec(`INSERT INTO clients (account_id, name, email, phone, address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, err := insert(`INSERT INTO clients (account_id, name, email, phone, address, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			owner.AccountID, c.name, c.email, c.phone, c.address, now, now)
 		if err != nil {
 			return err

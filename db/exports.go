@@ -239,11 +239,12 @@ var accountTables = []ExportTable{
 		`SELECT p.vehicle_id, p.client_id, p.created_at FROM vehicles v CROSS JOIN vehicle_clients p ON p.vehicle_id = v.id
 		  WHERE v.account_id = ? ORDER BY p.vehicle_id, p.client_id`},
 	{"grants", cols("member_id", "kind", "target_id", "level", "ends_at", "created_at"),
-		`SELECT g.member_id, 'vehicle', g.vehicle_id, g.level, g.ends_at, g.created_at
-		   FROM members m CROSS JOIN member_vehicle_grants g ON g.member_id = m.id WHERE m.account_id = ?1
+		`WITH acct(id) AS (SELECT ?)
+		 SELECT g.member_id, 'vehicle', g.vehicle_id, g.level, g.ends_at, g.created_at
+		   FROM members m CROSS JOIN member_vehicle_grants g ON g.member_id = m.id WHERE m.account_id = (SELECT id FROM acct)
 		 UNION ALL
 		 SELECT g.member_id, 'group', g.group_id, g.level, g.ends_at, g.created_at
-		   FROM members m CROSS JOIN member_group_grants g ON g.member_id = m.id WHERE m.account_id = ?1
+		   FROM members m CROSS JOIN member_group_grants g ON g.member_id = m.id WHERE m.account_id = (SELECT id FROM acct)
 		 ORDER BY 1, 2, 3`},
 	{"trips", cols("trip_id", "date", "vehicle_id", "driver_member_id", "driver_name", "client_id", "purpose", "distance",
 		"odo_start_km", "odo_end_km", "start_place", "end_place", "note", "created_at", "updated_at"),

@@ -275,7 +275,7 @@ func (d *DB) holds(ctx context.Context, q queryer, a *Actor, kind string, id int
 	// The grants that give the actor at least lvl over the target: on the
 	// group and its ancestors, and (for a vehicle) on the vehicle itself.
 	seed := `SELECT id FROM vehicle_groups WHERE id = ? AND account_id = ?`
-	direct := `SELECT NULL WHERE 0`
+	direct := `SELECT NULL WHERE 1 = 0`
 	args := []any{id, a.AccountID}
 	if kind == "vehicle" {
 		seed = `SELECT group_id FROM vehicles WHERE id = ? AND account_id = ? AND group_id IS NOT NULL`
@@ -290,10 +290,10 @@ func (d *DB) holds(ctx context.Context, q queryer, a *Actor, kind string, id int
 	err = q.QueryRowContext(ctx, `WITH RECURSIVE up(group_id) AS (
 			`+seed+`
 			UNION SELECT g.parent_id FROM vehicle_groups g JOIN up ON g.id = up.group_id WHERE g.parent_id IS NOT NULL)
-		SELECT MAX(ends_at IS NULL), MAX(ends_at) FROM (
+		SELECT MAX(CASE WHEN ends_at IS NULL THEN 1 ELSE 0 END), MAX(ends_at) FROM (
 			SELECT ends_at FROM member_group_grants WHERE member_id = ? AND group_id IN (SELECT group_id FROM up)
 			   AND `+levelSQL("level")+` >= ? AND (ends_at IS NULL OR ends_at > ?)
-			UNION ALL `+direct+`)`, args...).Scan(&unlimited, &until)
+			UNION ALL `+direct+`) AS held`, args...).Scan(&unlimited, &until)
 	if err != nil {
 		return h, err
 	}
@@ -508,7 +508,7 @@ func (d *DB) MemberVehicles(ctx context.Context, a *Actor, memberID int64, f Veh
 	sc := d.scopeOf(a)
 	from, level := m.vehicles()
 	from = strings.ReplaceAll(from, "visible s", "m_visible s")
-	ctes, where, cteArgs, condArgs, _ := vehicleWhere(a, f, "v.status")
+	ctes, where, cteArgs, condArgs, _ := d.vehicleWhere(a, f, "v.status")
 	where = "v.account_id = ? AND " + where
 	args := append(append(append([]any{}, cteArgs...), a.AccountID), condArgs...)
 	ctes = append([]string{m.cte}, ctes...)

@@ -34,7 +34,7 @@ func (d *DB) Groups(ctx context.Context, a *Actor) ([]Group, error) {
 	// direct grants on some of their vehicles: those are counted one by one.
 	sc := d.scopeOf(a)
 	rows, err := d.r.QueryContext(ctx, sc.with(`loose(group_id, active, total) AS (
-			SELECT v.group_id, SUM(v.status = 'active'), COUNT(*) FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id
+			SELECT v.group_id, COUNT(CASE WHEN v.status = 'active' THEN 1 END), COUNT(*) FROM scope_direct s JOIN vehicles v ON v.id = s.vehicle_id
 			 WHERE v.group_id IS NOT NULL AND v.group_id NOT IN (SELECT group_id FROM scope_covered) GROUP BY v.group_id)`)+`
 		SELECT g.id, COALESCE(g.parent_id, 0), g.name, g.version, COALESCE(c.lvl, 0),
 		       CASE WHEN c.group_id IS NULL THEN n.active ELSE (SELECT COUNT(*) FROM vehicles x WHERE x.group_id = g.id AND x.status = 'active') END,
@@ -247,7 +247,8 @@ func (d *DB) CreateGroup(ctx context.Context, a *Actor, name string, parentID in
 			"Only members with access to all vehicles can create top-level groups; choose a group you manage."); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO vehicle_groups (account_id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO vehicle_groups (account_id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
 			a.AccountID, nullID(parentID), name, d.stamp())
 		if isUnique(err) {
 			return FieldError("name", "A group named %q already exists there.", name)
@@ -255,7 +256,6 @@ func (d *DB) CreateGroup(ctx context.Context, a *Actor, name string, parentID in
 		if err != nil {
 			return err
 		}
-		id, _ = res.LastInsertId()
 		path, _ := groupPath(ctx, tx, id)
 		return d.audit(ctx, tx, a, Event{Kind: "group.create", Target: path, Summary: "Group created", Group: id,
 			After: map[string]any{"name": name, "parent_id": parentID}})

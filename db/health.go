@@ -58,6 +58,9 @@ func (d *DB) Ready(ctx context.Context) (Readiness, []error) {
 // running server (chmod, chattr +i, a file system remounted read-only)
 // shows as a write I/O error, so the files are looked at too.
 func (d *DB) writeFailure(err error) string {
+	if d.Store() != "sqlite" {
+		return reason(err)
+	}
 	for _, f := range []string{d.path, d.path + "-wal"} {
 		fh, e := os.OpenFile(f, os.O_WRONLY, 0)
 		if e == nil {
@@ -90,6 +93,9 @@ func reason(err error) string {
 		case 11, 26:
 			return "the database file is damaged"
 		}
+	}
+	if r := pgReason(err); r != "" {
+		return r
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer within 3 s"

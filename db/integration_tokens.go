@@ -82,12 +82,11 @@ func (d *DB) CreateIntegrationToken(ctx context.Context, a *Actor, name string, 
 	token := "fgt_" + NewToken()
 	expires := d.Now().Add(time.Duration(days) * 24 * time.Hour).UTC().Truncate(time.Second)
 	err := d.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (member_id, name, token_hash, created_at, expires_at, kind, read_only)
+		id, err := insertID(ctx, tx, `INSERT INTO api_tokens (member_id, name, token_hash, created_at, expires_at, kind, read_only)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.MemberID, name, hashToken(token), d.stamp(), expires.Format(time.RFC3339), TokenIntegration, readOnly)
 		if err != nil {
 			return fmt.Errorf("create token: %w", err)
 		}
-		id, _ := res.LastInsertId()
 		access := "read and write (your rights)"
 		if readOnly {
 			access = "read only"

@@ -181,7 +181,7 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 			}
 			replaced = oldID
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO invitations (account_id, email, role_id, channel, vehicle_access, grants,
+		id, err := insertID(ctx, tx, `INSERT INTO invitations (account_id, email, role_id, channel, vehicle_access, grants,
 			token_hash, invited_by, invited_by_name, created_at, sent_at, expires_at)
 			SELECT ?, ?, r.id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM roles r WHERE r.id = ? AND r.account_id = ?`,
 			a.AccountID, ni.Email, ni.Channel, ni.VehicleAccess, encodeGrants(ni.Grants), hashToken(token), a.MemberID, a.Name(),
@@ -189,13 +189,12 @@ func (d *DB) CreateInvitation(ctx context.Context, a *Actor, ni NewInvitation) (
 		if isUnique(err) {
 			return FieldError("email", "An invitation to this e-mail is already pending. Resend or revoke it in the list of pending invitations.")
 		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return FieldError("role_id", "Choose one of the offered roles.")
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return FieldError("role_id", "Choose one of the offered roles.")
-		}
-		id, _ := res.LastInsertId()
 		if inv, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE i.id = ?`, id)); err != nil {
 			return err
 		}

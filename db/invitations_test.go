@@ -3,7 +3,6 @@ package db_test
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -27,14 +26,9 @@ func TestInvitationStoresOnlyTheTokenHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var stored []byte
 	var row string
-	if err := raw.QueryRowContext(ctx, `SELECT token_hash, email || role_id || grants || created_at || expires_at FROM invitations`).Scan(&stored, &row); err != nil {
+	if err := d.QueryRowForTest(ctx, `SELECT token_hash, email || role_id || grants || created_at || expires_at FROM invitations`).Scan(&stored, &row); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte(token))

@@ -12,19 +12,20 @@ import (
 	"strings"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
-// Migration is one numbered file of migrations/.
+// Migration is one numbered file of migrations/<store>/.
 type Migration struct {
 	Version int
 	Name    string // the file name, e.g. 0004_invitations.sql
 	body    string
 }
 
-// known lists the migrations built into this binary, in order.
-func known() ([]Migration, error) {
-	files, err := migrations.ReadDir("migrations")
+// known lists the migrations built into this binary for a store
+// ("sqlite" or "postgres"), in order.
+func known(store string) ([]Migration, error) {
+	files, err := migrations.ReadDir("migrations/" + store)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +35,7 @@ func known() ([]Migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with a number", f.Name())
 		}
-		body, err := migrations.ReadFile("migrations/" + f.Name())
+		body, err := migrations.ReadFile("migrations/" + store + "/" + f.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +47,7 @@ func known() ([]Migration, error) {
 
 // KnownVersion is the highest schema version this binary knows.
 func KnownVersion() int {
-	ms, _ := known()
+	ms, _ := known("sqlite")
 	if len(ms) == 0 {
 		return 0
 	}
@@ -84,18 +85,18 @@ func joinInts(ns []int) string {
 
 // readSchema compares the applied migrations with the known ones. A
 // database without the schema_version table is at version 0.
-func readSchema(ctx context.Context, q queryer) (Schema, error) {
+func readSchema(ctx context.Context, dia dialect, q queryer) (Schema, error) {
 	var s Schema
-	ms, err := known()
+	ms, err := known(dia.name())
 	if err != nil {
 		return s, err
 	}
-	var exists int
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).Scan(&exists); err != nil {
+	exists, err := dia.tableExists(ctx, q, "schema_version")
+	if err != nil {
 		return s, err
 	}
 	applied := map[int]bool{}
-	if exists > 0 {
+	if exists {
 		rows, err := q.QueryContext(ctx, `SELECT version FROM schema_version ORDER BY version`)
 		if err != nil {
 			return s, err
@@ -140,7 +141,7 @@ func (d *DB) tooNew(s Schema) error {
 // checkSchema is what an open without migrating verifies: the file is a
 // database this binary can read.
 func (d *DB) checkSchema(ctx context.Context) error {
-	_, err := readSchema(ctx, d.w)
+	_, err := readSchema(ctx, d.dia, d.w)
 	return err
 }
 
@@ -151,7 +152,7 @@ func (d *DB) checkSchema(ctx context.Context) error {
 // holds a schema already, a backup is written to backupDir (empty: beside
 // the database), named with the schema version and the time.
 func (d *DB) migrate(ctx context.Context, backupDir string) error {
-	s, err := readSchema(ctx, d.w)
+	s, err := readSchema(ctx, d.dia, d.w)
 	if err != nil {
 		return err
 	}
@@ -161,7 +162,8 @@ func (d *DB) migrate(ctx context.Context, backupDir string) error {
 	if len(s.Pending) == 0 {
 		return nil
 	}
-	if s.Version > 0 {
+	// PostgreSQL is backed up by its own tools (pg_dump; README).
+	if s.Version > 0 && d.dia.name() == "sqlite" {
 		if backupDir == "" {
 			backupDir = filepath.Dir(d.path)
 		}
@@ -178,7 +180,17 @@ func (d *DB) migrate(ctx context.Context, backupDir string) error {
 	}
 	for _, m := range s.Pending {
 		err = d.update(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.body); err != nil {
+			// Another instance starting at the same time may have
+			// applied it while this one waited for the write lock.
+			var done int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_version WHERE version = ?`, m.Version).Scan(&done); err != nil || done > 0 {
+				return err
+			}
+			body := m.body
+			if d.dia.name() == "postgres" {
+				body = rawSQL + body
+			}
+			if _, err := tx.ExecContext(ctx, body); err != nil {
 				return fmt.Errorf("%s: %w", m.Name, err)
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, m.Version)
@@ -197,7 +209,7 @@ func (d *DB) Schema(ctx context.Context) (Schema, error) {
 	if d.r != nil {
 		q = d.r
 	}
-	return readSchema(ctx, q)
+	return readSchema(ctx, d.dia, q)
 }
 
 // SchemaVersion returns the number of the last applied migration.
@@ -225,7 +237,10 @@ func (d *DB) SchemaCurrent(ctx context.Context) error {
 var errNoSchema = errors.New("not a Fleetgate database (it has no schema_version table)")
 
 // Migrations lists the migrations built into this binary, in order.
-func Migrations() []Migration {
-	ms, _ := known()
+func Migrations() []Migration { return MigrationsOf("sqlite") }
+
+// MigrationsOf lists a store's migrations ("sqlite" or "postgres").
+func MigrationsOf(store string) []Migration {
+	ms, _ := known(store)
 	return ms
 }

@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"fleetgate/db"
+	"fleetgate/db/dbtest"
 	"fleetgate/db/perm"
 )
 
 // A backup taken while writers keep committing opens, passes
 // integrity_check and holds every write acknowledged before it began.
 func TestBackupUnderWriteLoad(t *testing.T) {
+	dbtest.SQLiteOnly(t, "the file backup (PostgreSQL is backed up with pg_dump)")
 	t.Parallel()
 	ctx := context.Background()
 	path := migrated.Path(t)
@@ -111,6 +113,7 @@ func TestBackupUnderWriteLoad(t *testing.T) {
 }
 
 func TestBackupNeverOverwrites(t *testing.T) {
+	dbtest.SQLiteOnly(t, "the file backup (PostgreSQL is backed up with pg_dump)")
 	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
@@ -131,6 +134,7 @@ func TestBackupNeverOverwrites(t *testing.T) {
 }
 
 func TestBackupToKeepsTheNewest(t *testing.T) {
+	dbtest.SQLiteOnly(t, "the file backups (PostgreSQL is backed up with pg_dump)")
 	t.Parallel()
 	ctx := context.Background()
 	d := open(t)
@@ -163,6 +167,7 @@ func TestBackupToKeepsTheNewest(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
+	dbtest.SQLiteOnly(t, "restoring a file backup (PostgreSQL is restored with pg_restore)")
 	t.Parallel()
 	ctx := context.Background()
 	path := migrated.Path(t)
@@ -265,9 +270,13 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err := d.ExecForTest(ctx, `INSERT INTO schema_version (version) VALUES (9998), (9999)`); err != nil {
 		t.Fatal(err)
 	}
-	backup := filepath.Join(t.TempDir(), "b.db")
-	if err := d.Backup(ctx, backup); err != nil {
-		t.Fatal(err)
+	// A file backup of it too (SQLite; PostgreSQL is backed up with pg_dump).
+	backup := ""
+	if dbtest.Postgres() == "" {
+		backup = filepath.Join(t.TempDir(), "b.db")
+		if err := d.Backup(ctx, backup); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d.Close()
 	_, err = db.Open(ctx, path)
@@ -278,6 +287,9 @@ func TestNewerSchemaRefused(t *testing.T) {
 	want := fmt.Sprintf("has schema version 9999, but this fleetgate knows versions up to %d (unknown migrations: 9998, 9999)", db.KnownVersion())
 	if !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q does not say %q", err, want)
+	}
+	if backup == "" {
+		return
 	}
 	if _, err := db.CheckBackup(ctx, backup); !errors.As(err, &tooNew) {
 		t.Fatalf("check of a newer backup: %v", err)
@@ -329,6 +341,9 @@ func TestBackupBeforeMigrate(t *testing.T) {
 	if v, _ := d.SchemaVersion(ctx); v != last {
 		t.Fatalf("version %d after migrating, want %d", v, last)
 	}
+	if dbtest.Postgres() != "" {
+		return // PostgreSQL is backed up with pg_dump, before the upgrade
+	}
 	m, _ := filepath.Glob(path + fmt.Sprintf(".schema%d-*.bak", prev))
 	if len(m) != 1 {
 		t.Fatalf("backups before migrating: %v", m)
@@ -357,6 +372,7 @@ func readOnly(t *testing.T, path string) {
 }
 
 func TestOpenErrorsNameTheCause(t *testing.T) {
+	dbtest.SQLiteOnly(t, "errors of database files and their directories")
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -475,16 +491,16 @@ func TestPrune(t *testing.T) {
 		}
 		return s
 	}
-	if got := col(`SELECT group_concat(user_agent, ',') FROM (SELECT user_agent FROM sessions ORDER BY user_agent)`); got != "live,live-idle-almost" {
+	if got := col(`SELECT string_agg(user_agent, ',' ORDER BY user_agent) FROM sessions`); got != "live,live-idle-almost" {
 		t.Errorf("sessions left: %s", got)
 	}
-	if got := col(`SELECT group_concat(key, ',') FROM (SELECT key FROM login_failures ORDER BY key)`); got != "still-locked,window-open" {
+	if got := col(`SELECT string_agg(key, ',' ORDER BY key) FROM login_failures`); got != "still-locked,window-open" {
 		t.Errorf("throttle rows left: %s", got)
 	}
-	if got := col(`SELECT group_concat(email, ',') FROM (SELECT email FROM invitations ORDER BY email)`); got != "accepted-recently@x.test,expired-recently@x.test,pending@x.test" {
+	if got := col(`SELECT string_agg(email, ',' ORDER BY email) FROM invitations`); got != "accepted-recently@x.test,expired-recently@x.test,pending@x.test" {
 		t.Errorf("invitations left: %s", got)
 	}
-	if got := col(`SELECT group_concat(name) FROM api_tokens`); got != "phone" {
+	if got := col(`SELECT string_agg(name, ',') FROM api_tokens`); got != "phone" {
 		t.Errorf("tokens left: %s", got)
 	}
 	if got := col(`SELECT count(*) FROM audit_events`); got != "2" {
@@ -494,7 +510,7 @@ func TestPrune(t *testing.T) {
 	if err != nil || p != (db.Pruned{AuditEvents: 1}) {
 		t.Fatalf("second prune with audit retention: %+v, %v", p, err)
 	}
-	if got := col(`SELECT group_concat(kind) FROM audit_events`); got != "new" {
+	if got := col(`SELECT string_agg(kind, ',') FROM audit_events`); got != "new" {
 		t.Errorf("audit events left: %s", got)
 	}
 }
@@ -507,8 +523,13 @@ func TestReadyOnReadOnlyDatabase(t *testing.T) {
 		t.Fatalf("ready: %+v %v", r, errs)
 	}
 	// SQLite answers a write to a read-only file with SQLITE_READONLY;
-	// query_only gives the writer that very answer.
-	if err := d.ExecForTest(ctx, `PRAGMA query_only = 1`); err != nil {
+	// query_only gives the writer that very answer. PostgreSQL answers a
+	// read-only server (a standby) as a read-only transaction.
+	readOnly := `PRAGMA query_only = 1`
+	if dbtest.Postgres() != "" {
+		readOnly = `SET default_transaction_read_only = on`
+	}
+	if err := d.ExecForTest(ctx, readOnly); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := d.Ready(ctx)
@@ -521,6 +542,7 @@ func TestReadyOnReadOnlyDatabase(t *testing.T) {
 // (synchronous=FULL, 2); the default is NORMAL (1). The writer's DSN is
 // built by the same function as the readers'.
 func TestDurability(t *testing.T) {
+	dbtest.SQLiteOnly(t, "the synchronous pragma of --durability")
 	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct {

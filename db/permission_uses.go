@@ -15,7 +15,7 @@ import (
 // check for a permission. Remembering one must cost the request next to
 // nothing, so RecordUse only notes it in memory; FlushUses writes the
 // notes in one transaction (at most one row per member, permission and
-// day, INSERT OR IGNORE on the primary key). The server flushes every
+// day: ON CONFLICT DO NOTHING on the primary key). The server flushes every
 // UseFlushInterval and when the database closes.
 
 // UseFlushInterval is how often the server writes the permission uses
@@ -95,14 +95,15 @@ func (d *DB) FlushUses(ctx context.Context) error {
 		return a.day < b.day
 	})
 	err := d.updateTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO permission_uses (member_id, permission, day)
-			SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM members WHERE id = ?1)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO permission_uses (member_id, permission, day)
+			SELECT :member, :perm, :day WHERE EXISTS (SELECT 1 FROM members WHERE id = :member)
+			ON CONFLICT (member_id, permission, day) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, k := range batch {
-			if _, err := st.ExecContext(ctx, k.member, string(k.perm), k.date()); err != nil {
+			if _, err := st.ExecContext(ctx, sql.Named("member", k.member), sql.Named("perm", string(k.perm)), sql.Named("day", k.date())); err != nil {
 				return err
 			}
 		}
@@ -120,7 +121,8 @@ func (d *DB) FlushUses(ctx context.Context) error {
 // tests and generators that need a history).
 func (d *DB) RecordUseAt(ctx context.Context, memberID int64, k perm.Key, day time.Time) error {
 	return d.updateTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO permission_uses (member_id, permission, day) VALUES (?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO permission_uses (member_id, permission, day) VALUES (?, ?, ?)
+			ON CONFLICT (member_id, permission, day) DO NOTHING`,
 			memberID, string(k), day.UTC().Format(time.DateOnly))
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -67,7 +68,7 @@ func readPage(ctx context.Context, q queryer, query string, args []any, p pageSp
 		return 0, err
 	}
 	if n == 0 && p.offset > 0 {
-		err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+query+`)`, append(args[:len(args):len(args)], -1, 0)...).Scan(&total)
+		err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+query+`) AS page`, append(args[:len(args):len(args)], math.MaxInt64, 0)...).Scan(&total)
 	}
 	return total, err
 }

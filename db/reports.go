@@ -237,13 +237,13 @@ func (d *DB) purposeTotals(ctx context.Context, a *Actor, sc scope, first, last 
 	var sums [8]float64
 	err := d.r.QueryRowContext(ctx, sc.with()+`SELECT
 			COUNT(CASE WHEN t.trip_date >= ? AND t.purpose = 'business' THEN 1 END),
-			TOTAL(CASE WHEN t.trip_date >= ? AND t.purpose = 'business' THEN t.distance_km END),
+			COALESCE(SUM(CASE WHEN t.trip_date >= ? AND t.purpose = 'business' THEN t.distance_km END), 0),
 			COUNT(CASE WHEN t.trip_date >= ? AND t.purpose != 'business' THEN 1 END),
-			TOTAL(CASE WHEN t.trip_date >= ? AND t.purpose != 'business' THEN t.distance_km END),
+			COALESCE(SUM(CASE WHEN t.trip_date >= ? AND t.purpose != 'business' THEN t.distance_km END), 0),
 			COUNT(CASE WHEN t.trip_date < ? AND t.purpose = 'business' THEN 1 END),
-			TOTAL(CASE WHEN t.trip_date < ? AND t.purpose = 'business' THEN t.distance_km END),
+			COALESCE(SUM(CASE WHEN t.trip_date < ? AND t.purpose = 'business' THEN t.distance_km END), 0),
 			COUNT(CASE WHEN t.trip_date < ? AND t.purpose != 'business' THEN 1 END),
-			TOTAL(CASE WHEN t.trip_date < ? AND t.purpose != 'business' THEN t.distance_km END)
+			COALESCE(SUM(CASE WHEN t.trip_date < ? AND t.purpose != 'business' THEN t.distance_km END), 0)
 		FROM `+from+` WHERE `+strings.Join(conds, " AND "), sc.argsWith(append([]any{split, split, split, split, split, split, split, split}, args...)...)...).
 		Scan(&sums[0], &sums[1], &sums[2], &sums[3], &sums[4], &sums[5], &sums[6], &sums[7])
 	if err != nil {

@@ -319,8 +319,8 @@ func insertVersion(ctx context.Context, tx *sql.Tx, roleID int64, version int, s
 // nobody recorded it (the built-in roles of accounts created after role
 // history began are written without one).
 func ensureVersionRow(ctx context.Context, tx *sql.Tx, r Role) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO role_versions (role_id, version, permissions, saved_by_name, saved_at, note)
-		VALUES (?, ?, ?, 'system', ?, 'Initial permissions')`, r.ID, r.Version, encodeSet(r.Perms), r.UpdatedAt.Format(time.RFC3339Nano))
+	_, err := tx.ExecContext(ctx, `INSERT INTO role_versions (role_id, version, permissions, saved_by_name, saved_at, note)
+		VALUES (?, ?, ?, 'system', ?, 'Initial permissions') ON CONFLICT (role_id, version) DO NOTHING`, r.ID, r.Version, encodeSet(r.Perms), r.UpdatedAt.Format(time.RFC3339Nano))
 	return err
 }
 

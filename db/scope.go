@@ -105,7 +105,7 @@ func (s scope) sees() string { return s.seesVehicle("v.id") }
 // never the whole visible set.
 func (s scope) seesVehicle(col string) string {
 	if s.all {
-		return "1"
+		return "1 = 1"
 	}
 	at := s.prefix + "scope_at"
 	return `EXISTS (SELECT 1 FROM vehicle_access x WHERE x.member_id = (SELECT member_id FROM ` + at + `) AND x.vehicle_id = ` + col +
@@ -143,7 +143,7 @@ func memberScope(accountID, memberID int64, all bool, now string) scope {
 	if all {
 		return scope{cte: `scope_at(member_id, now) AS (SELECT ?, ?),
 scope_covered(group_id, lvl) AS (SELECT id, 2 FROM vehicle_groups WHERE account_id = ?),
-scope_direct(vehicle_id, lvl) AS (SELECT NULL, NULL WHERE 0),
+scope_direct(vehicle_id, lvl) AS (SELECT 0, 0 WHERE 1 = 0),
 visible(vehicle_id, lvl) AS (SELECT id, 2 FROM vehicles WHERE account_id = ?)`,
 			args: []any{memberID, now, accountID, accountID}, all: true, member: memberID, now: now}
 	}
@@ -241,7 +241,7 @@ func groupLevel(ctx context.Context, q queryer, accountID, memberID int64, all b
 			SELECT g.parent_id FROM vehicle_groups g JOIN up ON g.id = up.group_id WHERE g.parent_id IS NOT NULL
 		)
 		SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM up) THEN NULL
-		            WHEN ? THEN 2
+		            WHEN ? = 1 THEN 2
 		            ELSE COALESCE((SELECT MAX(`+levelSQL("level")+`) FROM member_group_grants
 		                  WHERE member_id = ? AND group_id IN (SELECT group_id FROM up) AND (ends_at IS NULL OR ends_at > ?)), 0) END`,
 		groupID, accountID, all, memberID, now).Scan(&lvl)

@@ -251,7 +251,8 @@ func TestScopeShapesAgree(t *testing.T) {
 				}
 			}
 			// An ended grant (written directly: Grant refuses past ends).
-			if err := d.ExecForTest(ctx, `INSERT OR REPLACE INTO member_vehicle_grants (member_id, vehicle_id, level, ends_at, created_at) VALUES (?, ?, 'manage', ?, '')`,
+			if err := d.ExecForTest(ctx, `INSERT INTO member_vehicle_grants (member_id, vehicle_id, level, ends_at, created_at) VALUES (?, ?, 'manage', ?, '')
+				ON CONFLICT (member_id, vehicle_id) DO UPDATE SET level = excluded.level, ends_at = excluded.ends_at, created_at = excluded.created_at`,
 				m, vehicles[rng.IntN(len(vehicles))], past.UTC().Format(time.RFC3339)); err != nil {
 				t.Fatal(err)
 			}

@@ -157,9 +157,11 @@ type SessionInfo struct {
 // not listed, even before Prune deletes them.
 func (d *DB) Sessions(ctx context.Context, userID int64, currentToken string) ([]SessionInfo, error) {
 	now := d.Now()
-	rows, err := d.r.QueryContext(ctx, `SELECT id_hash, created_at, last_seen_at, user_agent, ip FROM sessions
-		WHERE user_id = ? AND julianday(expires_at) >= julianday(?) AND julianday(last_seen_at) >= julianday(?)
-		ORDER BY last_seen_at DESC`, userID, now.Format(time.RFC3339Nano), now.Add(-IdleTimeout).Format(time.RFC3339Nano))
+	// A login has a handful of sessions: they are all read, and the
+	// moments compared as times here (the stored texts may differ in
+	// their fractions of a second, so text order is not time order).
+	rows, err := d.r.QueryContext(ctx, `SELECT id_hash, created_at, last_seen_at, expires_at, user_agent, ip FROM sessions
+		WHERE user_id = ? ORDER BY last_seen_at DESC`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +171,12 @@ func (d *DB) Sessions(ctx context.Context, userID int64, currentToken string) ([
 	for rows.Next() {
 		var h []byte
 		var s SessionInfo
-		if err := rows.Scan(&h, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, &s.UserAgent, &s.IP); err != nil {
+		var expires time.Time
+		if err := rows.Scan(&h, timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, timeCol{&expires}, &s.UserAgent, &s.IP); err != nil {
 			return nil, err
+		}
+		if expires.Before(now) || s.LastSeenAt.Before(now.Add(-IdleTimeout)) {
+			continue
 		}
 		s.Current = string(h) == string(cur)
 		s.Ref = base64.RawURLEncoding.EncodeToString(h[:9])

@@ -241,7 +241,7 @@ func (d *DB) AddSubscriptionAccount(ctx context.Context, a *Actor, name, ownerEm
 			return err
 		}
 		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE subscription_id = ? AND name = ? COLLATE NOCASE`,
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE subscription_id = ? AND lower(name) = lower(?)`,
 			subID, strings.TrimSpace(name)).Scan(&taken); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ type SignInAttempt struct {
 // shows who came in, when and from where.
 func (d *DB) RecordSignIn(ctx context.Context, s SignInAttempt) error {
 	return d.update(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sign_ins (user_id, member_id, at, ip, user_agent, channel, outcome)
+		id, err := insertID(ctx, tx, `INSERT INTO sign_ins (user_id, member_id, at, ip, user_agent, channel, outcome)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, s.UserID, nullID(s.MemberID), d.stamp(), truncate(s.IP, 64), truncate(s.UserAgent, 200),
 			s.Channel, s.Outcome)
 		if err != nil {
@@ -50,7 +50,6 @@ func (d *DB) RecordSignIn(ctx context.Context, s SignInAttempt) error {
 			After: map[string]any{"ip": s.IP, "user_agent": truncate(s.UserAgent, 200)}}); err != nil {
 			return err
 		}
-		id, _ := res.LastInsertId()
 		return d.mailNewSignIn(ctx, tx, a, s, id)
 	})
 }

@@ -3,14 +3,16 @@ package db
 // SQLite specifics live in this file: the connection settings, how SQLite
 // errors are classified (by their result code, never their text), the
 // text of the schema triggers' RAISE(ABORT, …), and the FTS5 query syntax.
-// A second store (PostgreSQL) replaces this file, not the queries around it.
+// PostgreSQL's side of the same (postgres.go) replaces this file, not the
+// queries around it: every query outside these two files runs on both.
 //
 // Other SQLite-only SQL, each in one named place: the FTS5 trigram index
-// vehicles_search (migrations; vehicleSearch below), INSERT OR IGNORE in
-// role_versions (roles.go, saveRoleVersion) and in the large-account
-// generator (generate.go), and the migrations themselves.
+// vehicles_search (migrations; vehicleSearch below), the file backup
+// (backup.go), and the migrations themselves.
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"net/url"
 	"strings"
@@ -60,9 +62,9 @@ func sqliteCode(err error) int {
 	return 0
 }
 
-// isUnique reports whether err is a uniqueness violation (a UNIQUE index
-// or a primary key).
-func isUnique(err error) bool {
+// sqliteIsUnique reports whether err is SQLite's uniqueness violation (a
+// UNIQUE index or a primary key).
+func sqliteIsUnique(err error) bool {
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 		return true
@@ -70,38 +72,81 @@ func isUnique(err error) bool {
 	return false
 }
 
-// isTriggerAbort reports whether err is a RAISE(ABORT, …) of a schema trigger.
-func isTriggerAbort(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_TRIGGER }
+// sqliteIsTriggerAbort reports whether err is a RAISE(ABORT, …) of a schema trigger.
+func sqliteIsTriggerAbort(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_TRIGGER
+}
 
-// ruleViolation turns a RAISE(ABORT, '<rule>: <text>') of a schema trigger
-// into a safe forbidden error; the rules whose text may be shown are
-// "owner" and "builtin". Other errors pass through.
-func ruleViolation(err error) error {
-	if !isTriggerAbort(err) {
-		return err
+// sqliteIsForeignKey reports whether err is SQLite's foreign key violation.
+func sqliteIsForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// sqliteTriggerMessage is the text of a RAISE(ABORT, 'text') ("" for
+// other errors); SQLite's error text adds the result code after it.
+func sqliteTriggerMessage(err error) string {
+	if !sqliteIsTriggerAbort(err) {
+		return ""
 	}
 	var e *sqlite.Error
 	errors.As(err, &e)
 	msg := e.Error()
+	if i := strings.LastIndex(msg, " ("); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// ruleViolation turns a schema trigger's refusal '<rule>: <text>' into a
+// safe forbidden error; the rules whose text may be shown are "owner" and
+// "builtin". Other errors pass through.
+func ruleViolation(err error) error {
+	msg := triggerMessage(err)
+	if msg == "" {
+		return err
+	}
 	for _, prefix := range []string{"owner: ", "builtin: "} {
 		if i := strings.Index(msg, prefix); i >= 0 {
 			text := msg[i+len(prefix):]
-			if j := strings.Index(text, " ("); j >= 0 {
-				text = text[:j]
-			}
 			return Errorf(EForbidden, "%s.", strings.ToUpper(text[:1])+text[1:])
 		}
 	}
 	return err
 }
 
-// vehicleSearch is the condition and argument that keep the vehicles whose
-// name, plate or VIN hold every word (each of three characters or more) of
-// words, through the FTS5 trigram index.
-func vehicleSearch(words []string) (cond string, arg string) {
+// sqliteDialect is SQLite's way with what differs between the stores.
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string { return "sqlite" }
+
+func (sqliteDialect) tableExists(ctx context.Context, q queryer, table string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&n)
+	return n > 0, err
+}
+
+// beginWrite has nothing to do: the transaction took SQLite's one write
+// lock as it began (_txlock=immediate).
+func (sqliteDialect) beginWrite(context.Context, *sql.Tx) error { return nil }
+
+// nextID is one past the table's highest id, as SQLite itself would
+// choose it: the write transaction holds SQLite's one write lock.
+func (sqliteDialect) nextID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM `+table).Scan(&id)
+	return id, err
+}
+
+func (sqliteDialect) jsonEach(arg string, _ bool) string {
+	return `SELECT value FROM json_each(` + arg + `)`
+}
+
+// vehicleSearch goes through the FTS5 trigram index vehicles_search: each
+// word is a quoted phrase, all of them ANDed.
+func (sqliteDialect) vehicleSearch(words []string) (cond string, args []any) {
 	phrases := make([]string, len(words))
 	for i, w := range words {
 		phrases[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 	}
-	return `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`, strings.Join(phrases, " AND ")
+	return `v.id IN (SELECT rowid FROM vehicles_search WHERE vehicles_search MATCH ?)`, []any{strings.Join(phrases, " AND ")}
 }

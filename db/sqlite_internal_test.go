@@ -16,18 +16,25 @@ func TestCallerOp(t *testing.T) {
 	}
 }
 
-// SQLite errors are told apart by their result code, also when wrapped.
-func TestSQLiteErrorClasses(t *testing.T) {
+// The stores' errors are told apart by their codes (SQLite's result code,
+// PostgreSQL's SQLSTATE), also when wrapped.
+func TestStoreErrorClasses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := migratedDB.open(t)
 	exec := func(q string) error {
 		return d.update(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, q); return err })
 	}
-	if err := exec(`CREATE TABLE t (k TEXT UNIQUE, n INTEGER NOT NULL)`); err != nil {
+	if err := exec(`CREATE TABLE t (k TEXT UNIQUE, n BIGINT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	if err := exec(`CREATE TRIGGER t_no BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'owner: the account owner cannot be deleted'); END`); err != nil {
+	trigger := `CREATE TRIGGER t_no BEFORE DELETE ON t BEGIN SELECT RAISE(ABORT, 'owner: the account owner cannot be deleted'); END`
+	if d.Store() == "postgres" {
+		trigger = `CREATE FUNCTION t_no() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'owner: the account owner cannot be deleted'; END $$;
+			CREATE TRIGGER t_no BEFORE DELETE ON t FOR EACH ROW EXECUTE FUNCTION t_no()`
+	}
+	if err := exec(trigger); err != nil {
 		t.Fatal(err)
 	}
 	if err := exec(`INSERT INTO t VALUES ('a', 1)`); err != nil {

@@ -57,7 +57,7 @@ func (d *DB) Subscription(ctx context.Context, a *Actor) (Subscription, error) {
 	rows, err := d.r.QueryContext(ctx, `SELECT a.id, a.name,
 			(SELECT COUNT(*) FROM vehicles v WHERE v.account_id = a.id AND v.status = 'active'),
 			(SELECT COUNT(*) FROM vehicles v WHERE v.account_id = a.id AND v.status = 'archived')
-		  FROM accounts a WHERE a.subscription_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, s.ID)
+		  FROM accounts a WHERE a.subscription_id = ? ORDER BY lower(a.name), a.id`, s.ID)
 	if err != nil {
 		return s, err
 	}

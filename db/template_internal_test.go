@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"fleetgate/db/pgtest"
 )
 
 // The tests inside package db cannot import dbtest (it imports db), so
@@ -64,6 +66,9 @@ func RemoveInternalTemplatesForTest() {
 		if tp.dir != "" {
 			os.RemoveAll(tp.dir)
 		}
+		if pgtest.Server() != "" && tp.file != "" {
+			pgtest.DropDatabase(context.Background(), tp.file)
+		}
 	}
 }
 
@@ -78,6 +83,16 @@ func (tp *internalTemplate) make() {
 			tp.err = tp.from.err
 			return
 		}
+	}
+	if pgtest.Server() != "" {
+		from := ""
+		if tp.from != nil {
+			from = tp.from.file
+		}
+		if tp.file, tp.err = pgtest.CreateDatabase(ctx, "tpl_internal_"+tp.name, from); tp.err != nil {
+			return
+		}
+	} else if tp.from != nil {
 		if tp.err = copyFileForTest(tp.from.file, tp.file); tp.err != nil {
 			return
 		}
@@ -94,6 +109,10 @@ func (tp *internalTemplate) make() {
 		}
 	}
 	// Everything into the main file, so that the file alone is the database.
+	if pgtest.Server() != "" {
+		tp.err = d.Close()
+		return
+	}
 	if _, tp.err = d.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); tp.err != nil {
 		d.Close()
 		return
@@ -108,6 +127,9 @@ func (tp *internalTemplate) path(t testing.TB) string {
 	tp.once.Do(tp.make)
 	if tp.err != nil {
 		t.Fatalf("template database %s: %v", tp.name, tp.err)
+	}
+	if pgtest.Server() != "" {
+		return pgtest.Database(t, tp.file)
 	}
 	dst := filepath.Join(t.TempDir(), tp.name+".db")
 	if err := copyFileForTest(tp.file, dst); err != nil {
@@ -225,18 +247,19 @@ func (c preparedReads) ids(q string, args ...any) []int64 {
 // sameRowsSQL is a query of the rows that the queries a and b (each of n
 // columns) do not have in common, each with the number of times a and b
 // give it: no row when a and b give the same multiset of rows. One
-// statement compares two tables in SQLite, each side read once, instead of
-// reading both into Go. Text compares as it is stored: give a column with
-// another collation COLLATE BINARY in a.
+// statement compares two tables, each side read once, instead of reading
+// both into Go. Text compares as it is stored: append the empty text to
+// a column with another collation (NOCASE in SQLite, CITEXT in
+// PostgreSQL), which drops it.
 func sameRowsSQL(a, b string, n int) string {
 	cols := make([]string, n)
 	for i := range cols {
 		cols[i] = "c" + strconv.Itoa(i+1)
 	}
 	c := strings.Join(cols, ", ")
-	return `SELECT * FROM (WITH sides(side, ` + c + `) AS (SELECT 1, * FROM (` + a + `) UNION ALL SELECT 2, * FROM (` + b + `))
-	SELECT ` + c + `, SUM(side = 1) AS in_first, SUM(side = 2) AS in_second FROM sides
-	 GROUP BY ` + c + ` HAVING in_first <> in_second)`
+	return `SELECT * FROM (WITH sides(side, ` + c + `) AS (SELECT 1, * FROM (` + a + `) AS a UNION ALL SELECT 2, * FROM (` + b + `) AS b)
+	SELECT ` + c + `, COUNT(CASE WHEN side = 1 THEN 1 END) AS in_first, COUNT(CASE WHEN side = 2 THEN 1 END) AS in_second FROM sides
+	 GROUP BY ` + c + `) AS counted WHERE in_first <> in_second`
 }
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the random property tests in package db (0: a new one each run)")

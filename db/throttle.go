@@ -125,7 +125,7 @@ func (d *DB) Succeeded(ctx context.Context, email ThrottleKey, others ...Throttl
 			return fmt.Errorf("clear throttle: %w", err)
 		}
 		for _, k := range others {
-			if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = max(failures - 1, 0),
+			if _, err := tx.ExecContext(ctx, `UPDATE login_failures SET failures = CASE WHEN failures > 1 THEN failures - 1 ELSE 0 END,
 				locked_until = CASE WHEN failures - 1 < ? THEN NULL ELSE locked_until END WHERE key = ?`,
 				k.Rule.Limit, k.Key); err != nil {
 				return fmt.Errorf("take back attempt: %w", err)

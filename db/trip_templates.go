@@ -124,13 +124,12 @@ func (d *DB) CreateTemplate(ctx context.Context, a *Actor, vehicleID int64, in T
 		if err := clientAllowed(ctx, tx, a.AccountID, v, in.ClientID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO trip_templates (account_id, vehicle_id, driver_member_id, client_id, weekdays, distance_km,
+		id, err = insertID(ctx, tx, `INSERT INTO trip_templates (account_id, vehicle_id, driver_member_id, client_id, weekdays, distance_km,
 				start_place, end_place, purpose, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.AccountID, v.ID, a.MemberID, nullID(in.ClientID), in.Weekdays, in.DistanceKm, in.StartPlace, in.EndPlace, in.Purpose, in.Note, d.stamp())
 		if err != nil {
 			return err
 		}
-		id, _ = res.LastInsertId()
 		return d.audit(ctx, tx, a, Event{Kind: "trip.template.create", Vehicle: v.ID, Target: v.Name, Summary: "Recurring trip set up", After: in})
 	})
 	return id, err

@@ -185,7 +185,7 @@ func (r tripReach) cond(a *Actor) (string, []any) {
 		args = append(args, r.since)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "1 = 1", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -563,7 +563,7 @@ func (d *DB) followOdometer(ctx context.Context, tx *sql.Tx, vehicleID int64) er
 	_, err := tx.ExecContext(ctx, `UPDATE vehicles SET odometer_km = (SELECT odo_end FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL
 			ORDER BY trip_date DESC, id DESC LIMIT 1), updated_at = ?
 		WHERE id = ? AND EXISTS (SELECT 1 FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL)
-		  AND odometer_km IS NOT (SELECT odo_end FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL ORDER BY trip_date DESC, id DESC LIMIT 1)`,
+		  AND odometer_km IS DISTINCT FROM (SELECT odo_end FROM trips WHERE vehicle_id = ? AND odo_end IS NOT NULL ORDER BY trip_date DESC, id DESC LIMIT 1)`,
 		vehicleID, d.stamp(), vehicleID, vehicleID, vehicleID)
 	return err
 }
@@ -636,7 +636,7 @@ func (d *DB) recordTrip(ctx context.Context, tx *sql.Tx, a *Actor, vehicleID int
 		return 0, err
 	}
 	now := d.stamp()
-	res, err := tx.ExecContext(ctx, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, client_id, trip_date, distance_km, purpose,
+	id, err := insertID(ctx, tx, `INSERT INTO trips (account_id, vehicle_id, driver_member_id, client_id, trip_date, distance_km, purpose,
 			odo_start, odo_end, start_place, end_place, note, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		a.AccountID, v.ID, in.DriverID, nullID(in.ClientID), in.Date, in.DistanceKm, in.Purpose,
@@ -644,7 +644,6 @@ func (d *DB) recordTrip(ctx context.Context, tx *sql.Tx, a *Actor, vehicleID int
 	if err != nil {
 		return 0, finalRefusal(err)
 	}
-	id, _ := res.LastInsertId()
 	if err := d.followOdometer(ctx, tx, v.ID); err != nil {
 		return 0, err
 	}

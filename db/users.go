@@ -29,15 +29,12 @@ func (d *DB) CreateUser(ctx context.Context, u NewUser) (int64, error) {
 }
 
 func createUser(ctx context.Context, tx *sql.Tx, now string, u NewUser) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, phone, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	id, err := insertID(ctx, tx, `INSERT INTO users (email, password_hash, first_name, last_name, phone, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		strings.TrimSpace(u.Email), u.PasswordHash, strings.TrimSpace(u.FirstName), strings.TrimSpace(u.LastName), strings.TrimSpace(u.Phone), now)
 	if isUnique(err) {
 		return 0, &Error{Code: EConflict, Field: "email", Message: "This e-mail already has a login."}
 	}
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	return id, err
 }
 
 // LoginUser is what login needs to know of an e-mail.
@@ -390,17 +387,17 @@ func addMember(ctx context.Context, tx *sql.Tx, now string, accountID int64, nm 
 	if nm.VehicleAccess == "" {
 		nm.VehicleAccess = "selected"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO members (account_id, user_id, role_id, status, channel, vehicle_access, created_at)
+	id, err := insertID(ctx, tx, `INSERT INTO members (account_id, user_id, role_id, status, channel, vehicle_access, created_at)
 		SELECT ?, ?, r.id, ?, ?, ?, ? FROM roles r WHERE r.id = ? AND r.account_id = ?`,
 		accountID, nm.UserID, nm.Status, nm.Channel, nm.VehicleAccess, now, nm.RoleID, accountID)
 	if isUnique(err) {
 		return 0, &Error{Code: EConflict, Field: "email", Message: "This person is already a member of the account."}
 	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, FieldError("role_id", "Choose a role of this account.")
+	}
 	if err != nil {
 		return 0, ruleViolation(err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, FieldError("role_id", "Choose a role of this account.")
-	}
-	return res.LastInsertId()
+	return id, nil
 }

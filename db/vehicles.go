@@ -68,7 +68,7 @@ func scanVehicle(sc interface{ Scan(...any) error }, extra ...any) (Vehicle, err
 // scope) over vehicles v; the status is tested on statusCol (v.status, or
 // the copy in vehicle_access). plain is true when nothing but the status
 // filters (the list then needs no look-up in vehicles per row).
-func vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, where string, cteArgs, args []any, plain bool) {
+func (d *DB) vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, where string, cteArgs, args []any, plain bool) {
 	var c conds
 	plain = true
 	if f.GroupID != 0 {
@@ -107,8 +107,8 @@ func vehicleWhere(a *Actor, f VehicleFilter, statusCol string) (ctes []string, w
 		c.add(`(v.name LIKE ? ESCAPE '\' OR v.plate LIKE ? ESCAPE '\' OR v.vin LIKE ? ESCAPE '\')`, like, like, like)
 	}
 	if len(long) > 0 {
-		cond, arg := vehicleSearch(long)
-		c.add(cond, arg)
+		cond, args := d.vehicleSearch(long)
+		c.add(cond, args...)
 	}
 	// The CTEs come first in the query, so their arguments do too.
 	return ctes, c.sql(), cteArgs, c.args, plain
@@ -137,7 +137,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 	if !all {
 		statusCol = "x.status"
 	}
-	ctes, where, cteArgs, condArgs, plain := vehicleWhere(a, f, statusCol)
+	ctes, where, cteArgs, condArgs, plain := d.vehicleWhere(a, f, statusCol)
 	if !all {
 		from = "vehicle_access x"
 		if !plain {
@@ -178,7 +178,7 @@ func (d *DB) vehicleList(ctx context.Context, a *Actor, f VehicleFilter, k keyse
 		if len(ctes) > 0 {
 			cwith = "WITH RECURSIVE " + strings.Join(ctes, ",\n") + "\n"
 		}
-		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`)`,
+		err := d.readRow(ctx, cwith+`SELECT COUNT(*) FROM (SELECT `+idCol+` FROM `+from+` WHERE `+scopeConds.sql()+` AND `+where+groupBy+`) AS matched`,
 			append(append(append([]any{}, cteArgs...), scopeConds.args...), condArgs...)...).Scan(&ks.Total)
 		if err != nil {
 			return nil, Keyset{}, fmt.Errorf("count vehicles: %w", err)
@@ -341,12 +341,12 @@ func (d *DB) CreateVehicle(ctx context.Context, a *Actor, in VehicleInput) (int6
 			return err
 		}
 		now := d.stamp()
-		res, err := tx.ExecContext(ctx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
+		var err error
+		id, err = insertID(ctx, tx, `INSERT INTO vehicles (account_id, group_id, name, plate, vin, odometer_km, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`, a.AccountID, nullID(in.GroupID), in.Name, in.Plate, in.VIN, in.OdometerKm, now, now)
 		if err != nil {
 			return vinTaken(err)
 		}
-		id, _ = res.LastInsertId()
 		if err := d.audit(ctx, tx, a, Event{Kind: "vehicle.create", Target: in.Name, Summary: "Vehicle created", After: in, Vehicle: id}); err != nil {
 			return err
 		}

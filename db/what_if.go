@@ -48,7 +48,7 @@ func (d *DB) vehicleCounts(ctx context.Context, a *Actor, memberID, groupID int6
 			UNION SELECT g.id FROM vehicle_groups g JOIN sub ON g.parent_id = sub.group_id)`,
 		`after(vehicle_id, lvl) AS (SELECT vehicle_id, MAX(lvl) FROM (
 			SELECT vehicle_id, lvl FROM visible
-			UNION ALL SELECT v.id, ? FROM vehicles v WHERE v.group_id IN (SELECT group_id FROM sub)) GROUP BY vehicle_id)`)+
+			UNION ALL SELECT v.id, ? FROM vehicles v WHERE v.group_id IN (SELECT group_id FROM sub)) AS levels GROUP BY vehicle_id)`)+
 		`SELECT (SELECT COUNT(*) FROM visible), (SELECT COUNT(*) FROM visible WHERE lvl = 2),
 		        (SELECT COUNT(*) FROM after), (SELECT COUNT(*) FROM after WHERE lvl = 2)`,
 		sc.argsWith(groupID, a.AccountID, int(lvl))...).Scan(&seen, &manage, &seenThen, &manageThen)

@@ -5,6 +5,13 @@
 // a database takes far longer, more so under the race detector.
 //
 // Only test code imports this package.
+//
+// With FLEETGATE_TEST_POSTGRES set to the address of a PostgreSQL server
+// (its maintenance database, e.g. postgres://postgres@127.0.0.1:5432/postgres;
+// `make test-postgres` starts a throwaway one), the same tests run on
+// PostgreSQL: a template is a database, and each test gets a database
+// of its own made from it (CREATE DATABASE … TEMPLATE), dropped when the
+// test ends.
 package dbtest
 
 import (
@@ -17,6 +24,7 @@ import (
 	"testing"
 
 	"fleetgate/db"
+	"fleetgate/db/pgtest"
 )
 
 // Template is a database built once and copied per test.
@@ -70,6 +78,16 @@ func (tp *Template) make() {
 			tp.err = tp.from.err
 			return
 		}
+	}
+	if pg := Postgres(); pg != "" {
+		from := ""
+		if tp.from != nil {
+			from = tp.from.path
+		}
+		if tp.path, tp.err = pgtest.CreateDatabase(ctx, "tpl_"+tp.name, from); tp.err != nil {
+			return
+		}
+	} else if tp.from != nil {
 		if tp.err = copyFile(tp.from.path, tp.path); tp.err != nil {
 			return
 		}
@@ -87,6 +105,10 @@ func (tp *Template) make() {
 		}
 	}
 	// Everything into the main file, so that the file alone is the database.
+	if Postgres() != "" {
+		tp.err = d.Close()
+		return
+	}
 	if err := d.ExecForTest(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		d.Close()
 		tp.err = fmt.Errorf("checkpoint template %s: %w", tp.name, err)
@@ -108,6 +130,9 @@ func (tp *Template) PathAs(t testing.TB, file string) string {
 	tp.once.Do(tp.make)
 	if tp.err != nil {
 		t.Fatalf("template database %s: %v", tp.name, tp.err)
+	}
+	if Postgres() != "" {
+		return pgtest.Database(t, tp.path)
 	}
 	dst := filepath.Join(t.TempDir(), file)
 	if err := copyFile(tp.path, dst); err != nil {
@@ -131,6 +156,9 @@ func (tp *Template) Open(t testing.TB) *db.DB {
 func (tp *Template) Remove() {
 	if tp.dir != "" {
 		os.RemoveAll(tp.dir)
+	}
+	if Postgres() != "" && tp.path != "" {
+		pgtest.DropDatabase(context.Background(), tp.path)
 	}
 }
 
