@@ -101,6 +101,13 @@ func TestCopySQLiteToPostgres(t *testing.T) {
 			t.Errorf("%s:\nSQLite %d rows, first %q\nPostgreSQL %d rows, first %q", q, len(a), first(a), len(b), first(b))
 		}
 	}
+	// The tables' own triggers are on again (they keep vehicle_access
+	// and the roll-ups from here on).
+	var on, off int
+	if err := d.QueryRowForTest(ctx, `SELECT count(*) FILTER (WHERE tgenabled = 'O'), count(*) FILTER (WHERE tgenabled <> 'O')
+		FROM pg_trigger WHERE NOT tgisinternal`).Scan(&on, &off); err != nil || on == 0 || off != 0 {
+		t.Errorf("triggers after the copy: %d enabled, %d not (%v)", on, off, err)
+	}
 	// New rows take ids after the copied ones.
 	for _, q := range []string{
 		`INSERT INTO users (email, password_hash, created_at) VALUES ('new@demo.test', 'x', '2026-01-01T00:00:00Z')`,
