@@ -22,7 +22,12 @@ import (
 )
 
 // chromePath finds Chromium: $CHROME_PATH, then chromium on PATH (Debian's
-// real binary behind its wrapper script when present).
+// real binary behind its wrapper script when present). `make test` sets
+// CHROME_PATH to Debian's chromium-headless-shell when it is installed:
+// Chromium's headless mode made for automation, without the browser's
+// window layer, runs the same pages and tests on about half the CPU of
+// chromium --headless (measured on the browser tests: 68 against 131 CPU
+// seconds of Chromium processes).
 func chromePath() string {
 	if p := os.Getenv("CHROME_PATH"); p != "" {
 		return p
@@ -130,7 +135,7 @@ var chrome struct {
 }
 
 const (
-	chromiumHint = "no Chromium found; install with `apt-get install chromium` or set CHROME_PATH"
+	chromiumHint = "no Chromium found; install with `apt-get install chromium` (and chromium-headless-shell, which make test prefers) or set CHROME_PATH"
 	noChromium   = "browser tests skipped: " + chromiumHint
 )
 
