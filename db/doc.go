@@ -1,4 +1,5 @@
-// Package db is Fleetgate's storage: one SQLite file, one writer connection
+// Package db is Fleetgate's storage: one SQLite file (or one PostgreSQL
+// database shared by several instances: dialect.go), one writer at a time
 // and a pool of readers, hand-written SQL, and every read of account data
 // bound to the acting member's account (and vehicle scope) in its WHERE.
 //
