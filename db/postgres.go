@@ -276,37 +276,10 @@ func interpolate(query string, args []driver.NamedValue) (string, error) {
 	for i := 0; i < len(query); {
 		c := query[i]
 		switch {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for j < len(query) {
-				if query[j] == c {
-					if j+1 < len(query) && query[j+1] == c {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			j = min(j+1, len(query))
+		case verbatimEnd(query, i) > i:
+			j := verbatimEnd(query, i)
 			b.WriteString(query[i:j])
 			i = j
-		case c == '-' && strings.HasPrefix(query[i:], "--"):
-			j := strings.IndexByte(query[i:], '\n')
-			if j < 0 {
-				j = len(query) - i
-			}
-			b.WriteString(query[i : i+j])
-			i += j
-		case c == '/' && strings.HasPrefix(query[i:], "/*"):
-			j := strings.Index(query[i+2:], "*/")
-			if j < 0 {
-				j = len(query) - i - 2
-			} else {
-				j += 2
-			}
-			b.WriteString(query[i : i+2+j])
-			i += 2 + j
 		case c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
 			j := i + 1
 			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
@@ -476,37 +449,10 @@ func rewrite(query string, names map[string]int) string {
 	for i := 0; i < len(query); {
 		c := query[i]
 		switch {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for j < len(query) {
-				if query[j] == c {
-					if j+1 < len(query) && query[j+1] == c { // doubled quote
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			j = min(j+1, len(query))
+		case verbatimEnd(query, i) > i:
+			j := verbatimEnd(query, i)
 			b.WriteString(query[i:j])
 			i = j
-		case c == '-' && strings.HasPrefix(query[i:], "--"):
-			j := strings.IndexByte(query[i:], '\n')
-			if j < 0 {
-				j = len(query) - i
-			}
-			b.WriteString(query[i : i+j])
-			i += j
-		case c == '/' && strings.HasPrefix(query[i:], "/*"):
-			j := strings.Index(query[i+2:], "*/")
-			if j < 0 {
-				j = len(query) - i - 2
-			} else {
-				j += 2
-			}
-			b.WriteString(query[i : i+2+j])
-			i += 2 + j
 		case c == ':' && names != nil && i+1 < len(query) && query[i+1] == ':':
 			b.WriteString("::") // a cast
 			i += 2
@@ -540,6 +486,39 @@ func rewrite(query string, names map[string]int) string {
 		}
 	}
 	return b.String()
+}
+
+// verbatimEnd is where the quoted string, quoted name or comment starting
+// at i ends (i itself when none starts there): text the rewrites pass
+// through untouched.
+func verbatimEnd(query string, i int) int {
+	c := query[i]
+	switch {
+	case c == '\'' || c == '"':
+		j := i + 1
+		for j < len(query) {
+			if query[j] == c {
+				if j+1 < len(query) && query[j+1] == c { // doubled quote
+					j += 2
+					continue
+				}
+				break
+			}
+			j++
+		}
+		return min(j+1, len(query))
+	case c == '-' && strings.HasPrefix(query[i:], "--"):
+		if j := strings.IndexByte(query[i:], '\n'); j >= 0 {
+			return i + j
+		}
+		return len(query)
+	case c == '/' && strings.HasPrefix(query[i:], "/*"):
+		if j := strings.Index(query[i+2:], "*/"); j >= 0 {
+			return i + 2 + j + 2
+		}
+		return len(query)
+	}
+	return i
 }
 
 // isKeywordAt reports whether the word at i is kw (any case), standing alone.
